@@ -1,0 +1,363 @@
+//! Business-hours calendars: how much working time lies between two instants, and when a given
+//! amount of working time will have elapsed.
+//!
+//! A calendar is a weekly pattern of working hours in one fixed UTC offset, plus holidays. Fixed
+//! offsets keep the core free of a time-zone database (which would add hundreds of kilobytes to the
+//! browser bundle); a workspace whose region observes daylight saving adjusts the offset twice a
+//! year. Calendars are workspace configuration.
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::time::{DeviceTime, Span};
+
+const MINUTE_MS: i64 = 60_000;
+const DAY_MS: i64 = 24 * 60 * MINUTE_MS;
+/// How far ahead `add_working_time` looks before giving up (ten years).
+const HORIZON_DAYS: i64 = 3_660;
+/// Days from 0001-01-01 (day 1 of the common era) to 1970-01-01.
+const UNIX_EPOCH_DAYS_FROM_CE: i64 = 719_163;
+
+/// One day's working hours, in minutes after local midnight: `start` inclusive, `end` exclusive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkingHours {
+    /// Minute of the day work starts (0-1439).
+    pub start: u16,
+    /// Minute of the day work ends (1-1440), after `start`.
+    pub end: u16,
+}
+
+impl WorkingHours {
+    /// The whole day.
+    pub const ALL_DAY: WorkingHours = WorkingHours {
+        start: 0,
+        end: 24 * 60,
+    };
+
+    /// From whole hours, e.g. `hours(9, 17)`.
+    pub const fn hours(start: u16, end: u16) -> Self {
+        WorkingHours {
+            start: start * 60,
+            end: end * 60,
+        }
+    }
+}
+
+/// A weekly pattern of working hours with holidays, in a fixed UTC offset.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BusinessCalendar {
+    /// Shown in settings, e.g. "Office hours (Mon-Fri 09:00-17:00)".
+    pub name: String,
+    /// The calendar's offset from UTC in minutes (e.g. 60 for UTC+01:00).
+    pub utc_offset_minutes: i32,
+    /// Working hours for Monday (index 0) to Sunday (index 6); `None` is a day off.
+    pub week: [Option<WorkingHours>; 7],
+    /// Whole days off, in the calendar's local date.
+    #[serde(default)]
+    pub holidays: Vec<NaiveDate>,
+}
+
+/// Why a calendar was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CalendarError {
+    /// A day's hours are empty or out of range.
+    #[error("{day}: working hours must start before they end, within one day.")]
+    BadHours {
+        /// The day name.
+        day: &'static str,
+    },
+    /// The offset is beyond ±14 hours.
+    #[error("The UTC offset must be between -14:00 and +14:00.")]
+    BadOffset,
+    /// No working time at all in the week.
+    #[error("The calendar needs at least one working day.")]
+    NoWorkingDays,
+}
+
+const DAY_NAMES: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
+impl BusinessCalendar {
+    /// Around the clock, every day: the calendar for P1 and P2 targets.
+    pub fn always() -> Self {
+        BusinessCalendar {
+            name: "24×7".to_string(),
+            utc_offset_minutes: 0,
+            week: [Some(WorkingHours::ALL_DAY); 7],
+            holidays: Vec::new(),
+        }
+    }
+
+    /// Monday to Friday, 09:00-17:00, in the given UTC offset.
+    pub fn office_hours(utc_offset_minutes: i32) -> Self {
+        let day = Some(WorkingHours::hours(9, 17));
+        BusinessCalendar {
+            name: "Office hours (Mon-Fri 09:00-17:00)".to_string(),
+            utc_offset_minutes,
+            week: [day, day, day, day, day, None, None],
+            holidays: Vec::new(),
+        }
+    }
+
+    /// Checks the calendar is usable.
+    pub fn validate(&self) -> Result<(), CalendarError> {
+        if self.utc_offset_minutes.abs() > 14 * 60 {
+            return Err(CalendarError::BadOffset);
+        }
+        for (i, hours) in self.week.iter().enumerate() {
+            if let Some(h) = hours {
+                if h.start >= h.end || h.end > 24 * 60 {
+                    return Err(CalendarError::BadHours { day: DAY_NAMES[i] });
+                }
+            }
+        }
+        if self.week.iter().all(Option::is_none) {
+            return Err(CalendarError::NoWorkingDays);
+        }
+        Ok(())
+    }
+
+    fn is_always(&self) -> bool {
+        self.holidays.is_empty() && self.week.iter().all(|d| *d == Some(WorkingHours::ALL_DAY))
+    }
+
+    fn offset_ms(&self) -> i64 {
+        i64::from(self.utc_offset_minutes) * MINUTE_MS
+    }
+
+    /// The working window of a local day (days since 1970-01-01, local), in local milliseconds.
+    fn window(&self, day: i64, holidays: &[i64]) -> Option<(i64, i64)> {
+        if holidays.binary_search(&day).is_ok() {
+            return None;
+        }
+        let weekday = (day + 3).rem_euclid(7) as usize; // 1970-01-01 was a Thursday.
+        let hours = self.week[weekday]?;
+        let start = day * DAY_MS + i64::from(hours.start) * MINUTE_MS;
+        let end = day * DAY_MS + i64::from(hours.end) * MINUTE_MS;
+        (start < end).then_some((start, end))
+    }
+
+    fn holiday_days(&self) -> Vec<i64> {
+        let mut days: Vec<i64> = self
+            .holidays
+            .iter()
+            .map(|d| i64::from(d.num_days_from_ce()) - UNIX_EPOCH_DAYS_FROM_CE)
+            .collect();
+        days.sort_unstable();
+        days
+    }
+
+    /// Working time between `from` and `to`; zero if `to` is not after `from`.
+    pub fn working_time(&self, from: DeviceTime, to: DeviceTime) -> Span {
+        if to <= from {
+            return Span::zero();
+        }
+        if self.is_always() {
+            return to.since(from);
+        }
+        let holidays = self.holiday_days();
+        let (from, to) = (
+            from.millis() + self.offset_ms(),
+            to.millis() + self.offset_ms(),
+        );
+        let mut total = 0i64;
+        for day in from.div_euclid(DAY_MS)..=to.div_euclid(DAY_MS) {
+            if let Some((start, end)) = self.window(day, &holidays) {
+                total += (end.min(to) - start.max(from)).max(0);
+            }
+        }
+        Span::milliseconds(total)
+    }
+
+    /// The instant at which `span` of working time will have passed since `from`, or `None` if the
+    /// calendar has no working time within ten years.
+    pub fn add_working_time(&self, from: DeviceTime, span: Span) -> Option<DeviceTime> {
+        let mut remaining = span.num_milliseconds().max(0);
+        if self.is_always() {
+            return Some(from.plus(Span::milliseconds(remaining)));
+        }
+        let holidays = self.holiday_days();
+        let local_from = from.millis() + self.offset_ms();
+        let first_day = local_from.div_euclid(DAY_MS);
+        for day in first_day..first_day + HORIZON_DAYS {
+            let Some((start, end)) = self.window(day, &holidays) else {
+                continue;
+            };
+            let start = start.max(local_from);
+            if start >= end {
+                continue;
+            }
+            if remaining == 0 {
+                // Due at the start of the next working stretch.
+                return Some(DeviceTime::from_millis(start - self.offset_ms()));
+            }
+            let available = end - start;
+            if remaining <= available {
+                return Some(DeviceTime::from_millis(
+                    start + remaining - self.offset_ms(),
+                ));
+            }
+            remaining -= available;
+        }
+        None
+    }
+
+    /// Whether `t` falls inside working hours.
+    pub fn is_working(&self, t: DeviceTime) -> bool {
+        let local = t.millis() + self.offset_ms();
+        self.window(local.div_euclid(DAY_MS), &self.holiday_days())
+            .is_some_and(|(start, end)| (start..end).contains(&local))
+    }
+}
+
+impl Default for BusinessCalendar {
+    fn default() -> Self {
+        Self::office_hours(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn t(s: &str) -> DeviceTime {
+        DeviceTime::parse_rfc3339(s).unwrap()
+    }
+
+    #[test]
+    fn office_hours_skip_nights_and_weekends() {
+        let cal = BusinessCalendar::office_hours(0);
+        // Friday 16:00 to Monday 10:00 is 1h on Friday + 1h on Monday.
+        let span = cal.working_time(t("2026-11-27T16:00:00Z"), t("2026-11-30T10:00:00Z"));
+        assert_eq!(span, Span::hours(2));
+        // Four working hours from Friday 16:00 ends Monday 12:00.
+        assert_eq!(
+            cal.add_working_time(t("2026-11-27T16:00:00Z"), Span::hours(4)),
+            Some(t("2026-11-30T12:00:00Z"))
+        );
+        assert!(!cal.is_working(t("2026-11-28T12:00:00Z")));
+        assert!(cal.is_working(t("2026-11-30T09:00:00Z")));
+    }
+
+    #[test]
+    fn offsets_and_holidays_are_honoured() {
+        let mut cal = BusinessCalendar::office_hours(60); // UTC+01:00
+        cal.holidays
+            .push(NaiveDate::from_ymd_opt(2026, 12, 25).unwrap());
+        // 08:00Z is 09:00 local: the day starts.
+        assert!(cal.is_working(t("2026-11-30T08:00:00Z")));
+        assert!(!cal.is_working(t("2026-11-30T07:59:00Z")));
+        // Christmas (a Friday) is a holiday.
+        assert_eq!(
+            cal.working_time(t("2026-12-25T00:00:00Z"), t("2026-12-26T00:00:00Z")),
+            Span::zero()
+        );
+        // Thursday 16:00 local + 2h runs through the holiday and weekend to Monday 10:00 local.
+        assert_eq!(
+            cal.add_working_time(t("2026-12-24T15:00:00Z"), Span::hours(2)),
+            Some(t("2026-12-28T09:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn always_is_wall_clock_time() {
+        let cal = BusinessCalendar::always();
+        assert_eq!(
+            cal.working_time(t("2026-11-28T23:00:00Z"), t("2026-11-29T01:30:00Z")),
+            Span::minutes(150)
+        );
+        assert_eq!(
+            cal.working_time(t("2026-11-29T01:30:00Z"), t("2026-11-28T23:00:00Z")),
+            Span::zero()
+        );
+    }
+
+    #[test]
+    fn zero_remaining_outside_hours_is_due_when_work_resumes() {
+        let cal = BusinessCalendar::office_hours(0);
+        assert_eq!(
+            cal.add_working_time(t("2026-11-28T12:00:00Z"), Span::zero()),
+            Some(t("2026-11-30T09:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn validation_names_the_problem() {
+        let mut cal = BusinessCalendar::office_hours(0);
+        cal.week[2] = Some(WorkingHours {
+            start: 600,
+            end: 500,
+        });
+        assert_eq!(
+            cal.validate(),
+            Err(CalendarError::BadHours { day: "Wednesday" })
+        );
+        cal.week = [None; 7];
+        assert_eq!(cal.validate(), Err(CalendarError::NoWorkingDays));
+        let mut cal = BusinessCalendar::always();
+        cal.utc_offset_minutes = 15 * 60;
+        assert_eq!(cal.validate(), Err(CalendarError::BadOffset));
+        assert!(BusinessCalendar::office_hours(-300).validate().is_ok());
+    }
+
+    fn any_calendar() -> impl Strategy<Value = BusinessCalendar> {
+        let day = prop_oneof![
+            Just(None),
+            (0u16..1380, 1u16..=720).prop_map(|(s, len)| Some(WorkingHours {
+                start: s,
+                end: (s + len).min(1440)
+            })),
+        ];
+        (
+            proptest::array::uniform7(day),
+            -720i32..=840,
+            proptest::collection::vec(0i64..60, 0..4),
+        )
+            .prop_map(|(mut week, offset, hol)| {
+                if week.iter().all(Option::is_none) {
+                    week[0] = Some(WorkingHours::hours(9, 17));
+                }
+                let base = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+                BusinessCalendar {
+                    name: "generated".into(),
+                    utc_offset_minutes: offset,
+                    week,
+                    holidays: hol
+                        .into_iter()
+                        .map(|d| base + chrono::Days::new(d as u64))
+                        .collect(),
+                }
+            })
+    }
+
+    const BASE: i64 = 1_793_000_000_000; // November 2026
+
+    proptest! {
+        #[test]
+        fn working_time_is_additive(cal in any_calendar(), a in 0i64..40 * DAY_MS, b in 0i64..40 * DAY_MS, c in 0i64..40 * DAY_MS) {
+            let mut v = [a, b, c];
+            v.sort_unstable();
+            let [a, b, c] = v.map(|x| DeviceTime::from_millis(BASE + x));
+            prop_assert_eq!(cal.working_time(a, c), cal.working_time(a, b) + cal.working_time(b, c));
+            prop_assert!(cal.working_time(a, c) <= c.since(a));
+        }
+
+        #[test]
+        fn adding_working_time_is_the_inverse_of_measuring_it(cal in any_calendar(), start in 0i64..30 * DAY_MS, minutes in 1i64..10_000) {
+            let from = DeviceTime::from_millis(BASE + start);
+            let span = Span::minutes(minutes);
+            let due = cal.add_working_time(from, span).expect("calendar has working days");
+            prop_assert_eq!(cal.working_time(from, due), span);
+            // And it is the earliest such instant: one minute earlier is not enough.
+            prop_assert!(cal.working_time(from, due.plus(Span::minutes(-1))) < span);
+        }
+    }
+}

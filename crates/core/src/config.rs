@@ -1,0 +1,241 @@
+//! Workspace configuration: the rules an organisation sets once for everyone in a workspace.
+//!
+//! The priority matrix, SLA targets, business calendar, communication plan and category catalog
+//! live here rather than in the UI, so every device (and every future server-side check) applies
+//! the same rules online and offline. Defaults follow ITIL and the seed documents.
+
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::{BusinessCalendar, CalendarError};
+use crate::communication::{CommunicationPlan, CommunicationPlanError};
+use crate::priority::PriorityMatrix;
+use crate::sla::{SlaPolicy, SlaPolicyError};
+
+/// A category and its subcategories.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Category {
+    /// The category name, e.g. "Network".
+    pub name: String,
+    /// Its subcategories, e.g. "VPN"; empty means any subcategory text is accepted.
+    pub subcategories: Vec<String>,
+}
+
+impl Category {
+    fn new(name: &str, subcategories: &[&str]) -> Self {
+        Category {
+            name: name.to_string(),
+            subcategories: subcategories.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+/// Everything a workspace configures.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceConfig {
+    /// Impact × urgency → priority.
+    pub priority_matrix: PriorityMatrix,
+    /// Response and resolution targets.
+    pub sla: SlaPolicy,
+    /// The business calendar that business-hours targets count in.
+    pub calendar: BusinessCalendar,
+    /// Update cadences and report obligations.
+    pub communication: CommunicationPlan,
+    /// The category catalog; empty accepts any category text.
+    pub categories: Vec<Category>,
+}
+
+impl Default for WorkspaceConfig {
+    fn default() -> Self {
+        WorkspaceConfig {
+            priority_matrix: PriorityMatrix::itil(),
+            sla: SlaPolicy::default(),
+            calendar: BusinessCalendar::default(),
+            communication: CommunicationPlan::default(),
+            categories: vec![
+                Category::new("Inquiry / Help", &[]),
+                Category::new(
+                    "Software",
+                    &["Email", "Operating system", "Application", "Licensing"],
+                ),
+                Category::new(
+                    "Hardware",
+                    &[
+                        "Laptop",
+                        "Desktop",
+                        "Printer",
+                        "Mobile device",
+                        "Peripheral",
+                        "Server",
+                    ],
+                ),
+                Category::new(
+                    "Network",
+                    &["Connectivity", "VPN", "Wi-Fi", "DNS", "Firewall"],
+                ),
+                Category::new("Database", &["Availability", "Performance", "Backup"]),
+                Category::new("Security", &["Access", "Malware", "Phishing", "Data loss"]),
+                Category::new("Facilities", &["Power", "Cooling", "Cabling"]),
+            ],
+        }
+    }
+}
+
+/// Why a workspace configuration was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// The business calendar is unusable.
+    #[error(transparent)]
+    Calendar(#[from] CalendarError),
+    /// An SLA target is unusable.
+    #[error(transparent)]
+    Sla(#[from] SlaPolicyError),
+    /// A communication interval is unusable.
+    #[error(transparent)]
+    Communication(#[from] CommunicationPlanError),
+    /// Two categories share a name.
+    #[error("The category \"{0}\" is listed twice.")]
+    DuplicateCategory(String),
+}
+
+/// Why a category choice was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CategoryError {
+    /// Not in the catalog.
+    #[error("\"{0}\" is not a category in this workspace.")]
+    UnknownCategory(String),
+    /// Not a subcategory of the chosen category.
+    #[error("\"{subcategory}\" is not a subcategory of {category}.")]
+    UnknownSubcategory {
+        /// The chosen category.
+        category: String,
+        /// The refused subcategory.
+        subcategory: String,
+    },
+    /// A subcategory without a category.
+    #[error("Choose a category before a subcategory.")]
+    SubcategoryWithoutCategory,
+}
+
+impl WorkspaceConfig {
+    /// Checks every part of the configuration.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.calendar.validate()?;
+        self.sla.validate()?;
+        self.communication.validate()?;
+        let mut names: Vec<String> = self
+            .categories
+            .iter()
+            .map(|c| c.name.to_lowercase())
+            .collect();
+        names.sort();
+        if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(ConfigError::DuplicateCategory(w[0].clone()));
+        }
+        Ok(())
+    }
+
+    /// Checks a category and subcategory against the catalog and returns them in the catalog's
+    /// spelling. Empty strings mean "not set".
+    pub fn canonical_category(
+        &self,
+        category: &str,
+        subcategory: &str,
+    ) -> Result<(String, String), CategoryError> {
+        let (category, subcategory) = (category.trim(), subcategory.trim());
+        if category.is_empty() {
+            return if subcategory.is_empty() {
+                Ok((String::new(), String::new()))
+            } else {
+                Err(CategoryError::SubcategoryWithoutCategory)
+            };
+        }
+        if self.categories.is_empty() {
+            return Ok((category.to_string(), subcategory.to_string()));
+        }
+        let found = self
+            .categories
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(category))
+            .ok_or_else(|| CategoryError::UnknownCategory(category.to_string()))?;
+        if subcategory.is_empty() || found.subcategories.is_empty() {
+            return Ok((found.name.clone(), subcategory.to_string()));
+        }
+        let sub = found
+            .subcategories
+            .iter()
+            .find(|s| s.eq_ignore_ascii_case(subcategory))
+            .ok_or_else(|| CategoryError::UnknownSubcategory {
+                category: found.name.clone(),
+                subcategory: subcategory.to_string(),
+            })?;
+        Ok((found.name.clone(), sub.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_config_is_valid_and_round_trips_as_json() {
+        let cfg = WorkspaceConfig::default();
+        assert_eq!(cfg.validate(), Ok(()));
+        let json = serde_json::to_string(&cfg).unwrap();
+        assert_eq!(serde_json::from_str::<WorkspaceConfig>(&json).unwrap(), cfg);
+    }
+
+    #[test]
+    fn categories_are_checked_against_the_catalog() {
+        let cfg = WorkspaceConfig::default();
+        assert_eq!(
+            cfg.canonical_category("network", "vpn"),
+            Ok(("Network".to_string(), "VPN".to_string()))
+        );
+        assert_eq!(
+            cfg.canonical_category("Inquiry / Help", "anything")
+                .unwrap()
+                .1,
+            "anything"
+        );
+        assert_eq!(
+            cfg.canonical_category("Plumbing", ""),
+            Err(CategoryError::UnknownCategory("Plumbing".into()))
+        );
+        assert_eq!(
+            cfg.canonical_category("Network", "Email")
+                .unwrap_err()
+                .to_string(),
+            "\"Email\" is not a subcategory of Network."
+        );
+        assert_eq!(
+            cfg.canonical_category("", "VPN"),
+            Err(CategoryError::SubcategoryWithoutCategory)
+        );
+        assert_eq!(
+            cfg.canonical_category(" ", ""),
+            Ok((String::new(), String::new()))
+        );
+    }
+
+    #[test]
+    fn an_empty_catalog_accepts_free_text() {
+        let cfg = WorkspaceConfig {
+            categories: vec![],
+            ..WorkspaceConfig::default()
+        };
+        assert_eq!(
+            cfg.canonical_category("Plumbing", "Leak"),
+            Ok(("Plumbing".into(), "Leak".into()))
+        );
+    }
+
+    #[test]
+    fn duplicate_categories_are_refused() {
+        let mut cfg = WorkspaceConfig::default();
+        cfg.categories.push(Category::new("network", &[]));
+        assert_eq!(
+            cfg.validate(),
+            Err(ConfigError::DuplicateCategory("network".into()))
+        );
+    }
+}
