@@ -1,0 +1,89 @@
+//! The relay serves the built app: files by path, index.html for deep links, real 404s.
+
+use std::path::Path;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use outpost_relay::cli::Config;
+use outpost_relay::server::app;
+use tower::ServiceExt;
+
+fn config(dist: &Path) -> Config {
+    Config {
+        host: "127.0.0.1".parse().unwrap(),
+        port: 0,
+        dist: dist.to_path_buf(),
+        data_dir: dist.join("data"),
+    }
+}
+
+fn built_app() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("index.html"),
+        "<!doctype html><title>Outpost</title>",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("outpost-1a2b.js"), "export default 1;").unwrap();
+    dir
+}
+
+async fn get(dist: &Path, path: &str) -> (StatusCode, Option<String>, String) {
+    let response = app(&config(dist))
+        .oneshot(Request::get(path).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let cache = response
+        .headers()
+        .get(header::CACHE_CONTROL)
+        .map(|v| v.to_str().unwrap().to_string());
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, cache, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn serves_the_app_shell_and_deep_links() {
+    let dist = built_app();
+    for path in ["/", "/incidents/p3u5PhN9wrNpsGCwfkeef2LzF9", "/settings"] {
+        let (status, cache, body) = get(dist.path(), path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(body.contains("<title>Outpost</title>"), "{path}");
+        assert_eq!(cache.as_deref(), Some("no-cache"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn serves_hashed_assets_for_a_year_and_missing_ones_as_404() {
+    let dist = built_app();
+    let (status, cache, body) = get(dist.path(), "/outpost-1a2b.js").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::OK, "export default 1;")
+    );
+    assert_eq!(
+        cache.as_deref(),
+        Some("public, max-age=31536000, immutable")
+    );
+    let (status, _, body) = get(dist.path(), "/outpost-gone.js").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        !body.contains("<title>"),
+        "a missing script must not be answered with HTML"
+    );
+}
+
+#[tokio::test]
+async fn says_so_when_the_app_has_not_been_built() {
+    let empty = tempfile::tempdir().unwrap();
+    let (status, _, body) = get(empty.path(), "/").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body.contains("has not been built yet"), "{body}");
+}
+
+#[tokio::test]
+async fn answers_health_checks() {
+    let dist = built_app();
+    assert_eq!(get(dist.path(), "/healthz").await.2, "ok");
+}
