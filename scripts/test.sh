@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every check and test: formatting, lints (native and wasm32), native unit and property
+# tests, browser tests in headless Chromium, and end-to-end tests against the release build
+# served by the real relay. Installs whatever is missing first.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+setup_all
+cd "$OUTPOST_ROOT"
+
+WASM_CRATES=(-p outpost -p outpost-core -p outpost-sync)
+
+say "Formatting"
+cargo fmt --all --check
+
+say "Lints, native"
+cargo clippy --locked --workspace --all-targets -- -D warnings
+
+say "Lints, wasm32"
+cargo clippy --locked "${WASM_CRATES[@]}" --all-targets --target wasm32-unknown-unknown -- -D warnings
+
+say "Native tests (unit, property, integration)"
+cargo test --locked --workspace
+
+say "Browser tests (wasm-bindgen-test, headless Chromium)"
+CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120 \
+  cargo test --locked -p outpost --target wasm32-unknown-unknown
+
+say "Release build of the app and the relay"
+trunk build --release
+cargo build --release --locked -p outpost-relay
+
+say "End-to-end tests (Playwright, release build, real relay)"
+(cd tests/e2e && OUTPOST_RELAY="$CARGO_TARGET_DIR/release/outpost-relay" OUTPOST_DIST="$OUTPOST_ROOT/dist" \
+  node --test --test-reporter=spec)
+
+say "All tests passed"

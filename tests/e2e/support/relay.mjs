@@ -1,0 +1,61 @@
+// Starts the real relay binary on 127.0.0.1 with a fresh data directory, and stops it.
+// OUTPOST_RELAY and OUTPOST_DIST are set by scripts/test.sh.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+
+const RELAY = process.env.OUTPOST_RELAY;
+const DIST = process.env.OUTPOST_DIST;
+
+export class Relay {
+  /** Starts a relay. `port` 0 picks a free one; pass the old port to restart "the same server". */
+  static async start({ port = 0, dataDir } = {}) {
+    if (!RELAY || !DIST) throw new Error('OUTPOST_RELAY and OUTPOST_DIST must be set (scripts/test.sh sets them)');
+    const relay = new Relay();
+    relay.ownsDataDir = !dataDir;
+    relay.dataDir = dataDir ?? (await mkdtemp(join(tmpdir(), 'outpost-e2e-')));
+    await relay.#spawn(port);
+    return relay;
+  }
+
+  async #spawn(port) {
+    this.log = '';
+    this.child = spawn(RELAY, ['--host', '127.0.0.1', '--port', String(port), '--dist', DIST, '--data-dir', this.dataDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
+    });
+    this.child.stderr.on('data', (d) => { this.log += d; });
+    this.url = await new Promise((resolve, reject) => {
+      let out = '';
+      const onData = (d) => {
+        out += d;
+        const m = out.match(/Outpost is running at (\S+)/);
+        if (m) { this.child.stdout.off('data', onData); resolve(m[1]); }
+      };
+      this.child.stdout.on('data', onData);
+      this.child.once('exit', (code) => reject(new Error(`relay exited with ${code} before starting:\n${this.log}`)));
+    });
+    this.port = Number(new URL(this.url).port);
+  }
+
+  /** Stops the relay (SIGTERM, as an operator would) and waits for it to exit. */
+  async stop() {
+    if (!this.child || this.child.exitCode !== null) return;
+    const exited = once(this.child, 'exit');
+    this.child.kill('SIGTERM');
+    await exited;
+  }
+
+  /** Brings the relay back on the same port with the same data. */
+  async restart() {
+    await this.stop();
+    await this.#spawn(this.port);
+  }
+
+  async dispose() {
+    await this.stop();
+    if (this.ownsDataDir) await rm(this.dataDir, { recursive: true, force: true });
+  }
+}
