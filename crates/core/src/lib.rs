@@ -41,6 +41,7 @@
 //! - [`schema`]: the document layout and reading it.
 //! - [`reference`]: offline reference numbers.
 //! - [`report`]: the post-incident report.
+//! - [`summary`]: the list index, filters, search and sort.
 //! - [`config`]: workspace configuration.
 //! - [`time`]: device time.
 
@@ -60,6 +61,7 @@ pub mod report;
 pub mod schema;
 pub mod sla;
 pub mod state;
+pub mod summary;
 pub mod time;
 
 pub use command::{Command, CommandError};

@@ -1,0 +1,500 @@
+//! The incident list: a small summary per incident, and the filters, search and sort over them.
+//!
+//! The list must render with ten thousand incidents stored without loading ten thousand
+//! documents, so each incident keeps an [`IncidentSummary`] beside its document, rewritten on
+//! every save. Full-text search uses a separate, larger [`SearchText`] (title, description,
+//! people and every note), loaded after the list is on screen.
+//!
+//! A summary is computed at save time, so everything in it that moves with the clock is stored
+//! in a form that can be projected: the SLA clocks ([`SlaClocks::project`]) and the instant the
+//! running clock breaches, which does not move while it runs.
+
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::BusinessCalendar;
+use crate::document::IncidentView;
+use crate::incident::NoteKind;
+use crate::priority::Priority;
+use crate::sla::{ClockState, SlaClock, SlaClocks};
+use crate::state::{State, StateKind};
+use crate::time::DeviceTime;
+
+/// What the list needs to know about one incident.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentSummary {
+    /// The document id (automerge-repo form).
+    pub document_id: String,
+    /// `INC-7F3A-0042`.
+    pub reference: String,
+    /// Title.
+    pub title: String,
+    /// Lifecycle state.
+    pub state: State,
+    /// Priority under the workspace matrix at save time.
+    pub priority: Priority,
+    /// Assignee, or empty.
+    pub assignee: String,
+    /// Assignment group, or empty.
+    pub assignment_group: String,
+    /// Major-incident flag.
+    pub major_incident: bool,
+    /// Both SLA clocks, as of `sla.*.measured_at`.
+    pub sla: SlaClocks,
+    /// When the running headline clock breaches; `None` when it is not running or has breached.
+    pub sla_due: Option<DeviceTime>,
+    /// When the next update to affected users is due.
+    pub update_due: Option<DeviceTime>,
+    /// When it was logged.
+    pub reported_at: DeviceTime,
+    /// The latest device time in its history.
+    pub updated_at: DeviceTime,
+    /// How many fields hold conflicting values.
+    pub conflicts: u32,
+    /// The parent incident's document id.
+    pub parent: Option<String>,
+}
+
+/// The words full-text search looks through, lower-cased.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchText {
+    /// The document id.
+    pub document_id: String,
+    /// Reference, title, description, caller, service, category, people and every note.
+    pub text: String,
+}
+
+impl IncidentView {
+    /// The list entry for this incident.
+    pub fn summary(&self, document_id: &str, calendar: &BusinessCalendar) -> IncidentSummary {
+        let i = &self.incident;
+        let headline = self.sla.headline();
+        IncidentSummary {
+            document_id: document_id.to_string(),
+            reference: i.reference.to_string(),
+            title: i.title.clone(),
+            state: i.state,
+            priority: self.priority,
+            assignee: i.assignee.clone(),
+            assignment_group: i.assignment_group.clone(),
+            major_incident: i.major_incident,
+            sla: self.sla.clone(),
+            sla_due: headline.breach_at(calendar),
+            update_due: self.communication.update_due,
+            reported_at: i.reported_at,
+            updated_at: self.last_updated,
+            conflicts: u32::try_from(self.conflicts.len()).unwrap_or(u32::MAX),
+            parent: i.parent.clone(),
+        }
+    }
+
+    /// The search text for this incident.
+    pub fn search_text(&self, document_id: &str) -> SearchText {
+        let i = &self.incident;
+        let mut parts: Vec<&str> = vec![
+            i.reference.prefix().as_str(),
+            &i.title,
+            &i.description,
+            &i.caller,
+            &i.affected_service,
+            &i.category,
+            &i.subcategory,
+            &i.assignment_group,
+            &i.assignee,
+            &i.resolution_notes,
+        ];
+        let reference = i.reference.to_string();
+        parts.push(&reference);
+        parts.extend(i.affected_users.iter().map(String::as_str));
+        for kind in NoteKind::ALL {
+            parts.extend(i.notes(*kind).iter().map(|n| n.body.as_str()));
+        }
+        SearchText {
+            document_id: document_id.to_string(),
+            text: normalise(&parts.join("\n")),
+        }
+    }
+}
+
+/// Lower-cases text for matching.
+pub fn normalise(text: &str) -> String {
+    text.to_lowercase()
+}
+
+/// Which states the list shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StateFilter {
+    /// New, In Progress and On Hold.
+    #[default]
+    Open,
+    /// Everything.
+    All,
+    /// One state.
+    Only(StateKind),
+}
+
+impl StateFilter {
+    /// The key used in URLs: `open`, `all`, or a state key.
+    pub fn key(self) -> &'static str {
+        match self {
+            StateFilter::Open => "open",
+            StateFilter::All => "all",
+            StateFilter::Only(k) => k.key(),
+        }
+    }
+
+    /// Parses a URL key; unknown keys mean the default.
+    pub fn from_key(key: &str) -> Self {
+        match key {
+            "all" => StateFilter::All,
+            "open" => StateFilter::Open,
+            other => StateKind::from_key(other).map_or(StateFilter::Open, StateFilter::Only),
+        }
+    }
+
+    fn admits(self, state: State) -> bool {
+        match self {
+            StateFilter::Open => state.is_open(),
+            StateFilter::All => true,
+            StateFilter::Only(kind) => state.kind() == kind,
+        }
+    }
+}
+
+/// How the list is ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortOrder {
+    /// Most urgent first, then soonest SLA breach, then most recently updated.
+    #[default]
+    Priority,
+    /// Soonest SLA breach first (breached, then running by due time, then the rest).
+    SlaDue,
+    /// Most recently updated first.
+    Updated,
+}
+
+impl SortOrder {
+    /// Every order, for the picker.
+    pub const ALL: [SortOrder; 3] = [SortOrder::Priority, SortOrder::SlaDue, SortOrder::Updated];
+
+    /// The URL key.
+    pub fn key(self) -> &'static str {
+        match self {
+            SortOrder::Priority => "priority",
+            SortOrder::SlaDue => "sla",
+            SortOrder::Updated => "updated",
+        }
+    }
+
+    /// The label for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            SortOrder::Priority => "Priority",
+            SortOrder::SlaDue => "SLA due",
+            SortOrder::Updated => "Last update",
+        }
+    }
+
+    /// Parses a URL key; unknown keys mean the default.
+    pub fn from_key(key: &str) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.key() == key)
+            .unwrap_or_default()
+    }
+}
+
+/// What the person asked the list for.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListQuery {
+    /// Which states.
+    pub state: StateFilter,
+    /// One priority, or any.
+    pub priority: Option<Priority>,
+    /// One assignee (case-insensitive), or any. Empty string means unassigned.
+    pub assignee: Option<String>,
+    /// Only incidents assigned to the person using the app.
+    pub assigned_to_me: bool,
+    /// Words that must all appear, in any order.
+    pub text: String,
+    /// The order.
+    pub sort: SortOrder,
+}
+
+impl ListQuery {
+    /// The search words, lower-cased.
+    pub fn terms(&self) -> Vec<String> {
+        normalise(&self.text)
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Whether a summary passes the filters (not the text search).
+    pub fn admits(&self, s: &IncidentSummary, me: &str) -> bool {
+        self.state.admits(s.state)
+            && self.priority.is_none_or(|p| s.priority == p)
+            && self
+                .assignee
+                .as_deref()
+                .is_none_or(|a| s.assignee.eq_ignore_ascii_case(a.trim()))
+            && (!self.assigned_to_me
+                || (!me.trim().is_empty() && s.assignee.eq_ignore_ascii_case(me.trim())))
+    }
+}
+
+/// Whether every term appears in the summary's own text or in its search text (when loaded).
+pub fn matches_terms(terms: &[String], summary: &IncidentSummary, search: Option<&str>) -> bool {
+    if terms.is_empty() {
+        return true;
+    }
+    let own = normalise(&format!(
+        "{} {} {}",
+        summary.reference, summary.title, summary.assignee
+    ));
+    terms
+        .iter()
+        .all(|t| own.contains(t.as_str()) || search.is_some_and(|s| s.contains(t.as_str())))
+}
+
+fn sla_rank(s: &IncidentSummary) -> (u8, i64) {
+    let clock: &SlaClock = s.sla.headline();
+    match (clock.state, s.sla_due) {
+        (ClockState::Running | ClockState::Paused, _) if clock.elapsed_ms >= clock.target_ms => {
+            (0, clock.measured_at.millis())
+        }
+        (ClockState::Running, Some(due)) => (1, due.millis()),
+        (ClockState::Paused, _) => (2, clock.remaining().num_milliseconds()),
+        _ => (3, 0),
+    }
+}
+
+/// Orders summaries in place.
+pub fn sort_summaries(items: &mut [&IncidentSummary], order: SortOrder) {
+    let newest = |s: &IncidentSummary| std::cmp::Reverse(s.updated_at);
+    match order {
+        SortOrder::Priority => {
+            items.sort_by_key(|s| (s.priority, sla_rank(s), newest(s), s.reference.clone()))
+        }
+        SortOrder::SlaDue => {
+            items.sort_by_key(|s| (sla_rank(s), s.priority, newest(s), s.reference.clone()))
+        }
+        SortOrder::Updated => items.sort_by_key(|s| (newest(s), s.reference.clone())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sla::{CalendarChoice, SlaKind};
+
+    fn clock(kind: SlaKind, state: ClockState, elapsed_min: i64, target_min: i64) -> SlaClock {
+        SlaClock {
+            kind,
+            target_ms: target_min * 60_000,
+            elapsed_ms: elapsed_min * 60_000,
+            measured_at: DeviceTime::from_millis(0),
+            state,
+            calendar: CalendarChoice::Always,
+        }
+    }
+
+    fn summary(
+        reference: &str,
+        priority: Priority,
+        state: State,
+        assignee: &str,
+        due: Option<i64>,
+        updated: i64,
+    ) -> IncidentSummary {
+        let running = matches!(state, State::New | State::InProgress);
+        let resolution = clock(
+            SlaKind::Resolution,
+            if running {
+                ClockState::Running
+            } else {
+                ClockState::Paused
+            },
+            10,
+            60,
+        );
+        IncidentSummary {
+            document_id: format!("doc-{reference}"),
+            reference: reference.into(),
+            title: format!("Title of {reference}"),
+            state,
+            priority,
+            assignee: assignee.into(),
+            assignment_group: String::new(),
+            major_incident: false,
+            sla: SlaClocks {
+                response: clock(SlaKind::Response, ClockState::Completed, 1, 15),
+                resolution,
+            },
+            sla_due: due.map(DeviceTime::from_millis),
+            update_due: None,
+            reported_at: DeviceTime::from_millis(0),
+            updated_at: DeviceTime::from_millis(updated),
+            conflicts: 0,
+            parent: None,
+        }
+    }
+
+    fn listed(items: &[IncidentSummary], q: &ListQuery, me: &str) -> Vec<String> {
+        let terms = q.terms();
+        let mut shown: Vec<&IncidentSummary> = items
+            .iter()
+            .filter(|s| q.admits(s, me) && matches_terms(&terms, s, None))
+            .collect();
+        sort_summaries(&mut shown, q.sort);
+        shown.iter().map(|s| s.reference.clone()).collect()
+    }
+
+    fn sample() -> Vec<IncidentSummary> {
+        vec![
+            summary(
+                "INC-A-0001",
+                Priority::P3,
+                State::InProgress,
+                "ana",
+                Some(5_000),
+                100,
+            ),
+            summary("INC-A-0002", Priority::P1, State::New, "", Some(9_000), 50),
+            summary(
+                "INC-A-0003",
+                Priority::P1,
+                State::InProgress,
+                "Ben",
+                Some(2_000),
+                10,
+            ),
+            summary(
+                "INC-A-0004",
+                Priority::P2,
+                State::Resolved,
+                "ana",
+                None,
+                300,
+            ),
+            summary(
+                "INC-A-0005",
+                Priority::P4,
+                State::OnHold(crate::state::HoldReason::AwaitingVendor),
+                "ana",
+                None,
+                200,
+            ),
+        ]
+    }
+
+    #[test]
+    fn open_incidents_by_priority_then_soonest_breach() {
+        let q = ListQuery::default();
+        assert_eq!(
+            listed(&sample(), &q, "ana"),
+            ["INC-A-0003", "INC-A-0002", "INC-A-0001", "INC-A-0005"]
+        );
+    }
+
+    #[test]
+    fn filters_combine() {
+        let mut q = ListQuery {
+            state: StateFilter::All,
+            assigned_to_me: true,
+            ..ListQuery::default()
+        };
+        assert_eq!(
+            listed(&sample(), &q, "ANA"),
+            ["INC-A-0004", "INC-A-0001", "INC-A-0005"]
+        );
+        q.priority = Some(Priority::P2);
+        assert_eq!(listed(&sample(), &q, "ana"), ["INC-A-0004"]);
+        let q = ListQuery {
+            assignee: Some("ben".into()),
+            ..ListQuery::default()
+        };
+        assert_eq!(listed(&sample(), &q, ""), ["INC-A-0003"]);
+        let q = ListQuery {
+            state: StateFilter::Only(StateKind::OnHold),
+            ..ListQuery::default()
+        };
+        assert_eq!(listed(&sample(), &q, ""), ["INC-A-0005"]);
+        let nobody = ListQuery {
+            assigned_to_me: true,
+            ..ListQuery::default()
+        };
+        assert!(
+            listed(&sample(), &nobody, " ").is_empty(),
+            "no name set: nothing is mine"
+        );
+    }
+
+    #[test]
+    fn sorts_by_sla_due_and_by_update() {
+        let q = ListQuery {
+            sort: SortOrder::SlaDue,
+            ..ListQuery::default()
+        };
+        assert_eq!(
+            listed(&sample(), &q, ""),
+            ["INC-A-0003", "INC-A-0001", "INC-A-0002", "INC-A-0005"]
+        );
+        let q = ListQuery {
+            sort: SortOrder::Updated,
+            state: StateFilter::All,
+            ..ListQuery::default()
+        };
+        assert_eq!(
+            listed(&sample(), &q, ""),
+            [
+                "INC-A-0004",
+                "INC-A-0005",
+                "INC-A-0001",
+                "INC-A-0002",
+                "INC-A-0003"
+            ]
+        );
+    }
+
+    #[test]
+    fn every_search_word_must_appear_somewhere() {
+        let s = &sample()[0];
+        let terms = |t: &str| {
+            ListQuery {
+                text: t.into(),
+                ..ListQuery::default()
+            }
+            .terms()
+        };
+        assert!(matches_terms(&terms("title inc-a-0001"), s, None));
+        assert!(!matches_terms(&terms("vpn"), s, None));
+        assert!(matches_terms(
+            &terms("VPN title"),
+            s,
+            Some("the vpn gateway rebooted")
+        ));
+        assert!(!matches_terms(
+            &terms("vpn printer"),
+            s,
+            Some("the vpn gateway rebooted")
+        ));
+    }
+
+    #[test]
+    fn url_keys_round_trip_and_unknown_ones_fall_back() {
+        for f in [
+            StateFilter::Open,
+            StateFilter::All,
+            StateFilter::Only(StateKind::Resolved),
+        ] {
+            assert_eq!(StateFilter::from_key(f.key()), f);
+        }
+        assert_eq!(StateFilter::from_key("nonsense"), StateFilter::Open);
+        for s in SortOrder::ALL {
+            assert_eq!(SortOrder::from_key(s.key()), s);
+        }
+        assert_eq!(SortOrder::from_key(""), SortOrder::Priority);
+    }
+}
