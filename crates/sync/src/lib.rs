@@ -6,7 +6,9 @@
 //! implementation and tests can drive it message by message.
 //!
 //! - [`document_id`]: document ids and `automerge:` URLs.
+//! - [`storage`]: automerge-repo's storage keys and compaction rule.
 
 pub mod document_id;
+pub mod storage;
 
 pub use document_id::{DocumentId, DocumentIdError};
