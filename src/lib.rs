@@ -3,6 +3,9 @@
 //! A Leptos single-page app over the incident domain in `outpost-core`. Components render state
 //! and send commands; the rules live in the core.
 
+pub mod repo;
+pub mod storage;
+
 use leptos::prelude::*;
 
 /// The application shell.

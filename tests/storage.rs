@@ -1,0 +1,394 @@
+//! IndexedDB storage in a real browser (wasm-bindgen-test, headless Chromium): writes survive a
+//! reopen, chunks compact, damaged records are skipped and kept, a second copy of a document
+//! merges in, and failed writes lose nothing.
+#![cfg(target_arch = "wasm32")]
+
+use outpost::repo::{Repo, RepoError, SEARCH_NS, SUMMARY_NS};
+use outpost::storage::{IdbStore, Record, StorageError};
+use outpost_core::incident::{DetectionSource, NoteKind};
+use outpost_core::{
+    Attribution, Command, DevicePrefix, DeviceTime, Field, Impact, NewIncident, Outcome,
+    ReferenceNumber, Urgency, WorkspaceConfig,
+};
+use outpost_sync::storage::incremental_key;
+use outpost_sync::DocumentId;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn cfg() -> WorkspaceConfig {
+    WorkspaceConfig::default()
+}
+
+fn at(minutes: i64) -> DeviceTime {
+    DeviceTime::from_millis(1_796_000_000_000 + minutes * 60_000)
+}
+
+fn by(name: &str, minutes: i64) -> Attribution {
+    Attribution::new(name, at(minutes))
+}
+
+fn doc_id(n: u8) -> DocumentId {
+    DocumentId::from_random([n; 16])
+}
+
+fn reference(n: u32) -> ReferenceNumber {
+    ReferenceNumber::new(DevicePrefix::new("B10C").unwrap(), n)
+}
+
+fn incident(title: &str) -> NewIncident {
+    NewIncident {
+        title: title.into(),
+        caller: "Dana".into(),
+        detection_source: DetectionSource::UserReport,
+        impact: Impact::High,
+        urgency: Urgency::High,
+        ..NewIncident::default()
+    }
+}
+
+/// A fresh database per test: tests in one binary share one page and origin.
+async fn fresh(name: &str) -> (String, Repo) {
+    let db = format!("outpost-test-{name}");
+    IdbStore::delete_database(&db).await.unwrap();
+    let repo = Repo::open(&db).await;
+    assert!(
+        repo.storage_problem().is_none(),
+        "{:?}",
+        repo.storage_problem()
+    );
+    (db, repo)
+}
+
+async fn reopen(db: &str, repo: Repo) -> Repo {
+    repo.close();
+    drop(repo);
+    Repo::open(db).await
+}
+
+#[wasm_bindgen_test]
+async fn an_incident_and_its_summary_survive_a_reopen() {
+    let (db, repo) = fresh("reload").await;
+    let id = doc_id(1);
+    let saved = repo
+        .create(
+            id,
+            &reference(1),
+            &incident("Printer on fire"),
+            &by("ana", 0),
+            &cfg(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(saved.durable, Ok(()));
+    let (outcome, saved) = repo
+        .execute(
+            &id,
+            &Command::AddNote {
+                kind: NoteKind::WorkNote,
+                body: "Extinguisher used".into(),
+            },
+            &by("ana", 1),
+            &cfg(),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(outcome, Outcome::Changed { .. }));
+    assert_eq!(saved.unwrap().durable, Ok(()));
+    let before = repo.with_doc(&id, |d| d.read().unwrap()).unwrap();
+
+    let repo = reopen(&db, repo).await;
+    let index = repo.load_index().await.unwrap();
+    assert_eq!(index.summaries.len(), 1);
+    assert_eq!(index.summaries[0].title, "Printer on fire");
+    assert_eq!(index.summaries[0].reference, "INC-B10C-0001");
+    let search = repo.load_search().await.unwrap();
+    assert!(search[0].text.contains("extinguisher used"));
+    assert!(!repo.is_open(&id));
+    repo.open_doc(&id).await.unwrap();
+    assert_eq!(repo.with_doc(&id, |d| d.read().unwrap()).unwrap(), before);
+}
+
+#[wasm_bindgen_test]
+async fn the_layout_is_automerge_repos() {
+    let (_db, repo) = fresh("layout").await;
+    let id = doc_id(2);
+    repo.create(
+        id,
+        &reference(2),
+        &incident("Layout"),
+        &by("ana", 0),
+        &cfg(),
+    )
+    .await
+    .unwrap();
+    let store = IdbStore::open("outpost-test-layout").await.unwrap();
+    let keys = store.keys(&[&id.to_string()]).await.unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0][0], id.to_string());
+    assert_eq!(keys[0][1], "snapshot");
+    assert_eq!(keys[0][2].len(), 64, "a sha-256 hex digest");
+    assert_eq!(
+        store.keys(&[SUMMARY_NS]).await.unwrap(),
+        vec![vec![SUMMARY_NS.to_string(), id.to_string()]]
+    );
+    assert_eq!(store.keys(&[SEARCH_NS]).await.unwrap().len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn chunks_compact_and_reload_to_the_same_document() {
+    let (db, repo) = fresh("compaction").await;
+    let id = doc_id(3);
+    repo.create(
+        id,
+        &reference(3),
+        &incident("Compaction"),
+        &by("ana", 0),
+        &cfg(),
+    )
+    .await
+    .unwrap();
+    for i in 0..60 {
+        let body = format!(
+            "Note {i}: {}",
+            "checked the switch stack and the uplinks ".repeat(3)
+        );
+        repo.execute(
+            &id,
+            &Command::AddNote {
+                kind: NoteKind::WorkNote,
+                body,
+            },
+            &by("ana", i + 1),
+            &cfg(),
+        )
+        .await
+        .unwrap();
+    }
+    let store = IdbStore::open(&db).await.unwrap();
+    let keys = store.keys(&[&id.to_string()]).await.unwrap();
+    let snapshots = keys.iter().filter(|k| k[1] == "snapshot").count();
+    let incrementals = keys.iter().filter(|k| k[1] == "incremental").count();
+    assert_eq!(snapshots, 1, "{keys:?}");
+    assert!(
+        incrementals < 60,
+        "compaction removed replaced chunks: {incrementals} left"
+    );
+    let before = repo.with_doc(&id, |d| d.automerge().get_heads()).unwrap();
+    let repo = reopen(&db, repo).await;
+    repo.open_doc(&id).await.unwrap();
+    assert_eq!(
+        repo.with_doc(&id, |d| d.automerge().get_heads()).unwrap(),
+        before
+    );
+    assert_eq!(
+        repo.with_doc(&id, |d| d.read().unwrap().work_notes.len())
+            .unwrap(),
+        60
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_damaged_chunk_is_skipped_reported_and_kept() {
+    let (db, repo) = fresh("damaged-chunk").await;
+    let id = doc_id(4);
+    repo.create(
+        id,
+        &reference(4),
+        &incident("Damaged chunk"),
+        &by("ana", 0),
+        &cfg(),
+    )
+    .await
+    .unwrap();
+    let bad = incremental_key(&id, b"not automerge at all");
+    repo.write_raw(&[Record::new(&bad, b"not automerge at all".to_vec())])
+        .await
+        .unwrap();
+
+    let repo = reopen(&db, repo).await;
+    repo.open_doc(&id).await.unwrap();
+    assert_eq!(repo.damaged_chunks(&id), vec![bad.clone()]);
+    assert_eq!(
+        repo.with_doc(&id, |d| d.read().unwrap().title).unwrap(),
+        "Damaged chunk"
+    );
+    // Work goes on, and the damaged bytes stay for recovery.
+    repo.execute(
+        &id,
+        &Command::SetTitle("Still works".into()),
+        &by("ana", 2),
+        &cfg(),
+    )
+    .await
+    .unwrap();
+    let raw = repo.raw_records(&id).await.unwrap();
+    assert!(raw
+        .iter()
+        .any(|r| r.key == bad.to_vec() && r.bytes == b"not automerge at all"));
+}
+
+#[wasm_bindgen_test]
+async fn an_unreadable_incident_is_named_and_its_bytes_kept() {
+    let (db, repo) = fresh("unreadable").await;
+    let id = doc_id(5);
+    repo.create(
+        id,
+        &reference(5),
+        &incident("Will break"),
+        &by("ana", 0),
+        &cfg(),
+    )
+    .await
+    .unwrap();
+    let raw = repo.raw_records(&id).await.unwrap();
+    let mut broken = raw[0].clone();
+    let n = broken.bytes.len();
+    broken.bytes[n - 4] ^= 0xff; // flip bits inside the snapshot
+    repo.write_raw(&[broken.clone()]).await.unwrap();
+    // A corrupt summary of another incident.
+    repo.write_raw(&[Record::new(&[SUMMARY_NS, "someDoc"], b"{not json".to_vec())])
+        .await
+        .unwrap();
+
+    let repo = reopen(&db, repo).await;
+    let index = repo.load_index().await.unwrap();
+    assert_eq!(
+        index.summaries.len(),
+        1,
+        "the broken incident is still listed from its summary"
+    );
+    assert_eq!(index.unreadable, vec!["someDoc".to_string()]);
+    match repo.open_doc(&id).await {
+        Err(RepoError::Unreadable(reason)) => {
+            let message = RepoError::Unreadable(reason).to_string();
+            assert!(
+                message.starts_with("This incident could not be read"),
+                "{message}"
+            );
+            assert!(
+                message.ends_with("Its data is kept on this device."),
+                "{message}"
+            );
+        }
+        other => panic!("expected Unreadable, got {other:?}"),
+    }
+    assert_eq!(
+        repo.raw_records(&id).await.unwrap(),
+        vec![broken],
+        "nothing was deleted"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_second_copy_edited_elsewhere_merges_in_and_its_conflict_is_stored() {
+    let (db, repo) = fresh("merge").await;
+    let id = doc_id(6);
+    repo.create(
+        id,
+        &reference(6),
+        &incident("Shared"),
+        &by("ana", 0),
+        &cfg(),
+    )
+    .await
+    .unwrap();
+    // A colleague's copy of the same document, edited while apart.
+    let mut theirs = repo.with_doc(&id, |d| d.fork()).unwrap();
+    theirs
+        .execute(&Command::SetAssignee("ben".into()), &by("ben", 5), &cfg())
+        .unwrap();
+    theirs
+        .execute(
+            &Command::AddNote {
+                kind: NoteKind::WorkNote,
+                body: "ben's note".into(),
+            },
+            &by("ben", 6),
+            &cfg(),
+        )
+        .unwrap();
+    repo.execute(
+        &id,
+        &Command::SetAssignee("ana".into()),
+        &by("ana", 5),
+        &cfg(),
+    )
+    .await
+    .unwrap();
+    repo.execute(
+        &id,
+        &Command::AddNote {
+            kind: NoteKind::WorkNote,
+            body: "ana's note".into(),
+        },
+        &by("ana", 7),
+        &cfg(),
+    )
+    .await
+    .unwrap();
+
+    repo.with_doc_mut(&id, |d| d.merge(&mut theirs))
+        .unwrap()
+        .unwrap();
+    let saved = repo.save(&id, &cfg(), at(8)).await.unwrap().unwrap();
+    assert_eq!(saved.summary.conflicts, 1);
+
+    let repo = reopen(&db, repo).await;
+    assert_eq!(repo.load_index().await.unwrap().summaries[0].conflicts, 1);
+    repo.open_doc(&id).await.unwrap();
+    let (conflicts, notes) = repo
+        .with_doc(&id, |d| (d.conflicts(), d.read().unwrap().work_notes.len()))
+        .unwrap();
+    assert_eq!(conflicts.len(), 1);
+    assert_eq!(conflicts[0].field, Field::Assignee);
+    assert_eq!(notes, 2, "both notes survive");
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_write_keeps_the_change_and_reports_it() {
+    let (_db, repo) = fresh("failed-write").await;
+    let id = doc_id(7);
+    repo.create(
+        id,
+        &reference(7),
+        &incident("Fragile"),
+        &by("ana", 0),
+        &cfg(),
+    )
+    .await
+    .unwrap();
+    repo.close(); // the connection is gone: every write now fails
+    let (outcome, saved) = repo
+        .execute(
+            &id,
+            &Command::SetTitle("Changed while storage failed".into()),
+            &by("ana", 1),
+            &cfg(),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(outcome, Outcome::Changed { .. }));
+    let saved = saved.unwrap();
+    assert!(
+        matches!(saved.durable, Err(StorageError::Failed(_))),
+        "{:?}",
+        saved.durable
+    );
+    assert_eq!(repo.unsaved(), vec![id]);
+    assert_eq!(
+        repo.with_doc(&id, |d| d.read().unwrap().title).unwrap(),
+        "Changed while storage failed"
+    );
+}
+
+#[wasm_bindgen_test]
+fn quota_errors_read_as_quota_errors() {
+    let exception =
+        web_sys::DomException::new_with_message_and_name("full", "QuotaExceededError").unwrap();
+    let error = StorageError::from(idb::Error::DomException(exception));
+    assert_eq!(error, StorageError::QuotaExceeded);
+    assert!(error
+        .to_string()
+        .starts_with("Storage on this device is full"));
+}
