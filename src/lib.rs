@@ -2,20 +2,23 @@
 //!
 //! A Leptos single-page app over the incident domain in `outpost-core`. Components render state
 //! and send commands; the rules live in the core.
+//!
+//! - [`app`]: the shell, navigation and routes; [`pages`]: one file per page; [`components`]:
+//!   pieces shared between pages.
+//! - [`state`]: the reactive state components share.
+//! - [`repo`]: this device's incident documents, in memory and in IndexedDB; [`storage`]: the
+//!   IndexedDB adapter in automerge-repo's layout.
+//! - [`settings`]: per-device settings; [`clock`]: time and randomness; [`format`]: how times
+//!   read.
 
+pub mod app;
+pub mod clock;
+pub mod components;
+pub mod format;
+pub mod pages;
 pub mod repo;
+pub mod settings;
+pub mod state;
 pub mod storage;
 
-use leptos::prelude::*;
-
-/// The application shell.
-#[component]
-pub fn App() -> impl IntoView {
-    view! {
-        <header class="app-header">
-            <h1 class="app-name">"Outpost"</h1>
-            <p class="tagline">"Incidents, with or without a network."</p>
-        </header>
-        <main id="main" class="app-main"></main>
-    }
-}
+pub use app::App;

@@ -1,7 +1,15 @@
-//! Browser tests for the app shell (wasm-bindgen-test in headless Chromium).
+//! Browser tests for the app itself (wasm-bindgen-test in headless Chromium): it mounts, and a
+//! conflict merged in from a second copy is shown and settled through the incident page.
 #![cfg(target_arch = "wasm32")]
 
-use wasm_bindgen::JsCast;
+use outpost::repo::Repo;
+use outpost::settings::Settings;
+use outpost_core::incident::DetectionSource;
+use outpost_core::{
+    Attribution, Command, DevicePrefix, DeviceTime, NewIncident, ReferenceNumber, WorkspaceConfig,
+};
+use outpost_sync::DocumentId;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -18,10 +26,145 @@ fn mount() -> (
     (container, handle)
 }
 
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
+/// Polls until `f` finds something, for up to five seconds.
+async fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    for _ in 0..250 {
+        if let Some(found) = f() {
+            return found;
+        }
+        sleep(20).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn button_named(root: &web_sys::HtmlElement, name: &str) -> Option<web_sys::HtmlElement> {
+    let buttons = root.query_selector_all("button").ok()?;
+    (0..buttons.length())
+        .filter_map(|i| buttons.item(i))
+        .find(|b| b.text_content().as_deref() == Some(name))
+        .map(|b| b.unchecked_into())
+}
+
+fn route_to(path: &str) {
+    web_sys::window()
+        .unwrap()
+        .history()
+        .unwrap()
+        .push_state_with_url(&JsValue::NULL, "", Some(path))
+        .unwrap();
+}
+
 #[wasm_bindgen_test]
-async fn the_shell_mounts_and_names_the_product() {
+async fn the_shell_mounts_names_the_product_and_shows_the_list() {
+    route_to("/");
     let (container, _handle) = mount();
     leptos::task::tick().await;
-    let heading = container.query_selector("h1").unwrap().expect("a heading");
-    assert_eq!(heading.text_content().as_deref(), Some("Outpost"));
+    let brand = container
+        .query_selector(".brand-name")
+        .unwrap()
+        .expect("the product name");
+    assert_eq!(brand.text_content().as_deref(), Some("Outpost"));
+    let heading = container
+        .query_selector("h1")
+        .unwrap()
+        .expect("a page heading");
+    assert_eq!(heading.text_content().as_deref(), Some("Incidents"));
+}
+
+#[wasm_bindgen_test]
+async fn a_conflict_from_a_second_copy_is_shown_and_settled() {
+    Settings {
+        user_name: "Tess Tester".into(),
+        ..Settings::default()
+    }
+    .save()
+    .unwrap();
+    let cfg = WorkspaceConfig::default();
+    let at = |m: i64| DeviceTime::from_millis(js_sys::Date::now() as i64 + m * 1000);
+    let id = DocumentId::from_random([42; 16]);
+    {
+        // Two copies of one incident, each assigned to someone else while apart, merged.
+        let repo = Repo::open(outpost::state::DATABASE).await;
+        let new = NewIncident {
+            title: "Core switch flapping".into(),
+            detection_source: DetectionSource::Monitoring,
+            ..NewIncident::default()
+        };
+        let reference = ReferenceNumber::new(DevicePrefix::new("C0DE").unwrap(), 7);
+        repo.create(id, &reference, &new, &Attribution::new("ana", at(0)), &cfg)
+            .await
+            .unwrap();
+        let mut second = repo.with_doc(&id, |d| d.fork()).unwrap();
+        second
+            .execute(
+                &Command::SetAssignee("ben".into()),
+                &Attribution::new("ben", at(1)),
+                &cfg,
+            )
+            .unwrap();
+        repo.execute(
+            &id,
+            &Command::SetAssignee("ana".into()),
+            &Attribution::new("ana", at(1)),
+            &cfg,
+        )
+        .await
+        .unwrap();
+        repo.with_doc_mut(&id, |d| d.merge(&mut second))
+            .unwrap()
+            .unwrap();
+        repo.save(&id, &cfg, at(2)).await.unwrap();
+        repo.close();
+    }
+
+    route_to(&format!("/incidents/{id}"));
+    let (container, _handle) = mount();
+    let heading = wait_for("the conflict panel", || {
+        container.query_selector("#conflicts-title").ok().flatten()
+    })
+    .await;
+    assert_eq!(
+        heading.text_content().as_deref(),
+        Some("1 conflict to settle")
+    );
+    let keep_ben = wait_for("a button to keep ben", || {
+        button_named(&container, "Keep “ben”")
+    })
+    .await;
+    assert!(
+        button_named(&container, "Keep “ana”").is_some(),
+        "both values are offered"
+    );
+    keep_ben.click();
+    wait_for("the conflict to be settled", || {
+        container
+            .query_selector("#conflicts-title")
+            .ok()
+            .flatten()
+            .is_none()
+            .then_some(())
+    })
+    .await;
+
+    // Settled for good: a fresh read of storage has one value and records who chose it.
+    let repo = Repo::open(outpost::state::DATABASE).await;
+    repo.open_doc(&id).await.unwrap();
+    let (conflicts, assignee, history) = repo
+        .with_doc(&id, |d| {
+            (d.conflicts(), d.read().unwrap().assignee, d.history())
+        })
+        .unwrap();
+    assert!(conflicts.is_empty());
+    assert_eq!(assignee, "ben");
+    assert_eq!(history.last().unwrap().by, "Tess Tester");
 }

@@ -1,0 +1,112 @@
+//! The application shell: header and navigation, app-wide notices, the theme, and the routes.
+
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::path;
+
+use crate::pages::incident::IncidentPage;
+use crate::pages::list::IncidentList;
+use crate::pages::new_incident::NewIncidentPage;
+use crate::pages::report::ReportPage;
+use crate::pages::settings::SettingsPage;
+use crate::settings::Theme;
+use crate::state::{use_app, AppState};
+
+/// The whole app.
+#[component]
+pub fn App() -> impl IntoView {
+    let state = AppState::provide();
+    state.start();
+    Effect::new(move |_| {
+        let theme = state.settings.with(|s| s.theme);
+        if let Some(root) = document().document_element() {
+            let _ = match theme {
+                Theme::System => root.remove_attribute("data-theme"),
+                other => root.set_attribute("data-theme", other.key()),
+            };
+        }
+    });
+    view! {
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <Header/>
+            <Notices/>
+            <main id="main" class="app-main" tabindex="-1">
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/") view=IncidentList/>
+                    <Route path=path!("/incidents/new") view=NewIncidentPage/>
+                    <Route path=path!("/incidents/:id") view=IncidentPage/>
+                    <Route path=path!("/incidents/:id/report") view=ReportPage/>
+                    <Route path=path!("/settings") view=SettingsPage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    view! {
+        <header class="app-header">
+            <A href="/" attr:class="brand">
+                <img src="/icons/outpost.svg" alt="" width="28" height="28"/>
+                <span class="brand-name">"Outpost"</span>
+            </A>
+            <nav aria-label="Main">
+                <ul class="nav">
+                    <li><A href="/" exact=true>"Incidents"</A></li>
+                    <li><A href="/incidents/new">"New incident"</A></li>
+                    <li><A href="/settings">"Settings"</A></li>
+                </ul>
+            </nav>
+        </header>
+    }
+}
+
+/// Messages about the app itself: storage problems, unsaved changes, unreadable entries.
+#[component]
+fn Notices() -> impl IntoView {
+    let state = use_app();
+    view! {
+        <div class="notices" role="status" aria-live="polite">
+            {move || state.storage_problem.get().map(|p| view! { <p class="notice notice-error">{p}</p> })}
+            {move || {
+                let unsaved = state.unsaved.get();
+                (!unsaved.is_empty()).then(|| {
+                    let reason = unsaved[0].1.clone();
+                    let count = unsaved.len();
+                    view! {
+                        <p class="notice notice-warning">
+                            {format!(
+                                "{count} incident{} not saved on this device yet. {reason}",
+                                if count == 1 { " has changes" } else { "s have changes" },
+                            )}
+                        </p>
+                    }
+                })
+            }}
+            {move || {
+                let unlisted = state.unlisted.get();
+                (!unlisted.is_empty()).then(|| view! {
+                    <p class="notice notice-warning">
+                        {format!(
+                            "{} incident{} could not be listed because {} list entry is damaged: {}. Their data is kept.",
+                            unlisted.len(),
+                            if unlisted.len() == 1 { "" } else { "s" },
+                            if unlisted.len() == 1 { "its" } else { "their" },
+                            unlisted.join(", "),
+                        )}
+                    </p>
+                })
+            }}
+        </div>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    view! {
+        <h1>"Page not found"</h1>
+        <p>"There is nothing at this address. " <A href="/">"Back to the incidents"</A></p>
+    }
+}

@@ -1,0 +1,6 @@
+//! Small pieces shared by several pages.
+
+pub mod badges;
+pub mod field_error;
+pub mod title;
+pub mod welcome;

@@ -1,0 +1,7 @@
+//! One file per page, as the router names them.
+
+pub mod incident;
+pub mod list;
+pub mod new_incident;
+pub mod report;
+pub mod settings;

@@ -1,0 +1,172 @@
+//! One incident: everything about it, and everything a person can do to it.
+//!
+//! The page loads the document and recomputes its view whenever it changes (a command, a sync)
+//! and as the clock ticks. Sections are created once and read the view reactively, so a clock
+//! tick or a colleague's change never resets what someone is typing.
+
+mod actions;
+mod conflicts;
+mod details;
+mod links;
+mod notes;
+mod review;
+pub(crate) mod sections;
+mod timeline;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_params_map;
+use outpost_core::IncidentView;
+use outpost_sync::DocumentId;
+
+use crate::components::badges::{PriorityBadge, StateBadge};
+use crate::components::title::Title;
+use crate::format::{ago, local_time};
+use crate::state::{use_app, AppState};
+
+pub use sections::Feedback;
+
+/// Runs commands for one section of the page and reports the outcome in `feedback`; `done` runs
+/// after they all succeed.
+pub(crate) fn dispatch(
+    state: AppState,
+    id: Memo<String>,
+    commands: Vec<outpost_core::Command>,
+    feedback: RwSignal<Feedback>,
+    done: impl FnOnce() + 'static,
+) {
+    let Ok(doc) = id.get_untracked().parse::<DocumentId>() else {
+        return;
+    };
+    if commands.is_empty() {
+        feedback.set(Feedback::Info("Nothing to change.".into()));
+        return;
+    }
+    feedback.set(Feedback::Busy);
+    spawn_local(async move {
+        match state.run_all(doc, commands).await {
+            Ok(_) => {
+                feedback.set(Feedback::Saved);
+                done();
+            }
+            Err(e) => feedback.set(Feedback::from_error(&e)),
+        }
+    });
+}
+
+#[component]
+pub fn IncidentPage() -> impl IntoView {
+    let state = use_app();
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
+    let loaded = RwSignal::new(None::<IncidentView>);
+    let loaded_for = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+
+    Effect::new(move |_| {
+        let text = id.get();
+        state.revisions.with(|r| r.get(&text).copied());
+        state.now.track();
+        if !state.ready.get() {
+            return;
+        }
+        if loaded_for.get_untracked() != text {
+            loaded.set(None);
+            problem.set(None);
+        }
+        let Ok(doc) = text.parse::<DocumentId>() else {
+            problem.set(Some("This address does not name an incident.".into()));
+            return;
+        };
+        spawn_local(async move {
+            let result = state.view(doc).await;
+            if id.get_untracked() != text {
+                return; // navigated elsewhere meanwhile
+            }
+            match result {
+                Ok(v) => {
+                    problem.set(None);
+                    loaded_for.set(text);
+                    loaded.set(Some(v));
+                }
+                Err(e) => {
+                    loaded.set(None);
+                    problem.set(Some(e.to_string()));
+                }
+            }
+        });
+    });
+
+    let has_view = Memo::new(move |_| loaded.with(Option::is_some));
+    view! {
+        {move || problem.get().map(|p| view! { <sections::Unreadable id message=p/> })}
+        {move || {
+            if has_view.get() {
+                let view = Memo::new(move |previous: Option<&IncidentView>| {
+                    loaded.get().or_else(|| previous.cloned()).expect("rendered only once a view is loaded")
+                });
+                view! { <IncidentBody id view/> }.into_any()
+            } else if problem.with(Option::is_none) {
+                view! { <p class="loading" role="status">"Loading the incident…"</p> }.into_any()
+            } else {
+                ().into_any()
+            }
+        }}
+    }
+}
+
+#[component]
+fn IncidentBody(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
+    let state = use_app();
+    let title = Memo::new(move |_| {
+        view.with(|v| format!("{}: {}", v.incident.reference, v.incident.title))
+    });
+    let read_only = Memo::new(move |_| view.with(|v| v.incident.state.is_read_only()));
+    view! {
+        <Title text=title/>
+        <article class="incident" aria-labelledby="incident-title">
+            <header class="incident-header">
+                <h1 id="incident-title">{title}</h1>
+                <p class="facts">
+                    {move || view.with(|v| view! {
+                        <PriorityBadge priority=v.priority/>
+                        " "
+                        <StateBadge state=v.incident.state/>
+                        {v.incident.major_incident.then(|| view! { " " <span class="badge badge-major">"Major incident"</span> })}
+                    })}
+                </p>
+                <p class="meta">
+                    {move || view.with(|v| format!(
+                        "Reported {} by {} · updated {}",
+                        local_time(v.incident.reported_at),
+                        v.incident.reported_by,
+                        ago(v.last_updated, state.now.get()),
+                    ))}
+                </p>
+            </header>
+            <conflicts::Conflicts id view/>
+            <Show when=move || read_only.get()>
+                <p class="notice notice-info" role="note">
+                    {move || view.with(|v| format!(
+                        "This incident is {}. It can no longer be changed; the post-incident review stays open.",
+                        v.incident.state
+                    ))}
+                </p>
+            </Show>
+            <div class="incident-grid">
+                <div class="incident-main">
+                    <sections::Clocks view/>
+                    <actions::Actions id view/>
+                    <notes::Notes id view/>
+                    <review::Review id view/>
+                    <timeline::Timeline view/>
+                </div>
+                <aside class="incident-side" aria-label="Details">
+                    <details::Details id view/>
+                    <details::AffectedUsers id view/>
+                    <links::Links id view/>
+                </aside>
+            </div>
+        </article>
+    }
+}

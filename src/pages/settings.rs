@@ -1,0 +1,109 @@
+//! Settings for this device: who is using it, their team and workspace, the reference prefix,
+//! and the theme.
+
+use leptos::prelude::*;
+use outpost_core::incident::FieldError;
+
+use crate::components::field_error::{message_for, FieldMessage};
+use crate::components::title::Title;
+use crate::settings::Theme;
+use crate::state::use_app;
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let state = use_app();
+    let current = state.settings.get_untracked();
+    let name = RwSignal::new(current.user_name.clone());
+    let team = RwSignal::new(current.team.clone());
+    let workspace = RwSignal::new(current.workspace.clone());
+    let prefix = RwSignal::new(current.device_prefix.clone());
+    let theme = RwSignal::new(current.theme.key().to_string());
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let saved = RwSignal::new(None::<String>);
+    let invalid = move |f: &'static str| {
+        move || {
+            if errors.with(|e| message_for(e, f).is_some()) {
+                "true"
+            } else {
+                "false"
+            }
+        }
+    };
+
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let mut settings = state.settings.get_untracked();
+        settings.user_name = name.get_untracked().trim().to_string();
+        settings.team = team.get_untracked().trim().to_string();
+        settings.workspace = workspace.get_untracked().trim().to_string();
+        let new_prefix = prefix.get_untracked().trim().to_ascii_uppercase();
+        if new_prefix != settings.device_prefix {
+            settings.device_prefix = new_prefix;
+            settings.last_sequence = 0; // a new prefix starts its own numbering (used numbers are still skipped)
+        }
+        settings.theme = Theme::from_key(&theme.get_untracked());
+        let problems = settings.problems();
+        if !problems.is_empty() {
+            errors.set(problems);
+            saved.set(None);
+            return;
+        }
+        errors.set(Vec::new());
+        match settings.save() {
+            Ok(()) => {
+                prefix.set(settings.device_prefix.clone());
+                state.settings.set(settings);
+                saved.set(Some("Settings saved.".into()));
+            }
+            Err(e) => saved.set(Some(e)),
+        }
+    };
+
+    view! {
+        <Title text="Settings"/>
+        <h1>"Settings"</h1>
+        <form class="settings-form" on:submit=save novalidate>
+            <fieldset>
+                <legend>"You"</legend>
+                <div class="field">
+                    <label for="s-name">"Your name"</label>
+                    <input id="s-name" type="text" autocomplete="name" bind:value=name aria-invalid=invalid("user_name") aria-describedby="user_name-error"/>
+                    <FieldMessage errors field="user_name" id="user_name"/>
+                </div>
+                <div class="field">
+                    <label for="s-team">"Team"</label>
+                    <input id="s-team" type="text" bind:value=team/>
+                </div>
+                <div class="field">
+                    <label for="s-workspace">"Workspace"</label>
+                    <input id="s-workspace" type="text" bind:value=workspace aria-invalid=invalid("workspace") aria-describedby="workspace-error"/>
+                    <FieldMessage errors field="workspace" id="workspace"/>
+                </div>
+            </fieldset>
+            <fieldset>
+                <legend>"This device"</legend>
+                <div class="field">
+                    <label for="s-prefix">"Device prefix"</label>
+                    <input id="s-prefix" type="text" maxlength="6" autocapitalize="characters" bind:value=prefix
+                        aria-invalid=invalid("device_prefix") aria-describedby="prefix-hint device_prefix-error"/>
+                    <p class="hint" id="prefix-hint">
+                        {move || format!(
+                            "Reference numbers from this device start with it, so they never clash with other devices' (next: INC-{}-{:04}).",
+                            prefix.get().trim().to_ascii_uppercase(),
+                            state.settings.with(|s| s.last_sequence) + 1,
+                        )}
+                    </p>
+                    <FieldMessage errors field="device_prefix" id="device_prefix"/>
+                </div>
+                <div class="field">
+                    <label for="s-theme">"Theme"</label>
+                    <select id="s-theme" bind:value=theme>
+                        {Theme::ALL.iter().map(|t| view! { <option value=t.key()>{t.label()}</option> }).collect_view()}
+                    </select>
+                </div>
+            </fieldset>
+            <button type="submit">"Save settings"</button>
+            {move || saved.get().map(|m| view! { <p class="feedback feedback-ok" role="status">{m}</p> })}
+        </form>
+    }
+}

@@ -1,0 +1,233 @@
+//! The app's reactive state: the repo, the list's summaries and search texts, the settings, a
+//! ticking clock, and what the person must be told (storage problems, unsaved changes).
+//!
+//! Components get it with [`use_app`]. It is a bundle of copyable handles, so any closure can
+//! capture it; the repo itself is kept in local (non-`Send`) storage and used from `spawn_local`.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use outpost_core::summary::IncidentSummary;
+use outpost_core::{
+    Attribution, Command, DeviceTime, IncidentView, NewIncident, Outcome, ReferenceNumber,
+    WorkspaceConfig,
+};
+use outpost_sync::DocumentId;
+
+use crate::clock::{new_document_id, now};
+use crate::repo::{Repo, RepoError, Saved};
+use crate::settings::Settings;
+
+/// The IndexedDB database the app uses (automerge-repo's default name).
+pub const DATABASE: &str = crate::storage::DATABASE;
+
+/// Everything components share.
+#[derive(Clone, Copy)]
+pub struct AppState {
+    repo: StoredValue<Option<Rc<Repo>>, LocalStorage>,
+    config: StoredValue<WorkspaceConfig>,
+    /// The repo is open and the list is loaded.
+    pub ready: RwSignal<bool>,
+    /// Every incident's list entry, by document id.
+    pub summaries: RwSignal<HashMap<String, IncidentSummary>>,
+    /// Search texts by document id, once loaded.
+    pub search: RwSignal<HashMap<String, String>>,
+    /// Whether search texts are loaded.
+    pub search_ready: RwSignal<bool>,
+    /// Document ids whose list entry could not be read.
+    pub unlisted: RwSignal<Vec<String>>,
+    /// This device's settings.
+    pub settings: RwSignal<Settings>,
+    /// Now, updated every 20 seconds (SLA clocks and "ago" times follow it).
+    pub now: RwSignal<DeviceTime>,
+    /// Why storage is not working, if it is not.
+    pub storage_problem: RwSignal<Option<String>>,
+    /// Documents with changes not yet saved on this device, with the reason.
+    pub unsaved: RwSignal<Vec<(String, String)>>,
+    /// A counter per document, bumped whenever it changes, so open pages re-read it.
+    pub revisions: RwSignal<HashMap<String, u64>>,
+}
+
+/// The app state provided by [`crate::app::App`].
+pub fn use_app() -> AppState {
+    expect_context::<AppState>()
+}
+
+impl AppState {
+    /// Creates the state and provides it as context.
+    pub fn provide() -> AppState {
+        let state = AppState {
+            repo: StoredValue::new_local(None),
+            config: StoredValue::new(WorkspaceConfig::default()),
+            ready: RwSignal::new(false),
+            summaries: RwSignal::new(HashMap::new()),
+            search: RwSignal::new(HashMap::new()),
+            search_ready: RwSignal::new(false),
+            unlisted: RwSignal::new(Vec::new()),
+            settings: RwSignal::new(Settings::load()),
+            now: RwSignal::new(now()),
+            storage_problem: RwSignal::new(None),
+            unsaved: RwSignal::new(Vec::new()),
+            revisions: RwSignal::new(HashMap::new()),
+        };
+        provide_context(state);
+        state
+    }
+
+    /// Opens storage, loads the list, then the search texts, and starts the clock.
+    pub fn start(self) {
+        spawn_local(async move {
+            let repo = Rc::new(Repo::open(DATABASE).await);
+            self.storage_problem
+                .set(repo.storage_problem().map(ToString::to_string));
+            match repo.load_index().await {
+                Ok(index) => {
+                    self.summaries.set(
+                        index
+                            .summaries
+                            .into_iter()
+                            .map(|s| (s.document_id.clone(), s))
+                            .collect(),
+                    );
+                    self.unlisted.set(index.unreadable);
+                }
+                Err(e) => self.storage_problem.set(Some(e.to_string())),
+            }
+            self.repo.set_value(Some(repo.clone()));
+            self.ready.set(true);
+            if let Ok(texts) = repo.load_search().await {
+                self.search.update(|s| {
+                    for t in texts {
+                        s.entry(t.document_id).or_insert(t.text);
+                    }
+                });
+            }
+            self.search_ready.set(true);
+        });
+        let _ = set_interval_with_handle(
+            move || {
+                self.now.set(now());
+                if !self.unsaved.with_untracked(Vec::is_empty) {
+                    self.retry_unsaved();
+                }
+            },
+            std::time::Duration::from_secs(20),
+        );
+    }
+
+    /// The repo, once open.
+    pub fn repo(&self) -> Result<Rc<Repo>, RepoError> {
+        self.repo.get_value().ok_or_else(|| {
+            RepoError::Storage(crate::storage::StorageError::Failed(
+                "Outpost is still starting; try again in a moment".into(),
+            ))
+        })
+    }
+
+    /// The workspace configuration.
+    pub fn config(&self) -> WorkspaceConfig {
+        self.config.get_value()
+    }
+
+    /// The person using the app, now.
+    pub fn attribution(&self) -> Attribution {
+        Attribution::new(self.settings.with_untracked(|s| s.user_name.clone()), now())
+    }
+
+    /// Records a save in the reactive state: the list entry, the search text, and whether it
+    /// is durable.
+    fn record_saved(&self, saved: &Saved) {
+        let id = saved.summary.document_id.clone();
+        self.summaries.update(|s| {
+            s.insert(id.clone(), saved.summary.clone());
+        });
+        self.search.update(|s| {
+            s.insert(id.clone(), saved.search.text.clone());
+        });
+        self.unsaved.update(|u| {
+            u.retain(|(d, _)| *d != id);
+            if let Err(e) = &saved.durable {
+                u.push((id.clone(), e.to_string()));
+            }
+        });
+        self.bump(&id);
+    }
+
+    /// Tells open pages that a document changed.
+    pub fn bump(&self, id: &str) {
+        self.revisions
+            .update(|r| *r.entry(id.to_string()).or_insert(0) += 1);
+    }
+
+    /// The reference numbers already used on this device.
+    fn references(&self) -> Vec<ReferenceNumber> {
+        self.summaries.with_untracked(|s| {
+            s.values()
+                .filter_map(|s| s.reference.parse().ok())
+                .collect()
+        })
+    }
+
+    /// Logs a new incident; returns its document id once it is saved (or kept in memory with
+    /// a warning if saving failed).
+    pub async fn create(self, new: NewIncident) -> Result<DocumentId, RepoError> {
+        let repo = self.repo()?;
+        let mut settings = self.settings.get_untracked();
+        let reference = settings.allocate_reference(&self.references());
+        let id = new_document_id();
+        let saved = repo
+            .create(id, &reference, &new, &self.attribution(), &self.config())
+            .await?;
+        // The number is used whether or not the write committed: never hand it out twice.
+        let _ = settings.save();
+        self.settings.set(settings);
+        self.record_saved(&saved);
+        Ok(id)
+    }
+
+    /// Loads a document and computes its view now.
+    pub async fn view(self, id: DocumentId) -> Result<IncidentView, RepoError> {
+        let repo = self.repo()?;
+        repo.open_doc(&id).await?;
+        repo.view(&id, &self.config(), now())
+    }
+
+    /// Runs a command on an incident and saves it.
+    pub async fn run(self, id: DocumentId, cmd: Command) -> Result<Outcome, RepoError> {
+        let repo = self.repo()?;
+        let (outcome, saved) = repo
+            .execute(&id, &cmd, &self.attribution(), &self.config())
+            .await?;
+        if let Some(saved) = saved {
+            self.record_saved(&saved);
+        }
+        Ok(outcome)
+    }
+
+    /// Runs several commands in order, stopping at the first refusal.
+    pub async fn run_all(self, id: DocumentId, cmds: Vec<Command>) -> Result<usize, RepoError> {
+        let mut changed = 0;
+        for cmd in cmds {
+            if let Outcome::Changed { .. } = self.run(id, cmd).await? {
+                changed += 1;
+            }
+        }
+        Ok(changed)
+    }
+
+    fn retry_unsaved(self) {
+        spawn_local(async move {
+            let Ok(repo) = self.repo() else { return };
+            let still: Vec<String> = repo
+                .retry_unsaved(&self.config(), now())
+                .await
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            self.unsaved
+                .update(|u| u.retain(|(id, _)| still.contains(id)));
+        });
+    }
+}
