@@ -7,8 +7,17 @@
 //!
 //! - [`document_id`]: document ids and `automerge:` URLs.
 //! - [`storage`]: automerge-repo's storage keys and compaction rule.
+//! - [`wire`]: the protocol's messages and their CBOR encoding.
+//! - [`reconcile`]: Outpost's catalog reconciliation extension.
+//! - [`hub`]: the relay's side: a storing peer, scoped by workspace, acknowledging only what is
+//!   durable.
+//! - [`client`]: a client's side: handshake, reconciliation, catch-up, live changes.
 
+pub mod client;
 pub mod document_id;
+pub mod hub;
+pub mod reconcile;
 pub mod storage;
+pub mod wire;
 
 pub use document_id::{DocumentId, DocumentIdError};

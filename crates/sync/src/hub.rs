@@ -1,0 +1,718 @@
+//! The relay's protocol logic, with no IO: connections in, messages out.
+//!
+//! The relay is a storing peer, not a forwarder: it keeps every document it is given and runs its
+//! own Automerge sync with each connection, exactly as automerge-repo's sync server does, so two
+//! technicians who are never online at the same time still converge.
+//!
+//! The IO layer (the `outpost-relay` crate) feeds [`Input`]s in batches and, after each batch,
+//! calls [`Hub::finish_batch`], which commits the batch's writes to storage before it releases
+//! any message. Every message the relay sends therefore describes only changes that are already
+//! durable: an acknowledged write survives a crash.
+//!
+//! Scoping: a connection carries a [`Grant`] (user and workspace, from its token). A document
+//! belongs to the workspace of the first connection that sent it. To any other workspace it does
+//! not exist: a `request` gets `doc-unavailable`, exactly as for a document nobody has, and a
+//! `sync` for it is refused the same way, so nothing about other workspaces leaks.
+//!
+//! Fan-out: when a document changes, every other connection that is syncing it gets a sync
+//! message, and so does every Outpost client in the workspace (they want all its incidents); a
+//! plain automerge-repo peer only hears about documents it asked for.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use automerge::sync::{self, SyncDoc};
+use automerge::{Automerge, ChangeHash};
+
+use crate::document_id::DocumentId;
+use crate::reconcile::Responder;
+use crate::wire::{self, Message, PeerId, PeerMetadata, PROTOCOL_V1, RECONCILE_VERSION};
+
+/// A connection, numbered by the IO layer.
+pub type ConnId = u64;
+
+/// What a connection's token grants.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Grant {
+    /// The person.
+    pub user: String,
+    /// Their workspace.
+    pub workspace: String,
+}
+
+/// A storage failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("relay storage failed: {0}")]
+pub struct StoreError(pub String);
+
+/// What the hub needs from storage. Writes become durable at [`HubStorage::commit`].
+pub trait HubStorage {
+    /// A stored document: its workspace and its bytes (chunks, concatenated).
+    fn load(&mut self, doc: &DocumentId) -> Result<Option<(String, Vec<u8>)>, StoreError>;
+    /// Appends changes (`save_after` bytes) of a document, creating it in `workspace` if new.
+    fn append(
+        &mut self,
+        doc: &DocumentId,
+        workspace: &str,
+        changes: &[u8],
+        heads: &[ChangeHash],
+    ) -> Result<(), StoreError>;
+    /// Makes every append since the last commit durable.
+    fn commit(&mut self) -> Result<(), StoreError>;
+    /// Discards every append since the last commit.
+    fn rollback(&mut self);
+    /// Every document of a workspace with its heads.
+    fn catalog(
+        &mut self,
+        workspace: &str,
+    ) -> Result<Vec<(DocumentId, Vec<ChangeHash>)>, StoreError>;
+}
+
+/// Something that happened to a connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// A connection was accepted with this grant.
+    Connected {
+        /// The connection.
+        conn: ConnId,
+        /// Its token's grant.
+        grant: Grant,
+    },
+    /// A binary frame arrived.
+    Frame {
+        /// The connection.
+        conn: ConnId,
+        /// The frame.
+        bytes: Vec<u8>,
+    },
+    /// The connection is gone.
+    Disconnected {
+        /// The connection.
+        conn: ConnId,
+    },
+}
+
+/// Something the IO layer must do, after the batch's writes are committed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output {
+    /// Send a message.
+    Send {
+        /// To whom.
+        conn: ConnId,
+        /// What.
+        message: Message,
+    },
+    /// Close the connection (after sending what precedes this for it).
+    Close {
+        /// Which.
+        conn: ConnId,
+        /// Why, for the log.
+        reason: String,
+    },
+}
+
+/// Counters for logs and benchmarks.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HubStats {
+    /// Frames received.
+    pub frames_in: u64,
+    /// Messages sent.
+    pub messages_out: u64,
+    /// Documents changed by incoming syncs.
+    pub documents_changed: u64,
+    /// Connections closed for protocol errors.
+    pub protocol_errors: u64,
+}
+
+struct LoadedDoc {
+    doc: Automerge,
+    workspace: String,
+    saved: Vec<ChangeHash>,
+    used: u64,
+}
+
+struct Conn {
+    grant: Grant,
+    peer: Option<(PeerId, PeerMetadata)>,
+    syncs: HashMap<DocumentId, sync::State>,
+    responder: Option<(u64, Responder)>,
+    closing: bool,
+}
+
+/// The relay's state.
+pub struct Hub {
+    peer_id: PeerId,
+    metadata: PeerMetadata,
+    docs: HashMap<DocumentId, LoadedDoc>,
+    capacity: usize,
+    clock: u64,
+    conns: BTreeMap<ConnId, Conn>,
+    catalog_versions: HashMap<String, u64>,
+    pending: Vec<Output>,
+    changed: BTreeSet<DocumentId>,
+    stats: HubStats,
+}
+
+fn sync_message(data: &[u8]) -> Result<sync::Message, String> {
+    sync::Message::decode(data)
+        .map_err(|e| format!("the sync data is not an Automerge sync message ({e})"))
+}
+
+impl Hub {
+    /// A hub that answers as `peer_id`, advertising `storage_id`, keeping at most `capacity`
+    /// documents in memory (the rest are loaded from storage when needed).
+    pub fn new(peer_id: impl Into<PeerId>, storage_id: impl Into<String>, capacity: usize) -> Hub {
+        Hub {
+            peer_id: peer_id.into(),
+            metadata: PeerMetadata {
+                storage_id: Some(storage_id.into()),
+                is_ephemeral: Some(false),
+                outpost_reconcile: Some(RECONCILE_VERSION),
+            },
+            docs: HashMap::new(),
+            capacity: capacity.max(1),
+            clock: 0,
+            conns: BTreeMap::new(),
+            catalog_versions: HashMap::new(),
+            pending: Vec::new(),
+            changed: BTreeSet::new(),
+            stats: HubStats::default(),
+        }
+    }
+
+    /// The relay's peer id.
+    pub fn peer_id(&self) -> &str {
+        &self.peer_id
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> &HubStats {
+        &self.stats
+    }
+
+    /// Open connections.
+    pub fn connections(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// Documents held in memory.
+    pub fn documents_in_memory(&self) -> usize {
+        self.docs.len()
+    }
+
+    fn send(&mut self, conn: ConnId, message: Message) {
+        self.stats.messages_out += 1;
+        self.pending.push(Output::Send { conn, message });
+    }
+
+    fn refuse(&mut self, conn: ConnId, reason: String) {
+        self.stats.protocol_errors += 1;
+        let target = self
+            .conns
+            .get(&conn)
+            .and_then(|c| c.peer.as_ref().map(|p| p.0.clone()));
+        if let Some(c) = self.conns.get_mut(&conn) {
+            if c.closing {
+                return;
+            }
+            c.closing = true;
+        }
+        self.pending.push(Output::Send {
+            conn,
+            message: Message::Error {
+                sender_id: Some(self.peer_id.clone()),
+                target_id: target,
+                message: reason.clone(),
+            },
+        });
+        self.pending.push(Output::Close { conn, reason });
+    }
+
+    /// Handles one input. Outputs wait for [`Hub::finish_batch`].
+    pub fn handle(&mut self, input: Input, storage: &mut impl HubStorage) {
+        match input {
+            Input::Connected { conn, grant } => {
+                self.conns.insert(
+                    conn,
+                    Conn {
+                        grant,
+                        peer: None,
+                        syncs: HashMap::new(),
+                        responder: None,
+                        closing: false,
+                    },
+                );
+            }
+            Input::Disconnected { conn } => {
+                self.conns.remove(&conn);
+            }
+            Input::Frame { conn, bytes } => {
+                self.stats.frames_in += 1;
+                if self.conns.get(&conn).is_none_or(|c| c.closing) {
+                    return;
+                }
+                match wire::decode(&bytes) {
+                    Ok(message) => {
+                        if let Err(reason) = self.on_message(conn, message, storage) {
+                            self.refuse(conn, reason);
+                        }
+                    }
+                    Err(e) => self.refuse(conn, format!("malformed message: {e}")),
+                }
+            }
+        }
+    }
+
+    /// Commits the batch's writes, then releases its messages. On a storage failure nothing the
+    /// batch changed is acknowledged: its documents are dropped from memory (storage still has
+    /// their last durable state), and every connection the batch would have answered is closed
+    /// instead, so clients keep their changes and sync again when they reconnect. The error is
+    /// returned beside those closes, for the log.
+    pub fn finish_batch(
+        &mut self,
+        storage: &mut impl HubStorage,
+    ) -> (Vec<Output>, Option<StoreError>) {
+        let changed = std::mem::take(&mut self.changed);
+        match storage.commit() {
+            Ok(()) => {
+                self.evict();
+                (std::mem::take(&mut self.pending), None)
+            }
+            Err(e) => {
+                storage.rollback();
+                for doc in &changed {
+                    self.docs.remove(doc);
+                }
+                let senders: BTreeSet<ConnId> = self
+                    .pending
+                    .iter()
+                    .map(|o| match o {
+                        Output::Send { conn, .. } | Output::Close { conn, .. } => *conn,
+                    })
+                    .collect();
+                self.pending.clear();
+                let mut outputs = Vec::new();
+                for conn in senders {
+                    self.conns.remove(&conn);
+                    outputs.push(Output::Close {
+                        conn,
+                        reason: format!("{e}; nothing from this batch was acknowledged"),
+                    });
+                }
+                (outputs, Some(e))
+            }
+        }
+    }
+
+    fn evict(&mut self) {
+        while self.docs.len() > self.capacity {
+            let Some(oldest) = self
+                .docs
+                .iter()
+                .min_by_key(|(_, d)| d.used)
+                .map(|(id, _)| *id)
+            else {
+                break;
+            };
+            self.docs.remove(&oldest);
+        }
+    }
+
+    /// The document if the connection's workspace may see it, loading it from storage.
+    fn visible(
+        &mut self,
+        conn: ConnId,
+        doc: &DocumentId,
+        storage: &mut impl HubStorage,
+    ) -> Result<bool, String> {
+        self.clock += 1;
+        let workspace = self
+            .conns
+            .get(&conn)
+            .map(|c| c.grant.workspace.clone())
+            .unwrap_or_default();
+        if let Some(loaded) = self.docs.get_mut(doc) {
+            loaded.used = self.clock;
+            return Ok(loaded.workspace == workspace);
+        }
+        match storage.load(doc).map_err(|e| e.to_string())? {
+            None => Ok(false),
+            Some((owner, bytes)) => {
+                let mut am = Automerge::new();
+                am.load_incremental(&bytes)
+                    .map_err(|e| format!("stored document {doc} is damaged ({e})"))?;
+                let saved = am.get_heads();
+                let mine = owner == workspace;
+                self.docs.insert(
+                    *doc,
+                    LoadedDoc {
+                        doc: am,
+                        workspace: owner,
+                        saved,
+                        used: self.clock,
+                    },
+                );
+                Ok(mine)
+            }
+        }
+    }
+
+    fn exists(&mut self, doc: &DocumentId, storage: &mut impl HubStorage) -> Result<bool, String> {
+        Ok(self.docs.contains_key(doc) || storage.load(doc).map_err(|e| e.to_string())?.is_some())
+    }
+
+    fn on_message(
+        &mut self,
+        conn: ConnId,
+        message: Message,
+        storage: &mut impl HubStorage,
+    ) -> Result<(), String> {
+        let joined = self
+            .conns
+            .get(&conn)
+            .and_then(|c| c.peer.as_ref().map(|p| p.0.clone()));
+        let Some(peer) = joined else {
+            return match message {
+                Message::Join {
+                    sender_id,
+                    peer_metadata,
+                    supported_protocol_versions,
+                } => {
+                    let speaks_v1 = supported_protocol_versions
+                        .as_ref()
+                        .is_none_or(|v| v.iter().any(|v| v == PROTOCOL_V1));
+                    if !speaks_v1 {
+                        return Err("unsupported protocol version".to_string());
+                    }
+                    if let Some(c) = self.conns.get_mut(&conn) {
+                        c.peer = Some((sender_id.clone(), peer_metadata));
+                    }
+                    let reply = Message::Peer {
+                        sender_id: self.peer_id.clone(),
+                        target_id: sender_id,
+                        peer_metadata: self.metadata.clone(),
+                        selected_protocol_version: PROTOCOL_V1.to_string(),
+                    };
+                    self.send(conn, reply);
+                    Ok(())
+                }
+                other => Err(format!(
+                    "expected a join message first, got {}",
+                    other.type_name()
+                )),
+            };
+        };
+        if message.sender() != Some(peer.as_str()) {
+            return Err(format!(
+                "messages must come from the peer that joined ({peer})"
+            ));
+        }
+        if message.target().is_some_and(|t| t != self.peer_id) {
+            return Err(format!(
+                "messages must be addressed to the relay ({})",
+                self.peer_id
+            ));
+        }
+        match message {
+            Message::Join { .. } => Err("already joined".to_string()),
+            Message::Peer { .. } => Err("a client may not send a peer message".to_string()),
+            Message::Error { message, .. } => {
+                self.pending.push(Output::Close {
+                    conn,
+                    reason: format!("the peer reported an error: {message}"),
+                });
+                Ok(())
+            }
+            Message::Leave { .. } => {
+                self.pending.push(Output::Close {
+                    conn,
+                    reason: "the peer left".to_string(),
+                });
+                Ok(())
+            }
+            Message::Request {
+                document_id, data, ..
+            } => {
+                if !self.visible(conn, &document_id, storage)? {
+                    self.send(
+                        conn,
+                        Message::DocUnavailable {
+                            sender_id: self.peer_id.clone(),
+                            target_id: peer,
+                            document_id,
+                        },
+                    );
+                    return Ok(());
+                }
+                self.receive_sync(conn, &peer, document_id, &data)?;
+                self.persist(document_id, storage)
+            }
+            Message::Sync {
+                document_id, data, ..
+            } => {
+                if !self.visible(conn, &document_id, storage)? {
+                    if self.exists(&document_id, storage)? {
+                        // Another workspace's document: indistinguishable from one nobody has.
+                        self.send(
+                            conn,
+                            Message::DocUnavailable {
+                                sender_id: self.peer_id.clone(),
+                                target_id: peer,
+                                document_id,
+                            },
+                        );
+                        return Ok(());
+                    }
+                    let workspace = self.conns[&conn].grant.workspace.clone();
+                    self.clock += 1;
+                    self.docs.insert(
+                        document_id,
+                        LoadedDoc {
+                            doc: Automerge::new(),
+                            workspace,
+                            saved: Vec::new(),
+                            used: self.clock,
+                        },
+                    );
+                }
+                self.receive_sync(conn, &peer, document_id, &data)?;
+                self.persist(document_id, storage)
+            }
+            Message::DocUnavailable { .. }
+            | Message::RemoteSubscriptionChange { .. }
+            | Message::RemoteHeadsChanged { .. } => Ok(()),
+            Message::Ephemeral {
+                document_id,
+                data,
+                count,
+                session_id,
+                sender_id,
+                ..
+            } => {
+                if self.visible(conn, &document_id, storage)? {
+                    let watchers: Vec<(ConnId, PeerId)> = self
+                        .conns
+                        .iter()
+                        .filter(|(c, state)| **c != conn && state.syncs.contains_key(&document_id))
+                        .filter_map(|(c, state)| state.peer.as_ref().map(|p| (*c, p.0.clone())))
+                        .collect();
+                    for (other, target_id) in watchers {
+                        let message = Message::Ephemeral {
+                            sender_id: sender_id.clone(),
+                            target_id,
+                            document_id,
+                            data: data.clone(),
+                            count,
+                            session_id: session_id.clone(),
+                        };
+                        self.send(other, message);
+                    }
+                }
+                Ok(())
+            }
+            Message::Reconcile { data, .. } => {
+                let workspace = self.conns[&conn].grant.workspace.clone();
+                let version = *self.catalog_versions.get(&workspace).unwrap_or(&0);
+                let stale = self.conns[&conn]
+                    .responder
+                    .as_ref()
+                    .is_none_or(|(v, _)| *v != version);
+                if stale {
+                    let catalog = storage.catalog(&workspace).map_err(|e| e.to_string())?;
+                    let responder = Responder::new(catalog.iter().map(|(d, h)| (d, h.as_slice())))
+                        .map_err(|e| e.to_string())?;
+                    if let Some(c) = self.conns.get_mut(&conn) {
+                        c.responder = Some((version, responder));
+                    }
+                }
+                let answer = self
+                    .conns
+                    .get_mut(&conn)
+                    .and_then(|c| c.responder.as_mut())
+                    .map(|(_, r)| r.answer(&data))
+                    .ok_or("no catalog")?
+                    .map_err(|e| e.to_string())?;
+                self.send(
+                    conn,
+                    Message::Reconcile {
+                        sender_id: self.peer_id.clone(),
+                        target_id: peer,
+                        data: answer,
+                    },
+                );
+                Ok(())
+            }
+        }
+    }
+
+    /// Applies a peer's sync message to a loaded document and answers it.
+    fn receive_sync(
+        &mut self,
+        conn: ConnId,
+        peer: &str,
+        doc: DocumentId,
+        data: &[u8],
+    ) -> Result<(), String> {
+        let message = sync_message(data)?;
+        let Some(loaded) = self.docs.get_mut(&doc) else {
+            return Err("document vanished".to_string());
+        };
+        let before = loaded.doc.get_heads();
+        let state = self
+            .conns
+            .get_mut(&conn)
+            .ok_or("no connection")?
+            .syncs
+            .entry(doc)
+            .or_default();
+        loaded
+            .doc
+            .receive_sync_message(state, message)
+            .map_err(|e| format!("the sync message could not be applied ({e})"))?;
+        if loaded.doc.get_heads() != before {
+            self.changed.insert(doc);
+        }
+        let reply = loaded.doc.generate_sync_message(state);
+        if let Some(reply) = reply {
+            let message = Message::Sync {
+                sender_id: self.peer_id.clone(),
+                target_id: peer.to_string(),
+                document_id: doc,
+                data: reply.encode(),
+            };
+            self.send(conn, message);
+        }
+        Ok(())
+    }
+
+    /// Stores a document's new changes and tells its other peers about them.
+    fn persist(&mut self, doc: DocumentId, storage: &mut impl HubStorage) -> Result<(), String> {
+        let Some(loaded) = self.docs.get_mut(&doc) else {
+            return Ok(());
+        };
+        let heads = loaded.doc.get_heads();
+        if heads == loaded.saved {
+            return Ok(());
+        }
+        let changes = loaded.doc.save_after(&loaded.saved);
+        storage
+            .append(&doc, &loaded.workspace, &changes, &heads)
+            .map_err(|e| e.to_string())?;
+        loaded.saved = heads;
+        let workspace = loaded.workspace.clone();
+        *self.catalog_versions.entry(workspace.clone()).or_insert(0) += 1;
+        self.stats.documents_changed += 1;
+        self.fan_out(doc, &workspace);
+        Ok(())
+    }
+
+    fn fan_out(&mut self, doc: DocumentId, workspace: &str) {
+        let Some(loaded) = self.docs.get(&doc) else {
+            return;
+        };
+        let mut messages = Vec::new();
+        for (conn, state) in self.conns.iter_mut() {
+            let Some((peer, metadata)) = &state.peer else {
+                continue;
+            };
+            if state.closing || state.grant.workspace != workspace {
+                continue;
+            }
+            let wants_everything = metadata.outpost_reconcile.is_some();
+            if !wants_everything && !state.syncs.contains_key(&doc) {
+                continue;
+            }
+            let sync_state = state.syncs.entry(doc).or_default();
+            if let Some(message) = loaded.doc.generate_sync_message(sync_state) {
+                messages.push((
+                    *conn,
+                    Message::Sync {
+                        sender_id: self.peer_id.clone(),
+                        target_id: peer.clone(),
+                        document_id: doc,
+                        data: message.encode(),
+                    },
+                ));
+            }
+        }
+        for (conn, message) in messages {
+            self.send(conn, message);
+        }
+    }
+}
+
+/// An in-memory [`HubStorage`], for tests and benchmarks.
+#[derive(Default)]
+pub struct MemoryStorage {
+    docs: BTreeMap<DocumentId, (String, Vec<u8>, Vec<ChangeHash>)>,
+    staged: Vec<(DocumentId, String, Vec<u8>, Vec<ChangeHash>)>,
+    /// Make the next commit fail (tests of the failure path).
+    pub fail_next_commit: bool,
+    /// Commits so far.
+    pub commits: u64,
+}
+
+impl MemoryStorage {
+    /// Documents stored durably.
+    pub fn len(&self) -> usize {
+        self.docs.len()
+    }
+
+    /// Whether nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+}
+
+impl HubStorage for MemoryStorage {
+    fn load(&mut self, doc: &DocumentId) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        Ok(self.docs.get(doc).map(|(w, b, _)| (w.clone(), b.clone())))
+    }
+
+    fn append(
+        &mut self,
+        doc: &DocumentId,
+        workspace: &str,
+        changes: &[u8],
+        heads: &[ChangeHash],
+    ) -> Result<(), StoreError> {
+        self.staged.push((
+            *doc,
+            workspace.to_string(),
+            changes.to_vec(),
+            heads.to_vec(),
+        ));
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<(), StoreError> {
+        if std::mem::take(&mut self.fail_next_commit) {
+            return Err(StoreError("the disk is full".into()));
+        }
+        self.commits += 1;
+        for (doc, workspace, changes, heads) in self.staged.drain(..) {
+            let entry = self
+                .docs
+                .entry(doc)
+                .or_insert_with(|| (workspace, Vec::new(), Vec::new()));
+            entry.1.extend_from_slice(&changes);
+            entry.2 = heads;
+        }
+        Ok(())
+    }
+
+    fn rollback(&mut self) {
+        self.staged.clear();
+    }
+
+    fn catalog(
+        &mut self,
+        workspace: &str,
+    ) -> Result<Vec<(DocumentId, Vec<ChangeHash>)>, StoreError> {
+        Ok(self
+            .docs
+            .iter()
+            .filter(|(_, (w, _, _))| w == workspace)
+            .map(|(d, (_, _, h))| (*d, h.clone()))
+            .collect())
+    }
+}
