@@ -14,4 +14,6 @@ say "Building the relay"
 cargo build --release --locked -p outpost-relay
 
 say "Starting the relay (Ctrl-C stops it)"
-exec "$CARGO_TARGET_DIR/release/outpost-relay" --dist "$OUTPOST_ROOT/dist" --data-dir "$OUTPOST_ROOT/data" "$@"
+# --dev: this machine gets a token for the "default" workspace automatically (the relay says so
+# loudly). For real use, issue tokens with `outpost-relay token create`.
+exec "$CARGO_TARGET_DIR/release/outpost-relay" --dev --dist "$OUTPOST_ROOT/dist" --data-dir "$OUTPOST_ROOT/data" "$@"

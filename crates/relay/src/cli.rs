@@ -1,13 +1,55 @@
-//! The relay's command line.
+//! The relay's command line: serve (the default), or manage tokens.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
+
+use crate::connection::Limits;
 
 /// Serve the Outpost app and sync incidents between devices.
-#[derive(Debug, Clone, Parser)]
+#[derive(Debug, Parser)]
 #[command(name = "outpost-relay", version, about)]
+pub struct Cli {
+    /// How to serve (when no subcommand is given).
+    #[command(flatten)]
+    pub serve: Config,
+    /// A subcommand; without one, the relay serves.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Issue, list and revoke access tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// Token subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue a token granting a user access to a workspace; prints the token once.
+    Create {
+        /// The workspace the token opens.
+        #[arg(long)]
+        workspace: String,
+        /// The person it is for.
+        #[arg(long)]
+        user: String,
+    },
+    /// List tokens (their ids, never the tokens).
+    List,
+    /// Revoke tokens by id (or id prefix) from `token list`.
+    Revoke {
+        /// The id shown by `token list`.
+        id: String,
+    },
+}
+
+/// How the relay serves.
+#[derive(Debug, Clone, Args)]
 pub struct Config {
     /// Address to listen on. Loopback by default; use 0.0.0.0 to accept other devices.
     #[arg(long, env = "OUTPOST_HOST", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
@@ -21,14 +63,58 @@ pub struct Config {
     #[arg(long, env = "OUTPOST_DIST", default_value = "dist")]
     pub dist: PathBuf,
 
-    /// Where the relay keeps its data. Created if missing.
-    #[arg(long, env = "OUTPOST_DATA_DIR", default_value = "data")]
+    /// Where the relay keeps its data (created if missing).
+    #[arg(long, env = "OUTPOST_DATA_DIR", default_value = "data", global = true)]
     pub data_dir: PathBuf,
+
+    /// Development mode: hand a token for the `default` workspace to anyone on this machine.
+    #[arg(long, env = "OUTPOST_DEV")]
+    pub dev: bool,
+
+    /// Largest WebSocket frame accepted, in bytes.
+    #[arg(long, default_value_t = Limits::default().max_frame_bytes)]
+    pub max_frame_bytes: usize,
+
+    /// Sustained messages per second per connection.
+    #[arg(long, default_value_t = Limits::default().messages_per_second)]
+    pub rate_limit: u32,
+
+    /// Messages per connection allowed in a burst.
+    #[arg(long, default_value_t = Limits::default().burst)]
+    pub rate_burst: u32,
+
+    /// Documents kept in memory; the rest are read from storage when needed.
+    #[arg(long, default_value_t = 5_000)]
+    pub memory_documents: usize,
 }
 
 impl Config {
+    /// Defaults with this app and data directory (tests and embedding).
+    pub fn new(dist: impl Into<PathBuf>, data_dir: impl Into<PathBuf>) -> Config {
+        Config {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            dist: dist.into(),
+            data_dir: data_dir.into(),
+            dev: false,
+            max_frame_bytes: Limits::default().max_frame_bytes,
+            rate_limit: Limits::default().messages_per_second,
+            rate_burst: Limits::default().burst,
+            memory_documents: 5_000,
+        }
+    }
+
     /// The socket address to bind.
     pub fn addr(&self) -> SocketAddr {
         SocketAddr::new(self.host, self.port)
+    }
+
+    /// The per-connection limits.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_frame_bytes: self.max_frame_bytes,
+            messages_per_second: self.rate_limit,
+            burst: self.rate_burst,
+        }
     }
 }

@@ -1,16 +1,27 @@
 //! # outpost-relay
 //!
-//! One binary that serves the built Outpost app and (from the sync work onwards) relays incident
-//! documents between peers. The shape follows mini-redis and the axum examples:
+//! One binary that serves the built Outpost app and syncs incident documents between devices.
+//! It is a storing peer that speaks automerge-repo's protocol, so the official JavaScript
+//! automerge-repo can sync through it too. It holds no domain logic: the rules live in the app.
 //!
-//! - [`cli`] parses the command line into a [`cli::Config`];
-//! - [`server`] builds the router with [`server::app`] (socket-free, so tests can drive it with
-//!   `oneshot`) and runs it with graceful shutdown in [`server::run`];
-//! - [`assets`] serves the single-page app: real files by path, `index.html` for navigations so
-//!   deep links work, and a real 404 for missing files;
-//! - [`shutdown`] turns SIGINT and SIGTERM into one shutdown future.
+//! The shape follows mini-redis and the axum examples, around the sans-IO protocol hub in
+//! `outpost-sync`:
+//!
+//! - [`cli`] parses the command line: serve, or manage tokens;
+//! - [`server`] builds the router ([`server::app`], socket-free for tests) and runs it with
+//!   graceful shutdown ([`server::run`]);
+//! - [`auth`] issues tokens and finds them in requests; tokens are checked at the WebSocket
+//!   upgrade;
+//! - [`connection`] serves one WebSocket: limits (frame size, rate) and clean closes;
+//! - [`service`] runs the protocol hub on its own thread: batches in, commit, messages out;
+//! - [`storage`] is the embedded SQLite store (crash-safe, no setup) and the token table;
+//! - [`assets`] serves the single-page app; [`shutdown`] turns signals into a future.
 
 pub mod assets;
+pub mod auth;
 pub mod cli;
+pub mod connection;
 pub mod server;
+pub mod service;
 pub mod shutdown;
+pub mod storage;

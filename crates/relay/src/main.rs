@@ -1,12 +1,116 @@
-//! `outpost-relay`: serve the app and sync incidents. See the crate docs in `lib.rs`.
+//! `outpost-relay`: serve the app and sync incidents, or manage tokens. See `lib.rs`.
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use outpost_relay::cli::Config;
-use outpost_relay::{server, shutdown};
+use outpost_relay::auth::new_token;
+use outpost_relay::cli::{Cli, Command, Config, TokenCommand};
+use outpost_relay::server::{self, RelayState, DEV_WORKSPACE};
+use outpost_relay::shutdown;
+use outpost_relay::storage::Storage;
+use outpost_sync::hub::Grant;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("outpost-relay: {message}");
+    ExitCode::FAILURE
+}
+
+fn tokens(config: &Config, command: TokenCommand) -> ExitCode {
+    let storage = match Storage::open(&config.data_dir) {
+        Ok(s) => s,
+        Err(e) => return fail(format!("cannot open {}: {e}", config.data_dir.display())),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    match command {
+        TokenCommand::Create { workspace, user } => {
+            let (workspace, user) = (workspace.trim().to_string(), user.trim().to_string());
+            if workspace.is_empty() || user.is_empty() {
+                return fail("--workspace and --user must not be empty");
+            }
+            let token = new_token();
+            if let Err(e) = storage.add_token(
+                &token,
+                &Grant {
+                    user: user.clone(),
+                    workspace: workspace.clone(),
+                },
+                now,
+            ) {
+                return fail(e);
+            }
+            println!("{token}");
+            eprintln!(
+                "Token for {user} in workspace {workspace}. It is shown only now; store it safely."
+            );
+        }
+        TokenCommand::List => match storage.tokens() {
+            Ok(list) => {
+                for t in list {
+                    let state = if t.revoked { "revoked" } else { "active" };
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        t.id, t.grant.workspace, t.grant.user, state
+                    );
+                }
+            }
+            Err(e) => return fail(e),
+        },
+        TokenCommand::Revoke { id } => match storage.revoke(&id, now) {
+            Ok(0) => return fail(format!("no active token has an id starting with {id:?}")),
+            Ok(n) => println!("revoked {n} token{}", if n == 1 { "" } else { "s" }),
+            Err(e) => return fail(e),
+        },
+    }
+    ExitCode::SUCCESS
+}
+
+async fn serve(config: Config) -> ExitCode {
+    if !config.dist.join("index.html").is_file() {
+        tracing::warn!(dist = %config.dist.display(), "no built app found; pages will say so until it is built");
+    }
+    let state = match RelayState::open(&config) {
+        Ok(s) => s,
+        Err(e) => {
+            return fail(format!(
+                "cannot use data directory {}: {e}",
+                config.data_dir.display()
+            ))
+        }
+    };
+    let listener = match TcpListener::bind(config.addr()).await {
+        Ok(l) => l,
+        Err(e) => {
+            state.shut_down();
+            return fail(format!("cannot listen on {}: {e}", config.addr()));
+        }
+    };
+    let addr = match listener.local_addr() {
+        Ok(a) => a,
+        Err(e) => return fail(e),
+    };
+    let url = format!("http://{addr}/");
+    // Scripts and tests read this line to find the port.
+    println!("Outpost is running at {url}");
+    if config.dev {
+        let warning = format!(
+            "DEVELOPMENT MODE: anyone on this machine who opens {url} is given a token for the '{DEV_WORKSPACE}' workspace. Do not use --dev for real data; issue tokens with `outpost-relay token create`."
+        );
+        eprintln!("\n*** {warning} ***\n");
+        tracing::warn!("{warning}");
+    }
+    tracing::info!(%url, "relay started");
+    match server::run(listener, state, shutdown::signal()).await {
+        Ok(()) => {
+            tracing::info!("relay stopped cleanly");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -14,43 +118,11 @@ async fn main() -> ExitCode {
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
+        .with_writer(std::io::stderr)
         .init();
-    let config = Config::parse();
-    if let Err(e) = server::prepare_data_dir(&config) {
-        eprintln!(
-            "outpost-relay: cannot use data directory {}: {e}",
-            config.data_dir.display()
-        );
-        return ExitCode::FAILURE;
-    }
-    if !config.dist.join("index.html").is_file() {
-        tracing::warn!(dist = %config.dist.display(), "no built app found; pages will say so until it is built");
-    }
-    let listener = match TcpListener::bind(config.addr()).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("outpost-relay: cannot listen on {}: {e}", config.addr());
-            return ExitCode::FAILURE;
-        }
-    };
-    let url = match listener.local_addr() {
-        Ok(addr) => format!("http://{addr}/"),
-        Err(e) => {
-            eprintln!("outpost-relay: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    // Scripts and tests read this line to find the port.
-    println!("Outpost is running at {url}");
-    tracing::info!(%url, data_dir = %config.data_dir.display(), "relay started");
-    match server::run(listener, server::app(&config), shutdown::signal()).await {
-        Ok(()) => {
-            tracing::info!("relay stopped");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("outpost-relay: {e}");
-            ExitCode::FAILURE
-        }
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Token(command)) => tokens(&cli.serve, command),
+        None => serve(cli.serve).await,
     }
 }

@@ -1,36 +1,280 @@
-//! The HTTP server: the router, binding, and graceful shutdown.
+//! The HTTP server: the app, the sync endpoint, a small API, and graceful shutdown.
+//!
+//! Routes:
+//! - `GET /sync`: the WebSocket sync endpoint. The token is checked at the upgrade; a missing or
+//!   refused token gets `401` with a JSON reason and no socket.
+//! - `GET /api/session`: who a bearer token belongs to (the app uses it to explain a refused
+//!   connection).
+//! - `GET /api/dev-token?user=…`: only with `--dev`, and only for loopback clients: a token for
+//!   the `default` workspace, so the README's run command works with no setup.
+//! - `GET /healthz`, and everything else: the app ([`crate::assets`]).
+//!
+//! Shutdown (SIGINT/SIGTERM): stop accepting, tell every connection to close cleanly, let the
+//! sync service commit its last batch, exit.
 
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, Query, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
+use axum::{Json, Router};
+use outpost_sync::hub::Grant;
+use serde::Deserialize;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tower_http::trace::TraceLayer;
 
 use crate::assets;
+use crate::auth::{new_token, token_from, SUBPROTOCOL};
 use crate::cli::Config;
+use crate::connection::{self, Limits};
+use crate::service::SyncService;
+use crate::storage::Storage;
+
+/// The development workspace the run command uses.
+pub const DEV_WORKSPACE: &str = "default";
+
+/// Everything the handlers share.
+pub struct RelayState {
+    service: Arc<SyncService>,
+    tokens: Mutex<Storage>,
+    peer_id: String,
+    limits: Limits,
+    dev: bool,
+    dist: PathBuf,
+    shutdown: watch::Receiver<bool>,
+    stop: watch::Sender<bool>,
+    /// Live WebSocket connections (axum's graceful shutdown does not wait for upgraded ones).
+    live: Arc<tokio::sync::watch::Sender<usize>>,
+}
+
+impl RelayState {
+    /// Opens storage and starts the sync service.
+    pub fn open(config: &Config) -> Result<Arc<RelayState>, outpost_sync::hub::StoreError> {
+        let storage = Storage::open(&config.data_dir)?;
+        let storage_id = storage.identity("storage-id", || {
+            new_token().trim_start_matches("opt_")[..32].to_string()
+        })?;
+        let (documents, bytes) = storage.totals()?;
+        let peer_id = format!("outpost-relay-{}", &storage_id[..8]);
+        tracing::info!(data_dir = %config.data_dir.display(), documents, bytes, %peer_id, "storage opened");
+        let tokens = Storage::open(&config.data_dir)?;
+        let service = Arc::new(SyncService::start(
+            storage,
+            peer_id.clone(),
+            storage_id,
+            config.memory_documents,
+        ));
+        let (stop, shutdown) = watch::channel(false);
+        Ok(Arc::new(RelayState {
+            service,
+            tokens: Mutex::new(tokens),
+            peer_id,
+            limits: config.limits(),
+            dev: config.dev,
+            dist: config.dist.clone(),
+            shutdown,
+            stop,
+            live: Arc::new(watch::channel(0).0),
+        }))
+    }
+
+    fn verify(&self, token: &str) -> Result<Option<Grant>, String> {
+        self.tokens
+            .lock()
+            .map_err(|_| "token store unavailable".to_string())?
+            .verify_token(token)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Tells every connection to close and the sync service to commit and stop.
+    pub fn shut_down(&self) {
+        let _ = self.stop.send(true);
+        self.service.shutdown();
+    }
+}
+
+fn refusal(status: StatusCode, message: &str) -> Response {
+    (status, Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+async fn sync_endpoint(
+    State(state): State<Arc<RelayState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let Some(token) = token_from(&headers, query.as_deref()) else {
+        return refusal(
+            StatusCode::UNAUTHORIZED,
+            "a token is required (Sec-WebSocket-Protocol outpost.token.<token>, or ?token=)",
+        );
+    };
+    let grant = match state.verify(&token) {
+        Ok(Some(grant)) => grant,
+        Ok(None) => {
+            tracing::warn!("refused a connection with an unknown or revoked token");
+            return refusal(
+                StatusCode::UNAUTHORIZED,
+                "the token was refused (unknown or revoked)",
+            );
+        }
+        Err(e) => return refusal(StatusCode::SERVICE_UNAVAILABLE, &e),
+    };
+    let Ok(upgrade) = upgrade else {
+        return refusal(
+            StatusCode::UPGRADE_REQUIRED,
+            "this endpoint speaks WebSocket only",
+        );
+    };
+    let limits = state.limits;
+    upgrade
+        .protocols([SUBPROTOCOL])
+        .max_message_size(limits.max_frame_bytes + 1)
+        .max_frame_size(limits.max_frame_bytes + 1)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .on_upgrade(move |socket| async move {
+            state.live.send_modify(|n| *n += 1);
+            connection::serve(
+                socket,
+                grant,
+                state.service.clone(),
+                state.peer_id.clone(),
+                limits,
+                state.shutdown.clone(),
+            )
+            .await;
+            state.live.send_modify(|n| *n -= 1);
+        })
+}
+
+async fn session(State(state): State<Arc<RelayState>>, headers: HeaderMap) -> Response {
+    let Some(token) = token_from(&headers, None) else {
+        return refusal(StatusCode::UNAUTHORIZED, "no token was sent");
+    };
+    match state.verify(&token) {
+        Ok(Some(g)) => {
+            Json(serde_json::json!({ "user": g.user, "workspace": g.workspace })).into_response()
+        }
+        Ok(None) => refusal(
+            StatusCode::UNAUTHORIZED,
+            "the token was refused (unknown or revoked)",
+        ),
+        Err(e) => refusal(StatusCode::SERVICE_UNAVAILABLE, &e),
+    }
+}
+
+#[derive(Deserialize)]
+struct DevTokenQuery {
+    user: Option<String>,
+}
+
+async fn dev_token(
+    State(state): State<Arc<RelayState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(q): Query<DevTokenQuery>,
+) -> Response {
+    if !state.dev {
+        return refusal(
+            StatusCode::NOT_FOUND,
+            "development tokens are off (start the relay with --dev)",
+        );
+    }
+    if !peer.ip().is_loopback() {
+        return refusal(
+            StatusCode::FORBIDDEN,
+            "development tokens are only given to this machine",
+        );
+    }
+    let user = q
+        .user
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "developer".into());
+    let grant = Grant {
+        user: user.clone(),
+        workspace: DEV_WORKSPACE.to_string(),
+    };
+    let issued = state
+        .tokens
+        .lock()
+        .map_err(|_| "token store unavailable".to_string())
+        .and_then(|tokens| {
+            let token = tokens
+                .identity(&format!("dev-token:{user}"), new_token)
+                .map_err(|e| e.to_string())?;
+            if tokens
+                .verify_token(&token)
+                .map_err(|e| e.to_string())?
+                .is_none()
+            {
+                tokens
+                    .add_token(&token, &grant, now_seconds())
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok(token)
+        });
+    match issued {
+        Ok(token) => Json(serde_json::json!({
+            "token": token, "user": user, "workspace": DEV_WORKSPACE, "development": true
+        }))
+        .into_response(),
+        Err(e) => refusal(StatusCode::SERVICE_UNAVAILABLE, &e),
+    }
+}
+
+fn now_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
 
 /// The whole application, without a socket: tests drive it with `oneshot`.
-pub fn app(config: &Config) -> Router {
+pub fn app(state: Arc<RelayState>) -> Router {
+    let dist = state.dist.clone();
     Router::new()
+        .route("/sync", get(sync_endpoint))
+        .route("/api/session", get(session))
+        .route("/api/dev-token", get(dev_token))
         .route("/healthz", get(|| async { "ok" }))
-        .merge(assets::router(&config.dist))
+        .with_state(state)
+        .merge(assets::router(&dist))
         .layer(TraceLayer::new_for_http())
 }
 
-/// Prepares the data directory.
-pub fn prepare_data_dir(config: &Config) -> io::Result<()> {
-    std::fs::create_dir_all(&config.data_dir)
-}
-
-/// Serves `app` on `listener` until `shutdown` completes, then finishes in-flight requests.
+/// Serves on `listener` until `signal` completes, then shuts down cleanly: no new connections,
+/// every socket closed with a close frame, the last batch committed.
 pub async fn run(
     listener: TcpListener,
-    app: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
+    state: Arc<RelayState>,
+    signal: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let stop = state.stop.clone();
+    let graceful = async move {
+        signal.await;
+        let _ = stop.send(true);
+    };
+    let result = axum::serve(
+        listener,
+        app(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(graceful)
+    .await;
+    // Let every socket send its close frame before the sync service stops.
+    let mut live = state.live.subscribe();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        live.wait_for(|n| *n == 0),
+    )
+    .await;
+    state.shut_down();
+    result
 }

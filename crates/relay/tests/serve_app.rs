@@ -6,17 +6,8 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
 use outpost_relay::cli::Config;
-use outpost_relay::server::app;
+use outpost_relay::server::{app, RelayState};
 use tower::ServiceExt;
-
-fn config(dist: &Path) -> Config {
-    Config {
-        host: "127.0.0.1".parse().unwrap(),
-        port: 0,
-        dist: dist.to_path_buf(),
-        data_dir: dist.join("data"),
-    }
-}
 
 fn built_app() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -30,10 +21,12 @@ fn built_app() -> tempfile::TempDir {
 }
 
 async fn get(dist: &Path, path: &str) -> (StatusCode, Option<String>, String) {
-    let response = app(&config(dist))
+    let state = RelayState::open(&Config::new(dist, dist.join("data"))).unwrap();
+    let response = app(state.clone())
         .oneshot(Request::get(path).body(Body::empty()).unwrap())
         .await
         .unwrap();
+    state.shut_down();
     let status = response.status();
     let cache = response
         .headers()

@@ -112,6 +112,11 @@ impl Client {
         &self.peer_id
     }
 
+    /// The relay's peer id, once it has answered.
+    pub fn relay_id(&self) -> Option<&str> {
+        self.relay.as_deref()
+    }
+
     /// Where the connection is.
     pub fn phase(&self) -> Phase {
         self.phase
@@ -363,22 +368,27 @@ impl Client {
             events.push(Event::Changed(id));
         }
         let reply = doc.generate_sync_message(state);
-        let acknowledged =
-            !heads.is_empty() && heads.iter().all(|h| state.shared_heads.contains(h));
-        if acknowledged {
+        // In step: the relay has told us its heads and they are exactly ours, so it has every
+        // change we have and we have all of its. Only acknowledgements remain to be sent.
+        let mut theirs = state.their_heads.clone().unwrap_or_default();
+        theirs.sort();
+        let in_step = !heads.is_empty() && theirs == heads;
+        if in_step {
             events.push(Event::Acknowledged(id));
         }
-        match reply {
-            Some(reply) => {
-                let sync = Message::Sync {
-                    sender_id: self.peer_id.clone(),
-                    target_id: self.relay.clone().unwrap_or_default(),
-                    document_id: id,
-                    data: reply.encode(),
-                };
-                self.send(sync, events);
-            }
-            None => self.done_with(id, events),
+        let nothing_anywhere =
+            heads.is_empty() && state.their_heads.as_ref().is_some_and(Vec::is_empty);
+        if let Some(reply) = reply {
+            let sync = Message::Sync {
+                sender_id: self.peer_id.clone(),
+                target_id: self.relay.clone().unwrap_or_default(),
+                document_id: id,
+                data: reply.encode(),
+            };
+            self.send(sync, events);
+        }
+        if in_step || nothing_anywhere {
+            self.done_with(id, events);
         }
     }
 }

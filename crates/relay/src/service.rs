@@ -1,0 +1,186 @@
+//! The sync service: the protocol hub on its own thread, with the storage it commits to.
+//!
+//! Connections send it frames; it handles them in batches (everything queued, up to a limit),
+//! commits the batch's writes in one SQLite transaction, and only then routes the resulting
+//! messages to the connections' outboxes. One thread owns every document, so there are no locks
+//! and fan-out is a loop. A connection whose outbox is full (a client that stopped reading) is
+//! closed rather than buffered without bound.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use outpost_sync::hub::{ConnId, Grant, Hub, Input, Output};
+use outpost_sync::wire;
+use tokio::sync::mpsc as async_mpsc;
+
+use crate::storage::Storage;
+
+/// Most inputs handled per batch.
+const BATCH: usize = 512;
+/// Messages queued per connection before it counts as not reading.
+pub const OUTBOX: usize = 4_096;
+
+/// What the hub sends a connection.
+#[derive(Debug)]
+pub enum Outbound {
+    /// A protocol frame.
+    Frame(Vec<u8>),
+    /// Close, for this reason.
+    Close(String),
+}
+
+enum Command {
+    Connect {
+        conn: ConnId,
+        grant: Grant,
+        outbox: async_mpsc::Sender<Outbound>,
+    },
+    Input(Input),
+    Shutdown,
+}
+
+/// A handle to the sync service.
+pub struct SyncService {
+    tx: mpsc::Sender<Command>,
+    next: AtomicU64,
+    thread: std::sync::Mutex<Option<JoinHandle<()>>>,
+}
+
+impl SyncService {
+    /// Starts the hub thread on `storage`.
+    pub fn start(
+        storage: Storage,
+        peer_id: String,
+        storage_id: String,
+        capacity: usize,
+    ) -> SyncService {
+        let (tx, rx) = mpsc::channel::<Command>();
+        let thread = std::thread::Builder::new()
+            .name("outpost-hub".into())
+            .spawn(move || run(rx, storage, Hub::new(peer_id, storage_id, capacity)))
+            .expect("the hub thread starts");
+        SyncService {
+            tx,
+            next: AtomicU64::new(1),
+            thread: std::sync::Mutex::new(Some(thread)),
+        }
+    }
+
+    /// Registers a new connection; returns its id and its outbox.
+    pub fn connect(&self, grant: Grant) -> (ConnId, async_mpsc::Receiver<Outbound>) {
+        let conn = self.next.fetch_add(1, Ordering::Relaxed);
+        let (outbox, rx) = async_mpsc::channel(OUTBOX);
+        let _ = self.tx.send(Command::Connect {
+            conn,
+            grant,
+            outbox,
+        });
+        (conn, rx)
+    }
+
+    /// Hands a frame to the hub.
+    pub fn frame(&self, conn: ConnId, bytes: Vec<u8>) {
+        let _ = self.tx.send(Command::Input(Input::Frame { conn, bytes }));
+    }
+
+    /// The connection is gone.
+    pub fn disconnect(&self, conn: ConnId) {
+        let _ = self.tx.send(Command::Input(Input::Disconnected { conn }));
+    }
+
+    /// Finishes the last batch (committing it) and stops the hub thread.
+    pub fn shutdown(&self) {
+        let _ = self.tx.send(Command::Shutdown);
+        if let Some(thread) = self.thread.lock().ok().and_then(|mut t| t.take()) {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn run(rx: mpsc::Receiver<Command>, mut storage: Storage, mut hub: Hub) {
+    let mut outboxes: HashMap<ConnId, async_mpsc::Sender<Outbound>> = HashMap::new();
+    let mut batches: u64 = 0;
+    while let Ok(first) = rx.recv() {
+        let mut stop = false;
+        let mut next = Some(first);
+        let mut handled = 0;
+        while let Some(command) = next.take() {
+            match command {
+                Command::Connect {
+                    conn,
+                    grant,
+                    outbox,
+                } => {
+                    outboxes.insert(conn, outbox);
+                    hub.handle(Input::Connected { conn, grant }, &mut storage);
+                }
+                Command::Input(input) => {
+                    if let Input::Disconnected { conn } = &input {
+                        outboxes.remove(conn);
+                    }
+                    hub.handle(input, &mut storage);
+                }
+                Command::Shutdown => stop = true,
+            }
+            handled += 1;
+            if handled < BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        let (outputs, error) = hub.finish_batch(&mut storage);
+        if let Some(e) = error {
+            tracing::error!(error = %e, "storage failed; the batch was not acknowledged and its connections were closed");
+        }
+        let mut dropped = Vec::new();
+        for output in outputs {
+            match output {
+                Output::Send { conn, message } => {
+                    if let Some(outbox) = outboxes.get(&conn) {
+                        if outbox
+                            .try_send(Outbound::Frame(wire::encode(&message)))
+                            .is_err()
+                        {
+                            dropped.push(conn);
+                        }
+                    }
+                }
+                Output::Close { conn, reason } => {
+                    if let Some(outbox) = outboxes.remove(&conn) {
+                        tracing::warn!(conn, %reason, "closing connection");
+                        let _ = outbox.try_send(Outbound::Close(reason));
+                    }
+                }
+            }
+        }
+        for conn in dropped {
+            if outboxes.remove(&conn).is_some() {
+                tracing::warn!(
+                    conn,
+                    "closing a connection that stopped reading (outbox full)"
+                );
+                hub.handle(Input::Disconnected { conn }, &mut storage);
+            }
+        }
+        batches += 1;
+        if batches.is_multiple_of(10_000) {
+            let s = hub.stats();
+            tracing::info!(
+                connections = hub.connections(),
+                frames_in = s.frames_in,
+                messages_out = s.messages_out,
+                documents_changed = s.documents_changed,
+                "hub"
+            );
+        }
+        if stop {
+            break;
+        }
+    }
+    let (_, error) = hub.finish_batch(&mut storage);
+    if let Some(e) = error {
+        tracing::error!(error = %e, "storage failed while shutting down");
+    }
+    tracing::info!("sync service stopped; storage committed");
+}

@@ -1,0 +1,456 @@
+//! The relay's embedded storage: SQLite (bundled, no setup) in the data directory.
+//!
+//! Documents are stored as their change chunks in arrival order, compacted into one snapshot
+//! when a document gathers many chunks. Every batch of the hub's writes is one SQLite
+//! transaction, committed before the hub releases any message that acknowledges it. The
+//! database runs in WAL mode with `synchronous=NORMAL`: a committed transaction survives the
+//! process being killed at any moment (`kill -9`); a power cut can lose the last commits but
+//! never corrupts the database.
+//!
+//! Tokens live here too, as SHA-256 hashes: the database never holds a usable token.
+
+use std::path::Path;
+
+use automerge::{Automerge, ChangeHash};
+use outpost_sync::hub::{Grant, HubStorage, StoreError};
+use outpost_sync::DocumentId;
+use rusqlite::{params, Connection, OptionalExtension};
+use sha2::{Digest, Sha256};
+
+/// A document is compacted into one snapshot once it has this many chunks.
+const COMPACT_AFTER_CHUNKS: i64 = 32;
+
+/// The relay's SQLite database.
+pub struct Storage {
+    db: Connection,
+    in_transaction: bool,
+}
+
+fn err(e: impl std::fmt::Display) -> StoreError {
+    StoreError(e.to_string())
+}
+
+fn heads_blob(heads: &[ChangeHash]) -> Vec<u8> {
+    heads.iter().flat_map(|h| h.0).collect()
+}
+
+fn heads_from(blob: &[u8]) -> Vec<ChangeHash> {
+    blob.chunks_exact(32)
+        .map(|c| ChangeHash(c.try_into().expect("chunks_exact yields 32 bytes")))
+        .collect()
+}
+
+/// The listed id of a token: the first six bytes of its hash, in hex.
+fn short_id(hash: &[u8]) -> String {
+    hash.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.trim().as_bytes()).to_vec()
+}
+
+/// A token as listed (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenInfo {
+    /// The first characters of the token's hash, to tell tokens apart.
+    pub id: String,
+    /// What it grants.
+    pub grant: Grant,
+    /// When it was created (seconds since the epoch).
+    pub created_at: i64,
+    /// Whether it was revoked.
+    pub revoked: bool,
+}
+
+impl Storage {
+    /// Opens (creating) `relay.sqlite3` in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Storage, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(err)?;
+        let db = Connection::open(data_dir.join("relay.sqlite3")).map_err(err)?;
+        db.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA busy_timeout = 5000;
+             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS documents (
+                 id TEXT PRIMARY KEY,
+                 workspace TEXT NOT NULL,
+                 heads BLOB NOT NULL,
+                 chunks INTEGER NOT NULL DEFAULT 0,
+                 bytes INTEGER NOT NULL DEFAULT 0,
+                 updated_at INTEGER NOT NULL
+             );
+             CREATE INDEX IF NOT EXISTS documents_by_workspace ON documents (workspace);
+             CREATE TABLE IF NOT EXISTS chunks (
+                 doc TEXT NOT NULL REFERENCES documents (id),
+                 seq INTEGER NOT NULL,
+                 data BLOB NOT NULL,
+                 PRIMARY KEY (doc, seq)
+             );
+             CREATE TABLE IF NOT EXISTS tokens (
+                 hash BLOB PRIMARY KEY,
+                 workspace TEXT NOT NULL,
+                 user TEXT NOT NULL,
+                 created_at INTEGER NOT NULL,
+                 revoked_at INTEGER
+             );",
+        )
+        .map_err(err)?;
+        Ok(Storage {
+            db,
+            in_transaction: false,
+        })
+    }
+
+    /// A value kept across restarts (the relay's storage id), created on first use.
+    pub fn identity(&self, key: &str, make: impl FnOnce() -> String) -> Result<String, StoreError> {
+        if let Some(v) = self
+            .db
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| {
+                r.get::<_, String>(0)
+            })
+            .optional()
+            .map_err(err)?
+        {
+            return Ok(v);
+        }
+        let value = make();
+        self.db
+            .execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+                params![key, value],
+            )
+            .map_err(err)?;
+        Ok(value)
+    }
+
+    /// Stores a new token for a workspace and user.
+    pub fn add_token(&self, token: &str, grant: &Grant, now: i64) -> Result<(), StoreError> {
+        self.db
+            .execute(
+                "INSERT INTO tokens (hash, workspace, user, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![token_hash(token), grant.workspace, grant.user, now],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    /// What a token grants, if it is known and not revoked.
+    pub fn verify_token(&self, token: &str) -> Result<Option<Grant>, StoreError> {
+        self.db
+            .query_row(
+                "SELECT workspace, user FROM tokens WHERE hash = ?1 AND revoked_at IS NULL",
+                [token_hash(token)],
+                |r| {
+                    Ok(Grant {
+                        workspace: r.get(0)?,
+                        user: r.get(1)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(err)
+    }
+
+    /// Every token, newest first.
+    pub fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
+        let mut stmt = self
+            .db
+            .prepare("SELECT hash, workspace, user, created_at, revoked_at FROM tokens ORDER BY created_at DESC")
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                let hash: Vec<u8> = r.get(0)?;
+                Ok(TokenInfo {
+                    id: short_id(&hash),
+                    grant: Grant {
+                        workspace: r.get(1)?,
+                        user: r.get(2)?,
+                    },
+                    created_at: r.get(3)?,
+                    revoked: r.get::<_, Option<i64>>(4)?.is_some(),
+                })
+            })
+            .map_err(err)?;
+        rows.collect::<Result<_, _>>().map_err(err)
+    }
+
+    /// Revokes every token whose listed id starts with `id`; returns how many.
+    pub fn revoke(&self, id: &str, now: i64) -> Result<usize, StoreError> {
+        if id.trim().is_empty() {
+            return Ok(0);
+        }
+        let mut stmt = self
+            .db
+            .prepare("SELECT hash FROM tokens WHERE revoked_at IS NULL")
+            .map_err(err)?;
+        let hashes: Vec<Vec<u8>> = stmt
+            .query_map([], |r| r.get(0))
+            .map_err(err)?
+            .collect::<Result<_, _>>()
+            .map_err(err)?;
+        let matching: Vec<&Vec<u8>> = hashes
+            .iter()
+            .filter(|h| short_id(h).starts_with(id.trim()))
+            .collect();
+        for hash in &matching {
+            self.db
+                .execute(
+                    "UPDATE tokens SET revoked_at = ?1 WHERE hash = ?2",
+                    params![now, hash],
+                )
+                .map_err(err)?;
+        }
+        Ok(matching.len())
+    }
+
+    /// Documents and bytes stored, for the start-up log.
+    pub fn totals(&self) -> Result<(u64, u64), StoreError> {
+        self.db
+            .query_row(
+                "SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM documents",
+                [],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+            )
+            .map_err(err)
+    }
+
+    fn begin(&mut self) -> Result<(), StoreError> {
+        if !self.in_transaction {
+            self.db.execute_batch("BEGIN IMMEDIATE").map_err(err)?;
+            self.in_transaction = true;
+        }
+        Ok(())
+    }
+
+    fn chunks_of(&self, doc: &str) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut stmt = self
+            .db
+            .prepare_cached("SELECT data FROM chunks WHERE doc = ?1 ORDER BY seq")
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([doc], |r| r.get::<_, Vec<u8>>(0))
+            .map_err(err)?;
+        rows.collect::<Result<_, _>>().map_err(err)
+    }
+
+    fn compact(&mut self, doc: &str) -> Result<(), StoreError> {
+        let bytes: Vec<u8> = self.chunks_of(doc)?.concat();
+        let mut am = Automerge::new();
+        am.load_incremental(&bytes).map_err(err)?;
+        let snapshot = am.save();
+        self.db
+            .execute("DELETE FROM chunks WHERE doc = ?1", [doc])
+            .map_err(err)?;
+        self.db
+            .execute(
+                "INSERT INTO chunks (doc, seq, data) VALUES (?1, 0, ?2)",
+                params![doc, snapshot],
+            )
+            .map_err(err)?;
+        self.db
+            .execute(
+                "UPDATE documents SET chunks = 1, bytes = ?2 WHERE id = ?1",
+                params![doc, snapshot.len() as i64],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+}
+
+fn now_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+impl HubStorage for Storage {
+    fn load(&mut self, doc: &DocumentId) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        let id = doc.to_string();
+        let workspace: Option<String> = self
+            .db
+            .prepare_cached("SELECT workspace FROM documents WHERE id = ?1")
+            .map_err(err)?
+            .query_row([&id], |r| r.get(0))
+            .optional()
+            .map_err(err)?;
+        match workspace {
+            None => Ok(None),
+            Some(w) => Ok(Some((w, self.chunks_of(&id)?.concat()))),
+        }
+    }
+
+    fn append(
+        &mut self,
+        doc: &DocumentId,
+        workspace: &str,
+        changes: &[u8],
+        heads: &[ChangeHash],
+    ) -> Result<(), StoreError> {
+        self.begin()?;
+        let id = doc.to_string();
+        self.db
+            .prepare_cached(
+                "INSERT INTO documents (id, workspace, heads, chunks, bytes, updated_at) VALUES (?1, ?2, ?3, 1, ?4, ?5)
+                 ON CONFLICT (id) DO UPDATE SET heads = ?3, chunks = chunks + 1, bytes = bytes + ?4, updated_at = ?5",
+            )
+            .map_err(err)?
+            .execute(params![id, workspace, heads_blob(heads), changes.len() as i64, now_seconds()])
+            .map_err(err)?;
+        self.db
+            .prepare_cached(
+                "INSERT INTO chunks (doc, seq, data) VALUES (?1, (SELECT COALESCE(MAX(seq), -1) + 1 FROM chunks WHERE doc = ?1), ?2)",
+            )
+            .map_err(err)?
+            .execute(params![id, changes])
+            .map_err(err)?;
+        let chunks: i64 = self
+            .db
+            .query_row("SELECT chunks FROM documents WHERE id = ?1", [&id], |r| {
+                r.get(0)
+            })
+            .map_err(err)?;
+        if chunks >= COMPACT_AFTER_CHUNKS {
+            self.compact(&id)?;
+        }
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<(), StoreError> {
+        if self.in_transaction {
+            self.in_transaction = false;
+            if let Err(e) = self.db.execute_batch("COMMIT") {
+                let _ = self.db.execute_batch("ROLLBACK");
+                return Err(err(e));
+            }
+        }
+        Ok(())
+    }
+
+    fn rollback(&mut self) {
+        if self.in_transaction {
+            self.in_transaction = false;
+            let _ = self.db.execute_batch("ROLLBACK");
+        }
+    }
+
+    fn catalog(
+        &mut self,
+        workspace: &str,
+    ) -> Result<Vec<(DocumentId, Vec<ChangeHash>)>, StoreError> {
+        let mut stmt = self
+            .db
+            .prepare_cached("SELECT id, heads FROM documents WHERE workspace = ?1")
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([workspace], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
+            .map_err(err)?;
+        let mut catalog = Vec::new();
+        for row in rows {
+            let (id, heads) = row.map_err(err)?;
+            if let Ok(doc) = id.parse() {
+                catalog.push((doc, heads_from(&heads)));
+            }
+        }
+        Ok(catalog)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use automerge::transaction::Transactable;
+
+    fn grant(w: &str) -> Grant {
+        Grant {
+            user: "u".into(),
+            workspace: w.into(),
+        }
+    }
+
+    #[test]
+    fn documents_survive_a_reopen_and_compact() {
+        let dir = tempfile::tempdir().unwrap();
+        let doc = DocumentId::from_bytes([5; 16]);
+        let mut am = Automerge::new();
+        {
+            let mut s = Storage::open(dir.path()).unwrap();
+            let mut saved = Vec::new();
+            for i in 0..40 {
+                am.transact::<_, _, automerge::AutomergeError>(|tx| {
+                    tx.put(automerge::ROOT, "n", i as i64).map(|_| ())
+                })
+                .unwrap();
+                let changes = am.save_after(&saved);
+                saved = am.get_heads();
+                s.append(&doc, "acme", &changes, &saved).unwrap();
+                s.commit().unwrap();
+            }
+        }
+        let mut s = Storage::open(dir.path()).unwrap();
+        let (workspace, bytes) = s.load(&doc).unwrap().unwrap();
+        assert_eq!(workspace, "acme");
+        let mut loaded = Automerge::new();
+        loaded.load_incremental(&bytes).unwrap();
+        assert_eq!(loaded.get_heads(), am.get_heads());
+        let chunks: i64 =
+            s.db.query_row("SELECT COUNT(*) FROM chunks", [], |r| r.get(0))
+                .unwrap();
+        assert!(
+            chunks < COMPACT_AFTER_CHUNKS,
+            "compacted to {chunks} chunks"
+        );
+        assert_eq!(s.catalog("acme").unwrap(), vec![(doc, am.get_heads())]);
+        assert!(s.catalog("globex").unwrap().is_empty());
+    }
+
+    #[test]
+    fn rolled_back_writes_are_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Storage::open(dir.path()).unwrap();
+        let doc = DocumentId::from_bytes([6; 16]);
+        s.append(&doc, "acme", b"whatever", &[]).unwrap();
+        s.rollback();
+        assert!(s.load(&doc).unwrap().is_none());
+    }
+
+    #[test]
+    fn tokens_are_stored_hashed_verified_and_revoked() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Storage::open(dir.path()).unwrap();
+        s.add_token("opt_secret", &grant("acme"), 1).unwrap();
+        assert_eq!(s.verify_token("opt_secret").unwrap(), Some(grant("acme")));
+        assert_eq!(s.verify_token("opt_other").unwrap(), None);
+        let listed = s.tokens().unwrap();
+        assert_eq!(listed.len(), 1);
+        assert!(!listed[0].id.contains("secret"));
+        let raw: i64 =
+            s.db.query_row(
+                "SELECT COUNT(*) FROM tokens WHERE CAST(hash AS TEXT) LIKE '%secret%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(raw, 0, "the token itself is never stored");
+        assert_eq!(s.revoke(&listed[0].id, 2).unwrap(), 1);
+        assert_eq!(s.verify_token("opt_secret").unwrap(), None);
+        assert_eq!(s.revoke("", 3).unwrap(), 0, "an empty id revokes nothing");
+    }
+
+    #[test]
+    fn the_relay_keeps_its_identity() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Storage::open(dir.path())
+            .unwrap()
+            .identity("storage-id", || "abc".into())
+            .unwrap();
+        let again = Storage::open(dir.path())
+            .unwrap()
+            .identity("storage-id", || "xyz".into())
+            .unwrap();
+        assert_eq!((first.as_str(), again.as_str()), ("abc", "abc"));
+    }
+}

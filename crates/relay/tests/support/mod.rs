@@ -1,0 +1,162 @@
+//! Runs the real relay binary for tests: 127.0.0.1, an ephemeral port, a temporary data
+//! directory, and a way to stop it gently (SIGTERM) or not (SIGKILL).
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_outpost-relay");
+
+pub struct Relay {
+    pub child: Child,
+    pub port: u16,
+    pub data: PathBuf,
+    pub dist: PathBuf,
+    extra: Vec<String>,
+}
+
+fn dist_dir(root: &Path) -> PathBuf {
+    let dist = root.join("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>Outpost</title>",
+    )
+    .unwrap();
+    dist
+}
+
+impl Relay {
+    /// Starts a relay with a fresh data directory under `root`.
+    pub fn start(root: &Path, extra: &[&str]) -> Relay {
+        let data = root.join("data");
+        let dist = dist_dir(root);
+        let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        Self::spawn(data, dist, 0, extra)
+    }
+
+    fn spawn(data: PathBuf, dist: PathBuf, port: u16, extra: Vec<String>) -> Relay {
+        let mut child = Command::new(BIN)
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("--dist")
+            .arg(&dist)
+            .args(&extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the relay binary starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("Outpost is running at ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+        let port = url
+            .trim_end_matches('/')
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        Relay {
+            child,
+            port,
+            data,
+            dist,
+            extra,
+        }
+    }
+
+    pub fn ws(&self) -> String {
+        format!("ws://127.0.0.1:{}/sync", self.port)
+    }
+
+    /// Issues a token through the CLI, as an operator would.
+    pub fn token(&self, workspace: &str, user: &str) -> String {
+        let out = Command::new(BIN)
+            .args(["token", "create", "--workspace", workspace, "--user", user])
+            .arg("--data-dir")
+            .arg(&self.data)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    pub fn kill_9(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// SIGTERM, then waits for the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        for _ in 0..200 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("the relay did not stop after SIGTERM");
+    }
+
+    /// Starts again on the same port and data.
+    pub fn restart(self) -> Relay {
+        Self::spawn(
+            self.data.clone(),
+            self.dist.clone(),
+            self.port,
+            self.extra.clone(),
+        )
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A minimal HTTP/1.1 GET: status and body.
+pub async fn http_get(port: u16, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}

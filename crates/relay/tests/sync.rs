@@ -1,0 +1,413 @@
+//! The relay binary, over real sockets: devices converge, auth is enforced, bad input is refused,
+//! a crash loses nothing acknowledged, and shutdown is clean.
+
+mod support;
+
+use std::time::Duration;
+
+use automerge::transaction::Transactable;
+use automerge::{ObjType, ReadDoc, ROOT};
+use outpost_peer::{Peer, PeerError, TokenIn};
+use outpost_sync::wire::{self, Message};
+use outpost_sync::DocumentId;
+use support::{http_get, Relay};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn doc(n: u32) -> DocumentId {
+    let mut b = [0u8; 16];
+    b[..4].copy_from_slice(&n.to_be_bytes());
+    b[15] = 0x55;
+    DocumentId::from_bytes(b)
+}
+
+async fn create(peer: &mut Peer, id: DocumentId, title: &str) {
+    let title = title.to_string();
+    peer.change(id, move |tx| {
+        tx.put(ROOT, "title", title.as_str())?;
+        tx.put_object(ROOT, "notes", ObjType::List)?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+}
+
+async fn note(peer: &mut Peer, id: DocumentId, text: &str) {
+    let text = text.to_string();
+    peer.change(id, move |tx| {
+        let (_, notes) = tx.get(ROOT, "notes")?.expect("created with notes");
+        let n = tx.length(&notes);
+        tx.insert(&notes, n, text.as_str())?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+}
+
+fn notes(peer: &Peer, id: &DocumentId) -> Vec<String> {
+    let Some(am) = peer.docs.docs.get(id) else {
+        return vec![];
+    };
+    let Some((_, list)) = am.get(ROOT, "notes").unwrap() else {
+        return vec![];
+    };
+    let mut all: Vec<String> = (0..am.length(&list))
+        .filter_map(|i| {
+            am.get(&list, i)
+                .unwrap()
+                .and_then(|(v, _)| v.as_str().map(String::from))
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn three_devices_edit_offline_and_converge_through_the_relay() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = Relay::start(dir.path(), &[]);
+    let names = ["ana", "ben", "cy"];
+    let mut peers: Vec<Peer> = names.iter().map(|n| Peer::new(n)).collect();
+    let tokens: Vec<String> = names.iter().map(|n| relay.token("acme", n)).collect();
+    let shared = doc(1);
+    // Ana logs the incident; everyone picks it up once.
+    peers[0]
+        .connect(&relay.ws(), TokenIn::Subprotocol(tokens[0].clone()))
+        .await
+        .unwrap();
+    peers[0].caught_up(WAIT).await.unwrap();
+    create(&mut peers[0], shared, "Core switch flapping").await;
+    peers[0].acknowledged(shared, WAIT).await.unwrap();
+    for (i, p) in peers.iter_mut().enumerate().skip(1) {
+        p.connect(&relay.ws(), TokenIn::Subprotocol(tokens[i].clone()))
+            .await
+            .unwrap();
+        p.caught_up(WAIT).await.unwrap();
+    }
+    for p in peers.iter_mut() {
+        p.disconnect().await;
+    }
+    // Offline: a note each, and a new incident each.
+    for (i, p) in peers.iter_mut().enumerate() {
+        note(p, shared, &format!("{} was here", names[i])).await;
+        create(
+            p,
+            doc(10 + i as u32),
+            &format!("{}'s own incident", names[i]),
+        )
+        .await;
+    }
+    // They come back one at a time, then once more to pick up the others.
+    for round in 0..2 {
+        for (i, p) in peers.iter_mut().enumerate() {
+            p.connect(&relay.ws(), TokenIn::Subprotocol(tokens[i].clone()))
+                .await
+                .unwrap();
+            p.caught_up(WAIT).await.unwrap();
+            if round == 0 {
+                p.disconnect().await;
+            }
+        }
+    }
+    for p in &peers {
+        assert_eq!(
+            notes(p, &shared),
+            ["ana was here", "ben was here", "cy was here"]
+        );
+        assert_eq!(p.docs.docs.len(), 4);
+    }
+    let heads: Vec<_> = peers
+        .iter()
+        .map(|p| p.docs.docs[&shared].get_heads())
+        .collect();
+    assert!(heads.windows(2).all(|w| w[0] == w[1]));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn tokens_are_checked_at_the_upgrade_and_workspaces_are_sealed() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = Relay::start(dir.path(), &[]);
+    for token in [
+        TokenIn::None,
+        TokenIn::Subprotocol("opt_forged".into()),
+        TokenIn::Query("nonsense".into()),
+    ] {
+        match Peer::new("x").connect(&relay.ws(), token.clone()).await {
+            Err(PeerError::Connect(e)) => assert!(e.contains("401"), "{token:?}: {e}"),
+            other => panic!("{token:?} was not refused: {other:?}"),
+        }
+    }
+    let (status, body) = http_get(relay.port, "/sync", &[]).await;
+    assert_eq!(status, 401);
+    assert!(body.contains("a token is required"), "{body}");
+
+    let acme = relay.token("acme", "ana");
+    let globex = relay.token("globex", "eve");
+    let (status, body) = http_get(
+        relay.port,
+        "/api/session",
+        &[("Authorization", &format!("Bearer {acme}"))],
+    )
+    .await;
+    assert_eq!(
+        (status, body.contains("\"workspace\":\"acme\"")),
+        (200, true),
+        "{body}"
+    );
+
+    let mut ana = Peer::new("ana");
+    ana.connect(&relay.ws(), TokenIn::Query(acme.clone()))
+        .await
+        .unwrap();
+    ana.caught_up(WAIT).await.unwrap();
+    create(&mut ana, doc(1), "acme only").await;
+    ana.acknowledged(doc(1), WAIT).await.unwrap();
+
+    let mut eve = Peer::new("eve");
+    eve.connect(&relay.ws(), TokenIn::Subprotocol(globex))
+        .await
+        .unwrap();
+    eve.caught_up(WAIT).await.unwrap();
+    assert!(eve.docs.docs.is_empty(), "nothing from acme");
+    // Eve writes to acme's document id: refused as if it did not exist, and not stored.
+    eve.change(doc(1), |tx| tx.put(ROOT, "title", "pwned").map(|_| ()))
+        .await
+        .unwrap();
+    eve.pump_until("doc-unavailable", WAIT, |p| {
+        p.client.phase() == outpost_sync::client::Phase::Live
+    })
+    .await
+    .unwrap();
+    let mut check = Peer::new("ana2");
+    check
+        .connect(&relay.ws(), TokenIn::Query(acme.clone()))
+        .await
+        .unwrap();
+    check.caught_up(WAIT).await.unwrap();
+    let title = check.docs.docs[&doc(1)]
+        .get(ROOT, "title")
+        .unwrap()
+        .and_then(|(v, _)| v.as_str().map(String::from));
+    assert_eq!(title.as_deref(), Some("acme only"));
+
+    // Revoked tokens stop working.
+    let out = std::process::Command::new(support::BIN)
+        .args(["token", "list", "--data-dir"])
+        .arg(&relay.data)
+        .output()
+        .unwrap();
+    let listing = String::from_utf8(out.stdout).unwrap();
+    let ana_id = listing
+        .lines()
+        .find(|l| l.contains("\tana\t"))
+        .unwrap()
+        .split('\t')
+        .next()
+        .unwrap()
+        .to_string();
+    let revoke = std::process::Command::new(support::BIN)
+        .args(["token", "revoke", &ana_id, "--data-dir"])
+        .arg(&relay.data)
+        .output()
+        .unwrap();
+    assert!(revoke.status.success());
+    match Peer::new("ana")
+        .connect(&relay.ws(), TokenIn::Query(acme))
+        .await
+    {
+        Err(PeerError::Connect(e)) => assert!(e.contains("401"), "{e}"),
+        other => panic!("a revoked token still works: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn bad_input_is_refused_and_the_relay_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = Relay::start(
+        dir.path(),
+        &[
+            "--max-frame-bytes",
+            "4096",
+            "--rate-limit",
+            "20",
+            "--rate-burst",
+            "40",
+        ],
+    );
+    let token = relay.token("acme", "ana");
+    let fresh = || async {
+        let mut p = Peer::new("mallory");
+        p.connect(&relay.ws(), TokenIn::Subprotocol(token.clone()))
+            .await
+            .unwrap();
+        p
+    };
+
+    let mut p = fresh().await;
+    p.send_raw(b"\xff\xfe definitely not cbor".to_vec())
+        .await
+        .unwrap();
+    let (code, _, seen) = p.closed_by_relay(WAIT).await.unwrap();
+    assert_eq!(code, 1008);
+    assert!(
+        seen.iter().any(
+            |m| matches!(m, Message::Error { message, .. } if message.contains("malformed message"))
+        ),
+        "{seen:?}"
+    );
+
+    let mut p = fresh().await;
+    p.send_text("{\"type\":\"join\"}").await.unwrap();
+    let (code, reason, _) = p.closed_by_relay(WAIT).await.unwrap();
+    assert_eq!(code, 1003, "{reason}");
+
+    let mut p = fresh().await;
+    p.send_raw(vec![0u8; 10_000]).await.unwrap();
+    let (code, _, _) = p.closed_by_relay(WAIT).await.unwrap();
+    assert_eq!(code, 1009);
+
+    let mut p = fresh().await;
+    p.caught_up(WAIT).await.unwrap();
+    let noise = wire::encode(&Message::RemoteSubscriptionChange {
+        sender_id: "mallory".into(),
+        target_id: p.client.relay_id().unwrap().to_string(),
+        add: vec![],
+        remove: vec![],
+    });
+    for _ in 0..200 {
+        if p.send_raw(noise.clone()).await.is_err() {
+            break;
+        }
+    }
+    let (code, reason, seen) = p.closed_by_relay(WAIT).await.unwrap();
+    assert_eq!(code, 1008, "{reason} {seen:?}");
+    assert!(reason.contains("rate limit"), "{reason}");
+
+    // Still serving, and storage is intact.
+    let mut ana = Peer::new("ana");
+    ana.connect(&relay.ws(), TokenIn::Subprotocol(token.clone()))
+        .await
+        .unwrap();
+    ana.caught_up(WAIT).await.unwrap();
+    create(&mut ana, doc(3), "after the attacks").await;
+    ana.acknowledged(doc(3), WAIT).await.unwrap();
+    assert_eq!(
+        http_get(relay.port, "/healthz", &[]).await,
+        (200, "ok".to_string())
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_relay_killed_mid_sync_loses_nothing_it_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut relay = Relay::start(dir.path(), &[]);
+    let token = relay.token("acme", "ana");
+    let mut ana = Peer::new("ana");
+    ana.connect(&relay.ws(), TokenIn::Subprotocol(token.clone()))
+        .await
+        .unwrap();
+    ana.caught_up(WAIT).await.unwrap();
+    let id = doc(7);
+    create(&mut ana, id, "Storage array degraded").await;
+    let mut acknowledged = Vec::new();
+    for n in 0..40 {
+        note(&mut ana, id, &format!("note {n:02}")).await;
+        if n % 4 == 0 {
+            ana.acknowledged(id, WAIT).await.unwrap();
+            acknowledged = notes(&ana, &id);
+        }
+    }
+    // Mid-stream: more notes are in flight when the relay dies.
+    for n in 40..60 {
+        note(&mut ana, id, &format!("note {n:02}")).await;
+    }
+    relay.kill_9();
+    ana.vanish();
+    let relay = relay.restart();
+    let mut ben = Peer::new("ben");
+    ben.connect(
+        &relay.ws(),
+        TokenIn::Subprotocol(relay.token("acme", "ben")),
+    )
+    .await
+    .unwrap();
+    ben.caught_up(WAIT).await.unwrap();
+    let kept = notes(&ben, &id);
+    for n in &acknowledged {
+        assert!(kept.contains(n), "acknowledged {n} was lost");
+    }
+    // Ana reconnects and delivers the rest.
+    ana.connect(&relay.ws(), TokenIn::Subprotocol(token))
+        .await
+        .unwrap();
+    ana.caught_up(WAIT).await.unwrap();
+    ben.pump_until("the rest of ana's notes", WAIT, |p| {
+        notes(p, &id).len() == 60
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn sigterm_closes_every_socket_cleanly_and_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut relay = Relay::start(dir.path(), &[]);
+    let mut ana = Peer::new("ana");
+    ana.connect(
+        &relay.ws(),
+        TokenIn::Subprotocol(relay.token("acme", "ana")),
+    )
+    .await
+    .unwrap();
+    ana.caught_up(WAIT).await.unwrap();
+    create(&mut ana, doc(9), "before shutdown").await;
+    ana.acknowledged(doc(9), WAIT).await.unwrap();
+    let status = tokio::task::spawn_blocking(move || {
+        let status = relay.terminate();
+        (status, relay)
+    });
+    let (code, reason, _) = ana.closed_by_relay(WAIT).await.unwrap();
+    assert_eq!(code, 1001, "{reason}");
+    let (status, relay) = status.await.unwrap();
+    assert!(status.success(), "{status:?}");
+    let relay = relay.restart();
+    let mut ben = Peer::new("ben");
+    ben.connect(
+        &relay.ws(),
+        TokenIn::Subprotocol(relay.token("acme", "ben")),
+    )
+    .await
+    .unwrap();
+    ben.caught_up(WAIT).await.unwrap();
+    assert!(ben.docs.docs.contains_key(&doc(9)));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn development_tokens_only_in_dev_mode_and_only_for_this_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = Relay::start(dir.path(), &[]);
+    assert_eq!(
+        http_get(plain.port, "/api/dev-token?user=ana", &[]).await.0,
+        404
+    );
+    drop(plain);
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Relay::start(dir.path(), &["--dev"]);
+    let (status, body) = http_get(dev.port, "/api/dev-token?user=ana", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let token = body
+        .split("\"token\":\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let (_, again) = http_get(dev.port, "/api/dev-token?user=ana", &[]).await;
+    assert!(again.contains(&token), "the same user gets the same token");
+    let mut ana = Peer::new("ana");
+    ana.connect(&dev.ws(), TokenIn::Subprotocol(token))
+        .await
+        .unwrap();
+    ana.caught_up(WAIT).await.unwrap();
+}
