@@ -97,6 +97,7 @@ setup_all() {
   setup_build
   ensure_debian_packages chromium:chromium chromedriver:chromium-driver
   ensure_npm_packages "$OUTPOST_ROOT/tests/e2e"
+  ensure_npm_packages "$OUTPOST_ROOT/tests/interop"
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

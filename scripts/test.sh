@@ -25,12 +25,16 @@ say "Browser tests (wasm-bindgen-test, headless Chromium)"
 CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120 \
   cargo test --locked -p outpost --target wasm32-unknown-unknown
 
-say "Release build of the app and the relay"
+say "Release build of the app and the relay, and the native test peer"
 trunk build --release
-cargo build --release --locked -p outpost-relay
+cargo build --release --locked -p outpost-relay -p outpost-peer
 
 say "End-to-end tests (Playwright, release build, real relay)"
 (cd tests/e2e && OUTPOST_RELAY="$CARGO_TARGET_DIR/release/outpost-relay" OUTPOST_DIST="$OUTPOST_ROOT/dist" \
   node --test --test-reporter=spec)
+
+say "Interoperability tests (the official npm automerge-repo as a real peer)"
+(cd tests/interop && OUTPOST_RELAY="$CARGO_TARGET_DIR/release/outpost-relay" OUTPOST_DIST="$OUTPOST_ROOT/dist" \
+  OUTPOST_PEER="$CARGO_TARGET_DIR/release/outpost-peer" node --test --test-reporter=spec)
 
 say "All tests passed"

@@ -11,6 +11,7 @@ use crate::pages::report::ReportPage;
 use crate::pages::settings::SettingsPage;
 use crate::settings::Theme;
 use crate::state::{use_app, AppState};
+use crate::sync::SyncStatus;
 
 /// The whole app.
 #[component]
@@ -59,7 +60,37 @@ fn Header() -> impl IntoView {
                     <li><A href="/settings">"Settings"</A></li>
                 </ul>
             </nav>
+            <SyncIndicator/>
         </header>
+    }
+}
+
+/// Sync state and unsynced changes, always visible.
+#[component]
+fn SyncIndicator() -> impl IntoView {
+    let state = use_app();
+    let class = move || match state.sync_status.get() {
+        SyncStatus::UpToDate => "sync sync-ok",
+        SyncStatus::Refused(_) => "sync sync-refused",
+        SyncStatus::Offline(_) => "sync sync-offline",
+        _ => "sync sync-busy",
+    };
+    let pending = move || {
+        let n = state.pending_total();
+        (n > 0).then(|| format!("{n} change{} not yet synced", if n == 1 { "" } else { "s" }))
+    };
+    view! {
+        <A href="/settings#sync" attr:class=class attr:aria-label=move || {
+            let mut text = format!("Sync: {}", state.sync_status.get().label());
+            if let Some(p) = pending() {
+                text.push_str(&format!(", {p}"));
+            }
+            text
+        } attr:title=move || state.sync_status.get().detail()>
+            <span class="sync-dot" aria-hidden="true"></span>
+            <span class="sync-label" role="status">{move || state.sync_status.get().label()}</span>
+            {move || pending().map(|p| view! { <span class="sync-pending">{p}</span> })}
+        </A>
     }
 }
 

@@ -8,6 +8,7 @@
 //! - [`state`]: the reactive state components share.
 //! - [`repo`]: this device's incident documents, in memory and in IndexedDB; [`storage`]: the
 //!   IndexedDB adapter in automerge-repo's layout.
+//! - [`sync`]: the sync client's IO (WebSocket, reconnects, batching).
 //! - [`settings`]: per-device settings; [`clock`]: time and randomness; [`format`]: how times
 //!   read.
 
@@ -20,5 +21,6 @@ pub mod repo;
 pub mod settings;
 pub mod state;
 pub mod storage;
+pub mod sync;
 
 pub use app::App;

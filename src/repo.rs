@@ -2,14 +2,19 @@
 //!
 //! The list never loads documents: it reads the summaries ([`Repo::load_index`]), and full-text
 //! search reads the search texts after the list is on screen ([`Repo::load_search`]). Opening an
-//! incident loads its chunks ([`Repo::open`]); commands run on the loaded document and are saved
-//! with its new summary and search text in one transaction ([`Repo::execute`]).
+//! incident loads its chunks ([`Repo::open_doc`]); commands run on the loaded document and are
+//! saved with its new summary, search text and sync record in one transaction
+//! ([`Repo::execute`]). Sync saves many documents per transaction ([`Repo::save_many`]).
+//!
+//! Each document has a sync record: its heads (so the sync client can reconcile the catalog
+//! without loading documents), the heads the relay has acknowledged, and how many local changes
+//! the relay does not have yet (so the count survives a reload while offline).
 //!
 //! Nothing is lost when storage misbehaves:
-//! - a failed save leaves the change in memory and the document marked unsaved; the next save of
-//!   that document (or [`Repo::retry_unsaved`]) writes everything since the last committed save;
-//! - a damaged chunk is skipped, reported, and never deleted; a document with nothing readable is
-//!   reported by name, its bytes kept and downloadable for recovery;
+//! - a failed save leaves the change in memory and the document marked unsaved; the next save
+//!   (or [`Repo::retry_unsaved`]) writes everything since the last committed save;
+//! - a damaged chunk is skipped, reported, and never deleted; a document with nothing readable
+//!   is reported by name, its bytes kept and downloadable for recovery;
 //! - without IndexedDB at all, the repo works in memory and says so.
 //!
 //! The repo knows nothing about the UI; `crate::state` wraps it in signals.
@@ -18,6 +23,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 
 use futures::lock::Mutex;
+use outpost_core::automerge::{Automerge, ChangeHash};
 use outpost_core::incident::ValidationErrors;
 use outpost_core::schema::ReadError;
 use outpost_core::summary::{IncidentSummary, SearchText};
@@ -25,8 +31,10 @@ use outpost_core::{
     Attribution, Command, CommandError, DeviceTime, IncidentDoc, IncidentView, NewIncident,
     Outcome, ReferenceNumber, WorkspaceConfig,
 };
-use outpost_sync::storage::{load_chunks, ChunkKey, ChunkSet, LoadError};
+use outpost_sync::client::ClientDocs;
+use outpost_sync::storage::{load_chunks, ChunkKey, ChunkSet, LoadError, SavePlan};
 use outpost_sync::DocumentId;
+use serde::{Deserialize, Serialize};
 
 use crate::storage::{IdbStore, Record, StorageError};
 
@@ -34,6 +42,10 @@ use crate::storage::{IdbStore, Record, StorageError};
 pub const SUMMARY_NS: &str = "outpost/summary";
 /// Key namespace of search texts: `["outpost/search", docId]`.
 pub const SEARCH_NS: &str = "outpost/search";
+/// Key namespace of sync records: `["outpost/sync", docId]`.
+pub const SYNC_NS: &str = "outpost/sync";
+/// Documents kept in memory once saved; older ones are dropped and reloaded when needed.
+const MEMORY_DOCUMENTS: usize = 300;
 
 /// Why a repo operation failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -55,11 +67,57 @@ pub enum RepoError {
     Storage(#[from] StorageError),
 }
 
+/// A document's sync bookkeeping, stored beside it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncRecord {
+    /// The document's heads (hex).
+    pub heads: Vec<String>,
+    /// The heads the relay has acknowledged (hex).
+    pub synced: Vec<String>,
+    /// Local changes the relay does not have yet.
+    pub pending: u32,
+}
+
+fn hex(heads: &[ChangeHash]) -> Vec<String> {
+    heads.iter().map(ToString::to_string).collect()
+}
+
+fn unhex(heads: &[String]) -> Vec<ChangeHash> {
+    heads.iter().filter_map(|h| h.parse().ok()).collect()
+}
+
 /// A document loaded in memory.
 struct OpenDoc {
     doc: IncidentDoc,
     chunks: ChunkSet,
     damaged: Vec<ChunkKey>,
+    synced: Vec<ChangeHash>,
+    used: u64,
+}
+
+impl OpenDoc {
+    fn new(doc: IncidentDoc, synced: Vec<ChangeHash>) -> OpenDoc {
+        OpenDoc {
+            doc,
+            chunks: ChunkSet::default(),
+            damaged: Vec::new(),
+            synced,
+            used: 0,
+        }
+    }
+
+    fn pending(&self) -> u32 {
+        let count = self.doc.automerge().get_changes_meta(&self.synced).len();
+        u32::try_from(count).unwrap_or(u32::MAX)
+    }
+
+    fn sync_record(&self) -> SyncRecord {
+        SyncRecord {
+            heads: hex(&self.doc.automerge().get_heads()),
+            synced: hex(&self.synced),
+            pending: self.pending(),
+        }
+    }
 }
 
 /// What was saved for one incident.
@@ -69,6 +127,8 @@ pub struct Saved {
     pub summary: IncidentSummary,
     /// Its new search text.
     pub search: SearchText,
+    /// Its sync record.
+    pub sync: SyncRecord,
     /// Whether the write committed; on failure the change is kept in memory and retried.
     pub durable: Result<(), StorageError>,
 }
@@ -78,6 +138,8 @@ pub struct Saved {
 pub struct Index {
     /// Every readable summary.
     pub summaries: Vec<IncidentSummary>,
+    /// Sync records by document id.
+    pub sync: HashMap<String, SyncRecord>,
     /// Document ids whose summary could not be read.
     pub unreadable: Vec<String>,
 }
@@ -87,7 +149,11 @@ pub struct Repo {
     store: Option<IdbStore>,
     problem: Option<StorageError>,
     docs: RefCell<HashMap<DocumentId, OpenDoc>>,
+    /// Heads and acknowledged heads of every stored document, loaded or not.
+    records: RefCell<HashMap<DocumentId, SyncRecord>>,
     unsaved: RefCell<BTreeSet<DocumentId>>,
+    pinned: RefCell<BTreeSet<DocumentId>>,
+    clock: RefCell<u64>,
     writes: Mutex<()>,
 }
 
@@ -105,6 +171,37 @@ fn search_record(id: &DocumentId, search: &SearchText) -> Record {
     )
 }
 
+fn sync_record(id: &DocumentId, sync: &SyncRecord) -> Record {
+    Record::new(
+        &[SYNC_NS, &id.to_string()],
+        serde_json::to_vec(sync).expect("sync records are plain data"),
+    )
+}
+
+/// The sync client's view of the repo's documents (see [`Repo::with_client_docs`]).
+pub struct RepoDocs<'a> {
+    docs: &'a mut HashMap<DocumentId, OpenDoc>,
+    catalog: Vec<(DocumentId, Vec<ChangeHash>)>,
+}
+
+impl ClientDocs for RepoDocs<'_> {
+    fn catalog(&self) -> Vec<(DocumentId, Vec<ChangeHash>)> {
+        self.catalog.clone()
+    }
+
+    fn get_mut(&mut self, id: &DocumentId) -> Option<&mut Automerge> {
+        self.docs.get_mut(id).map(|d| d.doc.automerge_mut())
+    }
+
+    fn create(&mut self, id: &DocumentId) -> &mut Automerge {
+        self.docs
+            .entry(*id)
+            .or_insert_with(|| OpenDoc::new(IncidentDoc::incoming(), Vec::new()))
+            .doc
+            .automerge_mut()
+    }
+}
+
 impl Repo {
     /// Opens the repo on an IndexedDB database; without IndexedDB it works in memory and
     /// [`Repo::storage_problem`] says why.
@@ -117,7 +214,10 @@ impl Repo {
             store,
             problem,
             docs: RefCell::new(HashMap::new()),
+            records: RefCell::new(HashMap::new()),
             unsaved: RefCell::new(BTreeSet::new()),
+            pinned: RefCell::new(BTreeSet::new()),
+            clock: RefCell::new(0),
             writes: Mutex::new(()),
         }
     }
@@ -132,7 +232,7 @@ impl Repo {
         self.unsaved.borrow().iter().copied().collect()
     }
 
-    /// Every stored summary.
+    /// Every stored summary and sync record.
     pub async fn load_index(&self) -> Result<Index, StorageError> {
         let Some(store) = &self.store else {
             return Ok(Index::default());
@@ -145,6 +245,20 @@ impl Repo {
                     .unreadable
                     .push(record.key.get(1).cloned().unwrap_or_default()),
             }
+        }
+        let stored = store.load_range(&[SYNC_NS]).await?;
+        let mut records = self.records.borrow_mut();
+        for record in stored {
+            let (Some(id), Ok(sync)) = (
+                record.key.get(1),
+                serde_json::from_slice::<SyncRecord>(&record.bytes),
+            ) else {
+                continue;
+            };
+            if let Ok(doc) = id.parse() {
+                records.insert(doc, sync.clone());
+            }
+            index.sync.insert(id.clone(), sync);
         }
         Ok(index)
     }
@@ -162,14 +276,79 @@ impl Repo {
             .collect())
     }
 
+    /// Every document this device has, with its heads, for catalog reconciliation.
+    pub fn catalog(&self) -> Vec<(DocumentId, Vec<ChangeHash>)> {
+        let mut catalog: HashMap<DocumentId, Vec<ChangeHash>> = self
+            .records
+            .borrow()
+            .iter()
+            .map(|(id, r)| (*id, unhex(&r.heads)))
+            .collect();
+        for (id, open) in self.docs.borrow().iter() {
+            let heads = open.doc.automerge().get_heads();
+            if !heads.is_empty() {
+                catalog.insert(*id, heads);
+            }
+        }
+        catalog.into_iter().collect()
+    }
+
     /// Whether a document is loaded in memory.
     pub fn is_open(&self, id: &DocumentId) -> bool {
         self.docs.borrow().contains_key(id)
     }
 
+    /// Whether this device has a document (stored or in memory).
+    pub fn has(&self, id: &DocumentId) -> bool {
+        self.is_open(id) || self.records.borrow().contains_key(id)
+    }
+
+    fn touch(&self, id: &DocumentId) {
+        let mut clock = self.clock.borrow_mut();
+        *clock += 1;
+        if let Some(open) = self.docs.borrow_mut().get_mut(id) {
+            open.used = *clock;
+        }
+    }
+
+    /// Keeps a document in memory while a page shows it.
+    pub fn pin(&self, id: &DocumentId, pinned: bool) {
+        let mut set = self.pinned.borrow_mut();
+        if pinned {
+            set.insert(*id);
+        } else {
+            set.remove(id);
+        }
+    }
+
+    /// Drops saved, unpinned documents from memory beyond the budget (least recently used first).
+    fn evict(&self) {
+        let mut docs = self.docs.borrow_mut();
+        if docs.len() <= MEMORY_DOCUMENTS {
+            return;
+        }
+        let pinned = self.pinned.borrow();
+        let unsaved = self.unsaved.borrow();
+        let mut candidates: Vec<(u64, DocumentId)> = docs
+            .iter()
+            .filter(|(id, d)| {
+                !pinned.contains(id)
+                    && !unsaved.contains(id)
+                    && !d.chunks.is_behind(d.doc.automerge())
+            })
+            .map(|(id, d)| (d.used, *id))
+            .collect();
+        candidates.sort();
+        let excess = docs.len() - MEMORY_DOCUMENTS;
+        for (_, id) in candidates.into_iter().take(excess) {
+            docs.remove(&id);
+        }
+    }
+
     /// Loads a document from storage (no-op if already loaded).
     pub async fn open_doc(&self, id: &DocumentId) -> Result<(), RepoError> {
         if self.is_open(id) {
+            self.touch(id);
             return Ok(());
         }
         let store = self.store.as_ref().ok_or(RepoError::NotFound)?;
@@ -194,14 +373,17 @@ impl Repo {
         if self.is_open(id) {
             return Ok(()); // loaded meanwhile by another task
         }
-        self.docs.borrow_mut().insert(
-            *id,
-            OpenDoc {
-                doc,
-                chunks: loaded.chunks,
-                damaged: loaded.damaged,
-            },
-        );
+        let synced = self
+            .records
+            .borrow()
+            .get(id)
+            .map(|r| unhex(&r.synced))
+            .unwrap_or_default();
+        let mut open = OpenDoc::new(doc, synced);
+        open.chunks = loaded.chunks;
+        open.damaged = loaded.damaged;
+        self.docs.borrow_mut().insert(*id, open);
+        self.touch(id);
         Ok(())
     }
 
@@ -227,8 +409,8 @@ impl Repo {
             .ok_or(RepoError::NotFound)
     }
 
-    /// Runs `f` on a loaded document mutably (sync uses this to apply remote changes); the caller
-    /// saves afterwards with [`Repo::save`].
+    /// Runs `f` on a loaded document mutably (tests merge in second copies this way); save
+    /// afterwards with [`Repo::save`].
     pub fn with_doc_mut<T>(
         &self,
         id: &DocumentId,
@@ -239,6 +421,16 @@ impl Repo {
             .get_mut(id)
             .map(|d| f(&mut d.doc))
             .ok_or(RepoError::NotFound)
+    }
+
+    /// Lends the loaded documents to the sync client.
+    pub fn with_client_docs<T>(&self, f: impl FnOnce(&mut RepoDocs<'_>) -> T) -> T {
+        let catalog = self.catalog();
+        let mut docs = self.docs.borrow_mut();
+        f(&mut RepoDocs {
+            docs: &mut docs,
+            catalog,
+        })
     }
 
     /// The full view of a loaded document.
@@ -252,7 +444,7 @@ impl Repo {
             .map_err(|e| RepoError::Unreadable(e.to_string()))
     }
 
-    /// Adds a document created or received elsewhere (sync, tests) and saves it.
+    /// Adds a document created elsewhere (tests) and saves it.
     pub async fn insert(
         &self,
         id: DocumentId,
@@ -260,14 +452,9 @@ impl Repo {
         cfg: &WorkspaceConfig,
         now: DeviceTime,
     ) -> Result<Saved, RepoError> {
-        self.docs.borrow_mut().insert(
-            id,
-            OpenDoc {
-                doc,
-                chunks: ChunkSet::default(),
-                damaged: Vec::new(),
-            },
-        );
+        self.docs
+            .borrow_mut()
+            .insert(id, OpenDoc::new(doc, Vec::new()));
         self.save(&id, cfg, now).await?.ok_or(RepoError::NotFound)
     }
 
@@ -302,72 +489,132 @@ impl Repo {
         Ok((outcome, saved))
     }
 
-    /// Saves whatever a loaded document has that storage lacks, with its summary and search
-    /// text, in one transaction. `None` when there was nothing to save.
+    /// Saves one document; `None` when there was nothing to save.
     pub async fn save(
         &self,
         id: &DocumentId,
         cfg: &WorkspaceConfig,
         now: DeviceTime,
     ) -> Result<Option<Saved>, RepoError> {
+        let mut saved = self.save_many(&[*id], cfg, now).await;
+        match saved.pop() {
+            Some((_, result)) => result,
+            None => Ok(None),
+        }
+    }
+
+    /// Saves whatever these documents have that storage lacks, with their summaries, search texts
+    /// and sync records, in one transaction. Documents that are not (yet) readable incidents are
+    /// skipped with an error.
+    pub async fn save_many(
+        &self,
+        ids: &[DocumentId],
+        cfg: &WorkspaceConfig,
+        now: DeviceTime,
+    ) -> Vec<(DocumentId, Result<Option<Saved>, RepoError>)> {
         let _turn = self.writes.lock().await;
-        let prepared = {
+        let mut results = Vec::new();
+        let mut prepared: Vec<(DocumentId, SavePlan, Saved)> = Vec::new();
+        {
             let docs = self.docs.borrow();
-            let open = docs.get(id).ok_or(RepoError::NotFound)?;
-            let view = open
-                .doc
-                .view(cfg, now)
-                .map_err(|e| RepoError::Unreadable(e.to_string()))?;
-            let doc_id = id.to_string();
-            let summary = view.summary(&doc_id, &cfg.calendar);
-            let search = view.search_text(&doc_id);
-            open.chunks
-                .plan_save(id, open.doc.automerge())
-                .map(|plan| (plan, summary, search))
-        };
-        let Some((plan, summary, search)) = prepared else {
-            return Ok(None);
-        };
+            for id in ids {
+                let Some(open) = docs.get(id) else {
+                    results.push((*id, Err(RepoError::NotFound)));
+                    continue;
+                };
+                let Some(plan) = open.chunks.plan_save(id, open.doc.automerge()) else {
+                    results.push((*id, Ok(None)));
+                    continue;
+                };
+                match open.doc.view(cfg, now) {
+                    Ok(view) => {
+                        let doc_id = id.to_string();
+                        let saved = Saved {
+                            summary: view.summary(&doc_id, &cfg.calendar),
+                            search: view.search_text(&doc_id),
+                            sync: open.sync_record(),
+                            durable: Ok(()),
+                        };
+                        prepared.push((*id, plan, saved));
+                    }
+                    Err(e) => results.push((*id, Err(RepoError::Unreadable(e.to_string())))),
+                }
+            }
+        }
+        if prepared.is_empty() {
+            return results;
+        }
         let durable = match &self.store {
             None => Err(self
                 .problem
                 .clone()
                 .unwrap_or(StorageError::Unavailable("no storage".into()))),
             Some(store) => {
-                let mut puts: Vec<Record> = plan
-                    .puts
-                    .iter()
-                    .map(|(k, b)| Record::new(k, b.clone()))
-                    .collect();
-                puts.push(summary_record(id, &summary));
-                puts.push(search_record(id, &search));
-                let deletes: Vec<Vec<String>> = plan.deletes.iter().map(|k| k.to_vec()).collect();
+                let mut puts = Vec::new();
+                let mut deletes = Vec::new();
+                for (id, plan, saved) in &prepared {
+                    puts.extend(plan.puts.iter().map(|(k, b)| Record::new(k, b.clone())));
+                    puts.push(summary_record(id, &saved.summary));
+                    puts.push(search_record(id, &saved.search));
+                    puts.push(sync_record(id, &saved.sync));
+                    deletes.extend(plan.deletes.iter().map(|k| k.to_vec()));
+                }
                 store.write(&puts, &deletes).await
             }
         };
-        match &durable {
-            Ok(()) => {
-                if let Some(open) = self.docs.borrow_mut().get_mut(id) {
-                    open.chunks = plan.after;
+        for (id, plan, mut saved) in prepared {
+            saved.durable = durable.clone();
+            match &durable {
+                Ok(()) => {
+                    if let Some(open) = self.docs.borrow_mut().get_mut(&id) {
+                        open.chunks = plan.after;
+                    }
+                    self.unsaved.borrow_mut().remove(&id);
+                    self.records.borrow_mut().insert(id, saved.sync.clone());
                 }
-                self.unsaved.borrow_mut().remove(id);
+                Err(_) => {
+                    self.unsaved.borrow_mut().insert(id);
+                }
             }
-            Err(_) => {
-                self.unsaved.borrow_mut().insert(*id);
+            results.push((id, Ok(Some(saved))));
+        }
+        self.evict();
+        results
+    }
+
+    /// Records that the relay has every change of these documents; returns their new records.
+    pub async fn mark_synced(
+        &self,
+        ids: &[DocumentId],
+    ) -> Result<Vec<(DocumentId, SyncRecord)>, StorageError> {
+        let mut updated = Vec::new();
+        {
+            let mut docs = self.docs.borrow_mut();
+            for id in ids {
+                if let Some(open) = docs.get_mut(id) {
+                    open.synced = open.doc.automerge().get_heads();
+                    updated.push((*id, open.sync_record()));
+                }
             }
         }
-        Ok(Some(Saved {
-            summary,
-            search,
-            durable,
-        }))
+        if let Some(store) = &self.store {
+            let puts: Vec<Record> = updated.iter().map(|(id, r)| sync_record(id, r)).collect();
+            if !puts.is_empty() {
+                let _turn = self.writes.lock().await;
+                store.write(&puts, &[]).await?;
+            }
+        }
+        let mut records = self.records.borrow_mut();
+        for (id, r) in &updated {
+            records.insert(*id, r.clone());
+        }
+        Ok(updated)
     }
 
     /// Tries again to save every document with unsaved changes; returns those still unsaved.
     pub async fn retry_unsaved(&self, cfg: &WorkspaceConfig, now: DeviceTime) -> Vec<DocumentId> {
-        for id in self.unsaved() {
-            let _ = self.save(&id, cfg, now).await;
-        }
+        let ids = self.unsaved();
+        self.save_many(&ids, cfg, now).await;
         self.unsaved()
     }
 
@@ -391,7 +638,7 @@ impl Repo {
     }
 
     /// Forgets a loaded document (tests use this to prove it reloads from storage).
-    pub fn evict(&self, id: &DocumentId) {
+    pub fn evict_one(&self, id: &DocumentId) {
         self.docs.borrow_mut().remove(id);
     }
 

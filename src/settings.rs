@@ -70,6 +70,12 @@ pub struct Settings {
     pub last_sequence: u32,
     /// Light or dark.
     pub theme: Theme,
+    /// The relay's address; empty means the site the app was loaded from.
+    pub relay_url: String,
+    /// The access token from the relay's administrator.
+    pub token: String,
+    /// Whether the token came automatically from a relay in development mode.
+    pub development_token: bool,
 }
 
 impl Default for Settings {
@@ -82,6 +88,9 @@ impl Default for Settings {
             device_prefix: DevicePrefix::from_random(u16::from_be_bytes([a, b])).to_string(),
             last_sequence: 0,
             theme: Theme::System,
+            relay_url: String::new(),
+            token: String::new(),
+            development_token: false,
         }
     }
 }
@@ -116,6 +125,12 @@ impl Settings {
         }
         if let Err(e) = DevicePrefix::new(&self.device_prefix) {
             problems.push(FieldError::new("device_prefix", e.to_string()));
+        }
+        if crate::sync::endpoint(&self.relay_url).is_none() {
+            problems.push(FieldError::new(
+                "relay_url",
+                "The relay address must start with https://, http://, wss:// or ws://, or be empty.",
+            ));
         }
         problems
     }

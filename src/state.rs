@@ -17,8 +17,9 @@ use outpost_core::{
 use outpost_sync::DocumentId;
 
 use crate::clock::{new_document_id, now};
-use crate::repo::{Repo, RepoError, Saved};
+use crate::repo::{Repo, RepoError, Saved, SyncRecord};
 use crate::settings::Settings;
+use crate::sync::{SyncDriver, SyncStatus};
 
 /// The IndexedDB database the app uses (automerge-repo's default name).
 pub const DATABASE: &str = crate::storage::DATABASE;
@@ -27,6 +28,11 @@ pub const DATABASE: &str = crate::storage::DATABASE;
 #[derive(Clone, Copy)]
 pub struct AppState {
     repo: StoredValue<Option<Rc<Repo>>, LocalStorage>,
+    sync: StoredValue<Option<Rc<SyncDriver>>, LocalStorage>,
+    /// Where sync stands.
+    pub sync_status: RwSignal<SyncStatus>,
+    /// Local changes the relay does not have yet, by document id.
+    pub pending: RwSignal<HashMap<String, u32>>,
     config: StoredValue<WorkspaceConfig>,
     /// The repo is open and the list is loaded.
     pub ready: RwSignal<bool>,
@@ -60,6 +66,9 @@ impl AppState {
     pub fn provide() -> AppState {
         let state = AppState {
             repo: StoredValue::new_local(None),
+            sync: StoredValue::new_local(None),
+            sync_status: RwSignal::new(SyncStatus::Starting),
+            pending: RwSignal::new(HashMap::new()),
             config: StoredValue::new(WorkspaceConfig::default()),
             ready: RwSignal::new(false),
             summaries: RwSignal::new(HashMap::new()),
@@ -91,12 +100,21 @@ impl AppState {
                             .map(|s| (s.document_id.clone(), s))
                             .collect(),
                     );
+                    self.pending.set(
+                        index
+                            .sync
+                            .into_iter()
+                            .map(|(id, r)| (id, r.pending))
+                            .collect(),
+                    );
                     self.unlisted.set(index.unreadable);
                 }
                 Err(e) => self.storage_problem.set(Some(e.to_string())),
             }
             self.repo.set_value(Some(repo.clone()));
             self.ready.set(true);
+            self.sync
+                .set_value(Some(SyncDriver::start(self, repo.clone())));
             if let Ok(texts) = repo.load_search().await {
                 self.search.update(|s| {
                     for t in texts {
@@ -136,15 +154,37 @@ impl AppState {
         Attribution::new(self.settings.with_untracked(|s| s.user_name.clone()), now())
     }
 
-    /// Records a save in the reactive state: the list entry, the search text, and whether it
-    /// is durable.
-    fn record_saved(&self, saved: &Saved) {
+    /// The sync driver, once started.
+    pub fn sync(&self) -> Option<Rc<SyncDriver>> {
+        self.sync.get_value()
+    }
+
+    /// Changes not yet on the relay, across all incidents.
+    pub fn pending_total(&self) -> u32 {
+        self.pending.with(|p| p.values().sum())
+    }
+
+    /// Records acknowledgements in the reactive state.
+    pub fn record_synced(&self, records: Vec<(DocumentId, SyncRecord)>) {
+        self.pending.update(|p| {
+            for (id, r) in records {
+                p.insert(id.to_string(), r.pending);
+            }
+        });
+    }
+
+    /// Records a save in the reactive state: the list entry, the search text, pending changes,
+    /// and whether it is durable.
+    pub fn record_saved(&self, saved: &Saved) {
         let id = saved.summary.document_id.clone();
         self.summaries.update(|s| {
             s.insert(id.clone(), saved.summary.clone());
         });
         self.search.update(|s| {
             s.insert(id.clone(), saved.search.text.clone());
+        });
+        self.pending.update(|p| {
+            p.insert(id.clone(), saved.sync.pending);
         });
         self.unsaved.update(|u| {
             u.retain(|(d, _)| *d != id);
@@ -184,6 +224,9 @@ impl AppState {
         let _ = settings.save();
         self.settings.set(settings);
         self.record_saved(&saved);
+        if let Some(sync) = self.sync() {
+            sync.local_change(id);
+        }
         Ok(id)
     }
 
@@ -202,6 +245,9 @@ impl AppState {
             .await?;
         if let Some(saved) = saved {
             self.record_saved(&saved);
+            if let Some(sync) = self.sync() {
+                sync.local_change(id);
+            }
         }
         Ok(outcome)
     }

@@ -18,6 +18,12 @@ pub fn SettingsPage() -> impl IntoView {
     let workspace = RwSignal::new(current.workspace.clone());
     let prefix = RwSignal::new(current.device_prefix.clone());
     let theme = RwSignal::new(current.theme.key().to_string());
+    let relay = RwSignal::new(current.relay_url.clone());
+    let token = RwSignal::new(if current.development_token {
+        String::new()
+    } else {
+        current.token.clone()
+    });
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let saved = RwSignal::new(None::<String>);
     let invalid = move |f: &'static str| {
@@ -42,6 +48,17 @@ pub fn SettingsPage() -> impl IntoView {
             settings.last_sequence = 0; // a new prefix starts its own numbering (used numbers are still skipped)
         }
         settings.theme = Theme::from_key(&theme.get_untracked());
+        let (new_relay, new_token) = (
+            relay.get_untracked().trim().to_string(),
+            token.get_untracked().trim().to_string(),
+        );
+        let sync_changed = new_relay != settings.relay_url
+            || (!new_token.is_empty() && new_token != settings.token);
+        settings.relay_url = new_relay;
+        if !new_token.is_empty() && new_token != settings.token {
+            settings.token = new_token;
+            settings.development_token = false;
+        }
         let problems = settings.problems();
         if !problems.is_empty() {
             errors.set(problems);
@@ -54,6 +71,11 @@ pub fn SettingsPage() -> impl IntoView {
                 prefix.set(settings.device_prefix.clone());
                 state.settings.set(settings);
                 saved.set(Some("Settings saved.".into()));
+                if sync_changed {
+                    if let Some(sync) = state.sync() {
+                        sync.reconnect_now();
+                    }
+                }
             }
             Err(e) => saved.set(Some(e)),
         }
@@ -101,6 +123,41 @@ pub fn SettingsPage() -> impl IntoView {
                         {Theme::ALL.iter().map(|t| view! { <option value=t.key()>{t.label()}</option> }).collect_view()}
                     </select>
                 </div>
+            </fieldset>
+            <fieldset id="sync">
+                <legend>"Sync"</legend>
+                <p class="sync-detail" role="status">
+                    {move || format!("{} — {}", state.sync_status.get().label(), state.sync_status.get().detail())}
+                </p>
+                <p>
+                    {move || match state.pending_total() {
+                        0 => "Every change on this device is on the relay.".to_string(),
+                        n => format!("{n} change{} on this device {} not reached the relay yet.", if n == 1 { "" } else { "s" }, if n == 1 { "has" } else { "have" }),
+                    }}
+                </p>
+                <div class="field">
+                    <label for="s-relay">"Relay address"</label>
+                    <input id="s-relay" type="url" placeholder="This site" bind:value=relay aria-describedby="relay-hint relay_url-error"
+                        aria-invalid=invalid("relay_url")/>
+                    <p class="hint" id="relay-hint">"Leave empty to sync with the site Outpost was loaded from."</p>
+                    <FieldMessage errors field="relay_url" id="relay_url"/>
+                </div>
+                <div class="field">
+                    <label for="s-token">"Access token"</label>
+                    <input id="s-token" type="password" autocomplete="off" bind:value=token aria-describedby="token-hint"/>
+                    <p class="hint" id="token-hint">
+                        {move || if state.settings.with(|s| s.development_token) {
+                            "Using a development token from a relay on this machine. Paste a real token to replace it."
+                        } else {
+                            "From your administrator (outpost-relay token create). Leave empty to keep the current one."
+                        }}
+                    </p>
+                </div>
+                <button type="button" class="secondary" on:click=move |_| {
+                    if let Some(sync) = state.sync() {
+                        sync.reconnect_now();
+                    }
+                }>"Reconnect now"</button>
             </fieldset>
             <button type="submit">"Save settings"</button>
             {move || saved.get().map(|m| view! { <p class="feedback feedback-ok" role="status">{m}</p> })}

@@ -195,6 +195,14 @@ impl IncidentDoc {
         Ok(IncidentDoc { doc })
     }
 
+    /// An empty document about to be filled from a peer (sync creates one for an incident this
+    /// device has not seen yet). It reads as an error until the incident's first change arrives.
+    pub fn incoming() -> IncidentDoc {
+        IncidentDoc {
+            doc: Automerge::new(),
+        }
+    }
+
     /// Wraps an Automerge document after checking it is an incident.
     pub fn from_automerge(doc: Automerge) -> Result<IncidentDoc, ReadError> {
         schema::check_marker(&doc)?;

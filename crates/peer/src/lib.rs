@@ -258,6 +258,12 @@ impl Peer {
         .await
     }
 
+    /// Asks the relay for a document this device does not have yet.
+    pub async fn fetch(&mut self, doc: DocumentId) -> Result<(), PeerError> {
+        let events = self.client.sync_documents(&[doc], &mut self.docs);
+        self.apply(events).await
+    }
+
     /// Sends raw bytes (tests of bad input).
     pub async fn send_raw(&mut self, bytes: Vec<u8>) -> Result<(), PeerError> {
         self.send(bytes).await

@@ -11,18 +11,21 @@ const DIST = process.env.OUTPOST_DIST;
 
 export class Relay {
   /** Starts a relay. `port` 0 picks a free one; pass the old port to restart "the same server". */
-  static async start({ port = 0, dataDir } = {}) {
+  static async start({ port = 0, dataDir, dev = true } = {}) {
     if (!RELAY || !DIST) throw new Error('OUTPOST_RELAY and OUTPOST_DIST must be set (scripts/test.sh sets them)');
     const relay = new Relay();
     relay.ownsDataDir = !dataDir;
     relay.dataDir = dataDir ?? (await mkdtemp(join(tmpdir(), 'outpost-e2e-')));
+    relay.dev = dev;
     await relay.#spawn(port);
     return relay;
   }
 
   async #spawn(port) {
     this.log = '';
-    this.child = spawn(RELAY, ['--host', '127.0.0.1', '--port', String(port), '--dist', DIST, '--data-dir', this.dataDir], {
+    const args = ['--host', '127.0.0.1', '--port', String(port), '--dist', DIST, '--data-dir', this.dataDir];
+    if (this.dev) args.push('--dev');
+    this.child = spawn(RELAY, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
     });

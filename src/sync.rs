@@ -1,0 +1,546 @@
+//! The browser's sync client: one WebSocket to the relay, reconnecting with backoff and jitter,
+//! catching up through catalog reconciliation, then exchanging changes as they happen.
+//!
+//! The protocol logic is `outpost_sync::client::Client`; this module is its IO. Incoming frames
+//! are processed one at a time on a single task, which loads a document from IndexedDB before
+//! handing the client a message about it. Remote changes and acknowledgements are written in
+//! batches (one IndexedDB transaction per flush), so a new device pulling a thousand incidents does
+//! not pay a thousand transactions. Nothing here blocks input: every step is a short task.
+//!
+//! The status line ([`SyncStatus`]) always says where things are: offline (and why), connecting,
+//! catching up, up to date, or refused (a bad token; retrying is pointless until it changes).
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeSet;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures::channel::mpsc;
+use futures::StreamExt;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use outpost_sync::client::{Client, Event, Phase};
+use outpost_sync::wire;
+use outpost_sync::DocumentId;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
+
+use crate::clock::{now, random_bytes};
+use crate::repo::Repo;
+use crate::settings::Settings;
+use crate::state::AppState;
+
+/// Where sync stands, for the status line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SyncStatus {
+    /// Not started yet.
+    Starting,
+    /// No connection; the reason, and whether a retry is scheduled.
+    Offline(String),
+    /// Opening the connection.
+    Connecting,
+    /// Comparing catalogs, or catching up on this many documents.
+    CatchingUp(usize),
+    /// In step with the relay.
+    UpToDate,
+    /// The relay refused this device (bad or revoked token): no retries until settings change.
+    Refused(String),
+}
+
+impl SyncStatus {
+    /// The words on the status line.
+    pub fn label(&self) -> String {
+        match self {
+            SyncStatus::Starting => "Starting…".into(),
+            SyncStatus::Offline(_) => "Offline".into(),
+            SyncStatus::Connecting => "Connecting…".into(),
+            SyncStatus::CatchingUp(0) => "Syncing…".into(),
+            SyncStatus::CatchingUp(n) => {
+                format!("Syncing {n} incident{}…", if *n == 1 { "" } else { "s" })
+            }
+            SyncStatus::UpToDate => "Up to date".into(),
+            SyncStatus::Refused(_) => "Not syncing".into(),
+        }
+    }
+
+    /// More detail, for a tooltip and for the settings page.
+    pub fn detail(&self) -> String {
+        match self {
+            SyncStatus::Offline(reason) | SyncStatus::Refused(reason) => reason.clone(),
+            other => other.label(),
+        }
+    }
+}
+
+enum Inbound {
+    Opened(u32),
+    Frame(u32, Vec<u8>),
+    Closed(u32, u16, String),
+    Kick,
+}
+
+/// The sync client's IO.
+pub struct SyncDriver {
+    app: AppState,
+    repo: Rc<Repo>,
+    client: RefCell<Client>,
+    socket: RefCell<Option<WebSocket>>,
+    /// Bumped per socket, so events from an old socket are ignored.
+    generation: Cell<u32>,
+    opened: Cell<bool>,
+    attempt: Cell<u32>,
+    inbox: mpsc::UnboundedSender<Inbound>,
+    dirty: RefCell<BTreeSet<DocumentId>>,
+    acked: RefCell<BTreeSet<DocumentId>>,
+    flushing: Cell<bool>,
+    refused: Cell<bool>,
+    /// The current socket's event handlers (dropped with it).
+    socket_handlers: RefCell<Vec<Box<dyn std::any::Any>>>,
+    /// The window's "online" listener (lives as long as the driver).
+    network_handler: RefCell<Option<Closure<dyn Fn()>>>,
+}
+
+fn peer_id() -> String {
+    let bytes: [u8; 6] = random_bytes();
+    let suffix: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("outpost-web-{suffix}")
+}
+
+/// The sync endpoint for a configured relay address (empty: this site).
+pub fn endpoint(relay: &str) -> Option<String> {
+    let relay = relay.trim().trim_end_matches('/');
+    let base = if relay.is_empty() {
+        let location = window().location();
+        let scheme = if location.protocol().ok()? == "https:" {
+            "wss"
+        } else {
+            "ws"
+        };
+        format!("{scheme}://{}", location.host().ok()?)
+    } else if let Some(rest) = relay.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else if let Some(rest) = relay.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else if relay.starts_with("ws://") || relay.starts_with("wss://") {
+        relay.to_string()
+    } else {
+        return None;
+    };
+    Some(if base.ends_with("/sync") {
+        base
+    } else {
+        format!("{base}/sync")
+    })
+}
+
+/// The HTTP base of a relay address (empty: this site).
+fn http_base(relay: &str) -> String {
+    let relay = relay.trim().trim_end_matches('/').trim_end_matches("/sync");
+    if relay.is_empty() {
+        String::new()
+    } else {
+        relay
+            .replacen("wss://", "https://", 1)
+            .replacen("ws://", "http://", 1)
+    }
+}
+
+async fn fetch_json(url: &str, token: Option<&str>) -> Result<(u16, serde_json::Value), String> {
+    let init = web_sys::RequestInit::new();
+    init.set_method("GET");
+    if let Some(token) = token {
+        let headers = web_sys::Headers::new().map_err(|e| format!("{e:?}"))?;
+        headers
+            .set("Authorization", &format!("Bearer {token}"))
+            .map_err(|e| format!("{e:?}"))?;
+        init.set_headers(&headers);
+    }
+    let promise = window().fetch_with_str_and_init(url, &init);
+    let response: web_sys::Response = wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map_err(|_| "the relay cannot be reached".to_string())?
+        .unchecked_into();
+    let status = response.status();
+    let text = wasm_bindgen_futures::JsFuture::from(response.text().map_err(|e| format!("{e:?}"))?)
+        .await
+        .map_err(|e| format!("{e:?}"))?
+        .as_string()
+        .unwrap_or_default();
+    Ok((
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    ))
+}
+
+impl SyncDriver {
+    /// Starts syncing: connects now and keeps reconnecting.
+    pub fn start(app: AppState, repo: Rc<Repo>) -> Rc<SyncDriver> {
+        let (tx, mut rx) = mpsc::unbounded();
+        let driver = Rc::new(SyncDriver {
+            app,
+            repo,
+            client: RefCell::new(Client::new(peer_id(), None)),
+            socket: RefCell::new(None),
+            generation: Cell::new(0),
+            opened: Cell::new(false),
+            attempt: Cell::new(0),
+            inbox: tx,
+            dirty: RefCell::new(BTreeSet::new()),
+            acked: RefCell::new(BTreeSet::new()),
+            flushing: Cell::new(false),
+            refused: Cell::new(false),
+            socket_handlers: RefCell::new(Vec::new()),
+            network_handler: RefCell::new(None),
+        });
+        let worker = driver.clone();
+        spawn_local(async move {
+            while let Some(inbound) = rx.next().await {
+                worker.on_inbound(inbound).await;
+            }
+        });
+        driver.watch_network();
+        driver.clone().connect();
+        driver
+    }
+
+    fn set_status(&self, status: SyncStatus) {
+        if self.app.sync_status.get_untracked() != status {
+            self.app.sync_status.set(status);
+        }
+    }
+
+    fn watch_network(&self) {
+        let online = {
+            let inbox = self.inbox.clone();
+            Closure::<dyn Fn()>::new(move || {
+                let _ = inbox.unbounded_send(Inbound::Kick);
+            })
+        };
+        let _ =
+            window().add_event_listener_with_callback("online", online.as_ref().unchecked_ref());
+        *self.network_handler.borrow_mut() = Some(online);
+    }
+
+    /// Try again now (settings changed, or the person asked).
+    pub fn reconnect_now(&self) {
+        self.refused.set(false);
+        self.attempt.set(0);
+        self.close_socket();
+        let _ = self.inbox.unbounded_send(Inbound::Kick);
+    }
+
+    fn close_socket(&self) {
+        self.generation.set(self.generation.get() + 1);
+        if let Some(socket) = self.socket.borrow_mut().take() {
+            let _ = socket.close();
+        }
+        self.client.borrow_mut().disconnected();
+        self.opened.set(false);
+    }
+
+    fn connect(self: Rc<Self>) {
+        if self.socket.borrow().is_some() || self.refused.get() {
+            return;
+        }
+        spawn_local(async move {
+            let settings = self.app.settings.get_untracked();
+            let Some(url) = endpoint(&settings.relay_url) else {
+                self.set_status(SyncStatus::Refused(format!(
+                    "The relay address “{}” is not a web address. Fix it in Settings.",
+                    settings.relay_url
+                )));
+                self.refused.set(true);
+                return;
+            };
+            let token = match self.token(&settings).await {
+                Some(t) => t,
+                None => {
+                    self.set_status(SyncStatus::Offline(
+                        "No access token: add the token from your administrator in Settings."
+                            .into(),
+                    ));
+                    return;
+                }
+            };
+            self.open(&url, &token);
+        });
+    }
+
+    /// The configured token, or a development token from a relay on this machine.
+    async fn token(&self, settings: &Settings) -> Option<String> {
+        if !settings.token.trim().is_empty() {
+            return Some(settings.token.trim().to_string());
+        }
+        let user = js_sys::encode_uri_component(settings.user_name.trim());
+        let url = format!(
+            "{}/api/dev-token?user={user}",
+            http_base(&settings.relay_url)
+        );
+        let (status, body) = fetch_json(&url, None).await.ok()?;
+        let token = body.get("token")?.as_str()?.to_string();
+        if status != 200 {
+            return None;
+        }
+        let mut updated = self.app.settings.get_untracked();
+        updated.token = token.clone();
+        updated.development_token = true;
+        if updated.save().is_ok() {
+            self.app.settings.set(updated);
+        }
+        Some(token)
+    }
+
+    fn open(&self, url: &str, token: &str) {
+        self.set_status(SyncStatus::Connecting);
+        let protocols = js_sys::Array::of2(
+            &JsValue::from_str("outpost.v1"),
+            &JsValue::from_str(&format!("outpost.token.{token}")),
+        );
+        let socket = match WebSocket::new_with_str_sequence(url, &protocols) {
+            Ok(s) => s,
+            Err(e) => {
+                self.set_status(SyncStatus::Offline(format!(
+                    "The connection could not be opened ({e:?})."
+                )));
+                self.schedule_retry();
+                return;
+            }
+        };
+        socket.set_binary_type(BinaryType::Arraybuffer);
+        let generation = self.generation.get() + 1;
+        self.generation.set(generation);
+        let on_open = {
+            let inbox = self.inbox.clone();
+            Closure::<dyn Fn()>::new(move || {
+                let _ = inbox.unbounded_send(Inbound::Opened(generation));
+            })
+        };
+        let on_message = {
+            let inbox = self.inbox.clone();
+            Closure::<dyn Fn(MessageEvent)>::new(move |e: MessageEvent| {
+                if let Ok(buffer) = e.data().dyn_into::<js_sys::ArrayBuffer>() {
+                    let _ = inbox.unbounded_send(Inbound::Frame(
+                        generation,
+                        js_sys::Uint8Array::new(&buffer).to_vec(),
+                    ));
+                }
+            })
+        };
+        let on_close = {
+            let inbox = self.inbox.clone();
+            Closure::<dyn Fn(CloseEvent)>::new(move |e: CloseEvent| {
+                let _ = inbox.unbounded_send(Inbound::Closed(generation, e.code(), e.reason()));
+            })
+        };
+        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        // The previous socket's handlers are no longer needed.
+        *self.socket_handlers.borrow_mut() =
+            vec![Box::new(on_open), Box::new(on_message), Box::new(on_close)];
+        *self.socket.borrow_mut() = Some(socket);
+    }
+
+    fn schedule_retry(&self) {
+        if self.refused.get() {
+            return;
+        }
+        let attempt = self.attempt.get();
+        self.attempt.set(attempt.saturating_add(1));
+        // 0.5 s doubling to 30 s, times a random 0.5-1.5 so devices do not return in step.
+        let base = (500.0 * 2f64.powi(attempt.min(6) as i32)).min(30_000.0);
+        let jitter = 0.5 + f64::from(random_bytes::<1>()[0]) / 255.0;
+        let inbox = self.inbox.clone();
+        set_timeout(
+            move || {
+                let _ = inbox.unbounded_send(Inbound::Kick);
+            },
+            Duration::from_millis((base * jitter) as u64),
+        );
+    }
+
+    async fn on_inbound(self: &Rc<Self>, inbound: Inbound) {
+        match inbound {
+            Inbound::Kick => self.clone().connect(),
+            Inbound::Opened(g) if g == self.generation.get() => {
+                self.opened.set(true);
+                self.attempt.set(0);
+                self.set_status(SyncStatus::CatchingUp(0));
+                let events = self.client.borrow_mut().connected();
+                self.handle_events(events).await;
+            }
+            Inbound::Frame(g, bytes) if g == self.generation.get() => {
+                let message = match wire::decode(&bytes) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        self.set_status(SyncStatus::Offline(format!(
+                            "The relay sent something unreadable ({e}); reconnecting."
+                        )));
+                        self.close_socket();
+                        self.schedule_retry();
+                        return;
+                    }
+                };
+                if let Some(doc) = message.document_id() {
+                    if self.repo.has(&doc) && !self.repo.is_open(&doc) {
+                        let _ = self.repo.open_doc(&doc).await;
+                    }
+                }
+                let events = self
+                    .repo
+                    .with_client_docs(|docs| self.client.borrow_mut().handle(message, docs));
+                self.handle_events(events).await;
+            }
+            Inbound::Closed(g, code, reason) if g == self.generation.get() => {
+                let was_open = self.opened.get();
+                self.socket.borrow_mut().take();
+                self.client.borrow_mut().disconnected();
+                self.opened.set(false);
+                self.flush().await;
+                if !was_open && self.diagnose_refusal().await {
+                    return;
+                }
+                let why = match (code, reason.as_str()) {
+                    (1001, _) => "The relay is restarting.".to_string(),
+                    (_, r) if !r.is_empty() => format!("The relay closed the connection: {r}."),
+                    _ if was_open => "The connection to the relay was lost.".to_string(),
+                    _ => "The relay cannot be reached.".to_string(),
+                };
+                self.set_status(SyncStatus::Offline(format!("{why} Retrying…")));
+                self.schedule_retry();
+            }
+            _ => {} // events of an old socket
+        }
+    }
+
+    /// After a failed connection: was the token refused? Asks the relay's session endpoint.
+    async fn diagnose_refusal(&self) -> bool {
+        let settings = self.app.settings.get_untracked();
+        let url = format!("{}/api/session", http_base(&settings.relay_url));
+        match fetch_json(&url, Some(settings.token.trim())).await {
+            Ok((401, body)) => {
+                let detail = body
+                    .get("error")
+                    .and_then(|e| e.as_str())
+                    .unwrap_or("token refused")
+                    .to_string();
+                let mut updated = settings.clone();
+                if updated.development_token {
+                    // A development relay that was reset: drop the stale token and ask again.
+                    updated.token.clear();
+                    updated.development_token = false;
+                    if updated.save().is_ok() {
+                        self.app.settings.set(updated);
+                    }
+                    return false;
+                }
+                self.refused.set(true);
+                self.set_status(SyncStatus::Refused(format!(
+                    "The relay refused this device's access token ({detail}). Enter a valid token in Settings."
+                )));
+                true
+            }
+            _ => false,
+        }
+    }
+
+    async fn handle_events(self: &Rc<Self>, events: Vec<Event>) {
+        let mut queue = std::collections::VecDeque::from(events);
+        while let Some(event) = queue.pop_front() {
+            match event {
+                Event::Send(message) => {
+                    if let Some(socket) = self.socket.borrow().as_ref() {
+                        let _ = socket.send_with_u8_array(&wire::encode(&message));
+                    }
+                }
+                Event::Load(ids) => {
+                    for id in &ids {
+                        let _ = self.repo.open_doc(id).await;
+                    }
+                    let more = self.repo.with_client_docs(|docs| {
+                        self.client.borrow_mut().sync_documents(&ids, docs)
+                    });
+                    queue.extend(more);
+                }
+                Event::Changed(id) => {
+                    self.dirty.borrow_mut().insert(id);
+                }
+                Event::Acknowledged(id) => {
+                    self.acked.borrow_mut().insert(id);
+                }
+                Event::CaughtUp => {}
+                Event::Refused(reason) => {
+                    self.close_socket();
+                    self.set_status(SyncStatus::Offline(format!("{reason}. Retrying…")));
+                    self.schedule_retry();
+                }
+            }
+        }
+        let client = self.client.borrow();
+        match client.phase() {
+            Phase::Live => self.set_status(SyncStatus::UpToDate),
+            Phase::Reconciling | Phase::Joining => self.set_status(SyncStatus::CatchingUp(0)),
+            Phase::CatchingUp => self.set_status(SyncStatus::CatchingUp(client.catching_up())),
+            Phase::Offline => {}
+        }
+        drop(client);
+        self.schedule_flush();
+    }
+
+    fn schedule_flush(self: &Rc<Self>) {
+        if self.flushing.get() || (self.dirty.borrow().is_empty() && self.acked.borrow().is_empty())
+        {
+            return;
+        }
+        self.flushing.set(true);
+        let driver = self.clone();
+        set_timeout(
+            move || {
+                spawn_local(async move {
+                    driver.flush().await;
+                    driver.flushing.set(false);
+                    driver.schedule_flush();
+                });
+            },
+            Duration::from_millis(100),
+        );
+    }
+
+    /// Saves documents changed by the relay and records acknowledgements, in batches.
+    async fn flush(&self) {
+        let dirty: Vec<DocumentId> = std::mem::take(&mut *self.dirty.borrow_mut())
+            .into_iter()
+            .collect();
+        if !dirty.is_empty() {
+            let cfg = self.app.config();
+            for (_, result) in self.repo.save_many(&dirty, &cfg, now()).await {
+                if let Ok(Some(saved)) = result {
+                    self.app.record_saved(&saved);
+                }
+            }
+        }
+        let acked: Vec<DocumentId> = std::mem::take(&mut *self.acked.borrow_mut())
+            .into_iter()
+            .collect();
+        if !acked.is_empty() {
+            if let Ok(records) = self.repo.mark_synced(&acked).await {
+                self.app.record_synced(records);
+            }
+        }
+    }
+
+    /// A local change: send it now if connected (otherwise the next catch-up sends it).
+    pub fn local_change(self: &Rc<Self>, id: DocumentId) {
+        if !self.opened.get() {
+            return;
+        }
+        let driver = self.clone();
+        spawn_local(async move {
+            let events = driver
+                .repo
+                .with_client_docs(|docs| driver.client.borrow_mut().local_change(&id, docs));
+            driver.handle_events(events).await;
+        });
+    }
+}
