@@ -79,7 +79,11 @@ ensure_npm_packages() {
   want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     say "Installing npm packages in ${dir#"$OUTPOST_ROOT"/}"
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    # npm ci is exact; the fallback (same lockfile) covers optional native packages that npm
+    # leaves out of the lock (cbor-x's cbor-extract, which has a pure-JS fallback anyway).
+    (cd "$dir" && { npm ci --no-audit --no-fund --loglevel=error 2>/dev/null ||
+      { echo "setup: npm ci refused the lockfile in ${dir#"$OUTPOST_ROOT"/}; installing from it with npm install" >&2;
+        npm install --no-audit --no-fund --loglevel=error; }; })
     echo "$want" > "$stamp"
   fi
 }
