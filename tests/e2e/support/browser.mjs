@@ -27,6 +27,15 @@ export async function phoneContext(browser, options = {}) {
 export function watchErrors(page) {
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('console', (m) => {
+    // Failed requests are judged by URL below, not by Chromium's URL-less console line.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
+  });
+  page.on('response', (r) => {
+    // The app asks a relay for a development token; a relay not in dev mode answers 404.
+    if (r.status() >= 400 && !new URL(r.url()).pathname.startsWith('/api/dev-token')) {
+      errors.push(`${r.status()} ${r.url()}`);
+    }
+  });
   return errors;
 }

@@ -11,7 +11,9 @@ const DIST = process.env.OUTPOST_DIST;
 
 export class Relay {
   /** Starts a relay. `port` 0 picks a free one; pass the old port to restart "the same server". */
-  static async start({ port = 0, dataDir, dev = true } = {}) {
+  /** `dev: true` lets the app fetch a token for the shared `default` workspace (sync tests only:
+   *  tests that expect their own isolated data must not share a workspace). */
+  static async start({ port = 0, dataDir, dev = false } = {}) {
     if (!RELAY || !DIST) throw new Error('OUTPOST_RELAY and OUTPOST_DIST must be set (scripts/test.sh sets them)');
     const relay = new Relay();
     relay.ownsDataDir = !dataDir;
