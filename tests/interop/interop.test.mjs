@@ -118,6 +118,12 @@ test('Outpost\'s sync client syncs with automerge-repo\'s own WebSocket server',
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise((r) => wss.once('listening', r));
+  // The adapter only starts handling connections once the repo has resolved its storage id and
+  // called its connect(); a socket accepted before that is never answered, then dropped by the
+  // keep-alive. Wait for the adapter's connection handler, not for time.
+  const handling = new Promise((resolve) => {
+    wss.on('newListener', (event) => event === 'connection' && resolve());
+  });
   const server = new Repo({
     network: [new NodeWSServerAdapter(wss)],
     storage: new NodeFSStorageAdapter(dir),
@@ -128,6 +134,7 @@ test('Outpost\'s sync client syncs with automerge-repo\'s own WebSocket server',
     await server.shutdown();
     wss.close();
   });
+  await handling;
   const url = `ws://127.0.0.1:${wss.address().port}`;
   const { documentId } = parseAutomergeUrl(generateAutomergeUrl());
 

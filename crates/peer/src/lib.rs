@@ -43,6 +43,16 @@ pub enum PeerError {
     Socket(String),
 }
 
+/// With `OUTPOST_PEER_TRACE` set, prints every frame's message to stderr (for debugging interop).
+fn trace(direction: &str, bytes: &[u8]) {
+    if std::env::var_os("OUTPOST_PEER_TRACE").is_some() {
+        match wire::decode(bytes) {
+            Ok(m) => eprintln!("outpost-peer {direction}: {m:?}"),
+            Err(e) => eprintln!("outpost-peer {direction}: undecodable frame ({e})"),
+        }
+    }
+}
+
 /// Traffic counters, both directions.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Traffic {
@@ -168,6 +178,7 @@ impl Peer {
         let socket = self.socket.as_mut().ok_or(PeerError::Offline)?;
         self.traffic.frames_out += 1;
         self.traffic.bytes_out += bytes.len() as u64;
+        trace("out", &bytes);
         socket
             .send(Ws::Binary(bytes.into()))
             .await
@@ -223,6 +234,7 @@ impl Peer {
                 Ws::Binary(bytes) => {
                     self.traffic.frames_in += 1;
                     self.traffic.bytes_in += bytes.len() as u64;
+                    trace("in", &bytes);
                     let events = self.client.receive(&bytes, &mut self.docs);
                     self.apply(events).await?;
                 }

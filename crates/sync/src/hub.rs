@@ -16,7 +16,8 @@
 //!
 //! Fan-out: when a document changes, every other connection that is syncing it gets a sync
 //! message, and so does every Outpost client in the workspace (they want all its incidents); a
-//! plain automerge-repo peer only hears about documents it asked for.
+//! plain automerge-repo peer only hears about documents it asked for, including ones that were
+//! unavailable when it asked and arrived later.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -433,6 +434,13 @@ impl Hub {
                 document_id, data, ..
             } => {
                 if !self.visible(conn, &document_id, storage)? {
+                    // Remember the ask, as automerge-repo's sync server does: if the document
+                    // reaches this workspace later, the asker gets it then. (A peer that was
+                    // told "unavailable" never asks again.) Fan-out only serves the asker's own
+                    // workspace, so another workspace's document stays hidden.
+                    if let Some(c) = self.conns.get_mut(&conn) {
+                        c.syncs.entry(document_id).or_default();
+                    }
                     self.send(
                         conn,
                         Message::DocUnavailable {

@@ -32,6 +32,8 @@ struct Net {
     bytes: usize,
     frames: usize,
     closed: Vec<(ConnId, String)>,
+    /// Messages the relay sent to connections that are not nodes (raw peers in a test).
+    to_others: Vec<(ConnId, Message)>,
 }
 
 impl Net {
@@ -45,6 +47,7 @@ impl Net {
             bytes: 0,
             frames: 0,
             closed: Vec::new(),
+            to_others: Vec::new(),
         }
     }
 
@@ -126,6 +129,7 @@ impl Net {
                     Output::Send { conn, message } => {
                         let Some(i) = self.nodes.iter().position(|n| n.conn == conn && n.online)
                         else {
+                            self.to_others.push((conn, message));
                             continue;
                         };
                         let bytes = wire::encode(&message);
@@ -465,6 +469,102 @@ fn another_workspaces_document_is_indistinguishable_from_a_missing_one() {
     assert_eq!(
         net.value(a, &doc(1), "title").as_deref(),
         Some("secret acme incident")
+    );
+}
+
+#[test]
+fn a_plain_peer_told_unavailable_gets_the_document_when_it_arrives() {
+    // automerge-repo marks a document unavailable and never asks again, so the relay remembers
+    // the ask, as automerge-repo's own sync server does; it serves only the asker's workspace.
+    let mut net = Net::new();
+    let alice = net.add("alice", "acme");
+    let mut probe = Automerge::new();
+    use automerge::sync::SyncDoc;
+    let request = probe
+        .generate_sync_message(&mut automerge::sync::State::new())
+        .unwrap()
+        .encode();
+    let mut plain = Vec::new();
+    for (name, workspace) in [("js-acme", "acme"), ("js-globex", "globex")] {
+        let conn = 1000 + plain.len() as ConnId;
+        let grant = Grant {
+            user: name.into(),
+            workspace: workspace.into(),
+        };
+        net.hub
+            .handle(Input::Connected { conn, grant }, &mut net.storage);
+        let join = Message::Join {
+            sender_id: name.into(),
+            peer_metadata: Default::default(),
+            supported_protocol_versions: Some(vec!["1".into()]),
+        };
+        let ask = Message::Request {
+            sender_id: name.into(),
+            target_id: "relay".into(),
+            document_id: doc(7),
+            data: request.clone(),
+        };
+        net.to_hub.push_back((conn, wire::encode(&join)));
+        net.to_hub.push_back((conn, wire::encode(&ask)));
+        net.settle();
+        plain.push(conn);
+    }
+    let unavailable = |net: &Net, conn| {
+        net.to_others.iter().any(|(c, m)| {
+            *c == conn && matches!(m, Message::DocUnavailable { document_id, .. } if *document_id == doc(7))
+        })
+    };
+    assert!(unavailable(&net, plain[0]) && unavailable(&net, plain[1]));
+    net.to_others.clear();
+
+    net.connect(alice);
+    net.create(alice, doc(7), "boiler room flooded");
+    let syncs_to = |net: &Net, conn| -> Vec<Vec<u8>> {
+        net.to_others
+            .iter()
+            .filter_map(|(c, m)| match m {
+                Message::Sync {
+                    document_id, data, ..
+                } if *c == conn && *document_id == doc(7) => Some(data.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    assert!(
+        !syncs_to(&net, plain[0]).is_empty(),
+        "the asker in acme heard nothing"
+    );
+    // The plain peer syncs as automerge-repo would, until the relay has nothing more to say.
+    let mut state = automerge::sync::State::new();
+    for _ in 0..10 {
+        let delivered = syncs_to(&net, plain[0]);
+        net.to_others.clear();
+        if delivered.is_empty() {
+            break;
+        }
+        for data in delivered {
+            let message = automerge::sync::Message::decode(&data).unwrap();
+            probe.receive_sync_message(&mut state, message).unwrap();
+        }
+        if let Some(reply) = probe.generate_sync_message(&mut state) {
+            let sync = Message::Sync {
+                sender_id: "js-acme".into(),
+                target_id: "relay".into(),
+                document_id: doc(7),
+                data: reply.encode(),
+            };
+            net.to_hub.push_back((plain[0], wire::encode(&sync)));
+            net.settle();
+        }
+    }
+    let title = probe.get(ROOT, "title").unwrap().map(|(v, id)| match v {
+        automerge::Value::Object(ObjType::Text) => probe.text(&id).unwrap(),
+        other => other.as_str().unwrap_or_default().to_string(),
+    });
+    assert_eq!(title.as_deref(), Some("boiler room flooded"));
+    assert!(
+        net.to_others.iter().all(|(c, _)| *c != plain[1]),
+        "the asker in another workspace learned about acme's document"
     );
 }
 
