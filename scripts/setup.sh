@@ -72,6 +72,15 @@ ensure_wasm_bindgen() {
   fi
 }
 
+CARGO_FUZZ_VERSION=0.13.2
+
+ensure_cargo_fuzz() {
+  if ! cargo fuzz --version 2>/dev/null | grep -q " ${CARGO_FUZZ_VERSION}\$"; then
+    say "Installing cargo-fuzz ${CARGO_FUZZ_VERSION} (about a minute, once per machine)"
+    cargo install --locked cargo-fuzz --version "${CARGO_FUZZ_VERSION}"
+  fi
+}
+
 # ensure_npm_packages DIR: `npm ci` in DIR unless its lockfile is already installed.
 ensure_npm_packages() {
   local dir="$1" stamp want
@@ -100,6 +109,7 @@ setup_build() {
 setup_all() {
   setup_build
   ensure_debian_packages chromium:chromium chromedriver:chromium-driver
+  ensure_cargo_fuzz
   ensure_npm_packages "$OUTPOST_ROOT/tests/e2e"
   ensure_npm_packages "$OUTPOST_ROOT/tests/interop"
 }

@@ -21,6 +21,9 @@ cargo clippy --locked "${WASM_CRATES[@]}" --all-targets --target wasm32-unknown-
 say "Native tests (unit, property, integration)"
 cargo test --locked --workspace
 
+say "Fuzzing the wire decoder and the relay's hub (a short run)"
+bash "$OUTPOST_ROOT/scripts/fuzz.sh" "${OUTPOST_FUZZ_SECONDS:-30}"
+
 say "Browser tests (wasm-bindgen-test, headless Chromium)"
 CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120 \
   cargo test --locked -p outpost --target wasm32-unknown-unknown

@@ -510,7 +510,10 @@ pub fn decode(bytes: &[u8]) -> Result<Message, WireError> {
                         RemoteHeads {
                             heads: inner.texts("heads")?.unwrap_or_default(),
                             timestamp: match inner.get("timestamp") {
-                                Some(Value::Float(x)) => *x,
+                                Some(Value::Float(x)) if x.is_finite() => *x,
+                                Some(Value::Float(_)) => {
+                                    return Err(f.invalid("newHeads", "finite timestamps"))
+                                }
                                 Some(v) => number(v).map_or(0.0, |n| n as f64),
                                 None => 0.0,
                             },
@@ -569,13 +572,13 @@ pub fn encode(message: &Message) -> Vec<u8> {
         } => {
             put("senderId", text(sender_id));
             put("peerMetadata", metadata(peer_metadata));
-            let versions = supported_protocol_versions
-                .clone()
-                .unwrap_or_else(|| vec![PROTOCOL_V1.to_string()]);
-            put(
-                "supportedProtocolVersions",
-                Value::Array(versions.iter().map(|v| text(v)).collect()),
-            );
+            // Written as given: absent means "1" to the reader, so nothing is invented here.
+            if let Some(versions) = supported_protocol_versions {
+                put(
+                    "supportedProtocolVersions",
+                    Value::Array(versions.iter().map(|v| text(v)).collect()),
+                );
+            }
         }
         Message::Peer {
             sender_id,
@@ -839,6 +842,48 @@ mod tests {
                 document_id, count, ..
             } => assert_eq!((document_id, count), (doc, 6_000_000_000)),
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_join_without_versions_stays_without_versions() {
+        // Found by the fuzzer: the encoder used to add ["1"], so a round trip changed the message.
+        let join = Message::Join {
+            sender_id: "a".into(),
+            peer_metadata: PeerMetadata::default(),
+            supported_protocol_versions: None,
+        };
+        assert_eq!(decode(&encode(&join)), Ok(join));
+    }
+
+    #[test]
+    fn a_remote_heads_timestamp_must_be_a_number() {
+        // Found by the fuzzer: NaN was accepted, and is not equal to itself.
+        let heads = |ts: Value| {
+            let mut b = Vec::new();
+            let entry = Value::Map(vec![
+                (text("heads"), Value::Array(vec![])),
+                (text("timestamp"), ts),
+            ]);
+            let frame = Value::Map(vec![
+                (text("type"), text("remote-heads-changed")),
+                (text("senderId"), text("a")),
+                (text("targetId"), text("b")),
+                (text("documentId"), text("p3u5PhN9wrNpsGCwfkeef2LzF9")),
+                (text("newHeads"), Value::Map(vec![(text("s"), entry)])),
+            ]);
+            ciborium::into_writer(&frame, &mut b).unwrap();
+            decode(&b)
+        };
+        assert!(heads(Value::Float(1.5)).is_ok());
+        for bad in [f64::NAN, f64::INFINITY] {
+            assert!(matches!(
+                heads(Value::Float(bad)),
+                Err(WireError::Invalid {
+                    field: "newHeads",
+                    ..
+                })
+            ));
         }
     }
 
