@@ -115,6 +115,13 @@ impl Peer {
         }
     }
 
+    /// A device that syncs only the documents it has ([`Client::scoped`]).
+    pub fn scoped(name: &str) -> Peer {
+        let mut peer = Peer::new(name);
+        peer.client = Client::scoped(name, Some(format!("{name}-storage")));
+        peer
+    }
+
     /// Opens a WebSocket to `url` (e.g. `ws://127.0.0.1:8080/sync`) and joins.
     pub async fn connect(&mut self, url: &str, token: TokenIn) -> Result<(), PeerError> {
         let url = match &token {

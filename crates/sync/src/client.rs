@@ -127,6 +127,15 @@ impl Client {
         self.awaiting.len()
     }
 
+    /// A client that syncs only the documents this device has, as automerge-repo does: it does
+    /// not advertise catalog reconciliation, so the relay sends it only documents it syncs or
+    /// asks for. Load generators use it to stand for many devices at once.
+    pub fn scoped(peer_id: impl Into<PeerId>, storage_id: Option<String>) -> Client {
+        let mut client = Client::new(peer_id, storage_id);
+        client.metadata.outpost_reconcile = None;
+        client
+    }
+
     /// Counters.
     pub fn stats(&self) -> &ClientStats {
         &self.stats
@@ -188,7 +197,8 @@ impl Client {
                 ..
             } if self.phase == Phase::Joining => {
                 self.relay = Some(sender_id);
-                if peer_metadata.outpost_reconcile == Some(RECONCILE_VERSION) {
+                let reconcile = self.metadata.outpost_reconcile == Some(RECONCILE_VERSION);
+                if reconcile && peer_metadata.outpost_reconcile == Some(RECONCILE_VERSION) {
                     self.start_reconcile(docs, &mut events);
                 } else {
                     // A plain automerge-repo relay: sync every local document.

@@ -17,7 +17,8 @@
 //! Fan-out: when a document changes, every other connection that is syncing it gets a sync
 //! message, and so does every Outpost client in the workspace (they want all its incidents); a
 //! plain automerge-repo peer only hears about documents it asked for, including ones that were
-//! unavailable when it asked and arrived later.
+//! unavailable when it asked and arrived later. Fan-out runs once per document per batch, after
+//! the batch commits, so a burst of changes to one document costs each peer one message.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -150,6 +151,8 @@ pub struct Hub {
     catalog_versions: HashMap<String, u64>,
     pending: Vec<Output>,
     changed: BTreeSet<DocumentId>,
+    /// Documents stored in this batch, fanned out once it commits.
+    stored: BTreeSet<DocumentId>,
     stats: HubStats,
 }
 
@@ -176,6 +179,7 @@ impl Hub {
             catalog_versions: HashMap::new(),
             pending: Vec::new(),
             changed: BTreeSet::new(),
+            stored: BTreeSet::new(),
             stats: HubStats::default(),
         }
     }
@@ -273,8 +277,16 @@ impl Hub {
         storage: &mut impl HubStorage,
     ) -> (Vec<Output>, Option<StoreError>) {
         let changed = std::mem::take(&mut self.changed);
+        let stored = std::mem::take(&mut self.stored);
         match storage.commit() {
             Ok(()) => {
+                // Once per document per batch, however many changes it took: under load batches
+                // grow, and so does what one fan-out message carries.
+                for doc in stored {
+                    if let Some(workspace) = self.docs.get(&doc).map(|d| d.workspace.clone()) {
+                        self.fan_out(doc, &workspace);
+                    }
+                }
                 self.evict();
                 (std::mem::take(&mut self.pending), None)
             }
@@ -607,9 +619,9 @@ impl Hub {
             .map_err(|e| e.to_string())?;
         loaded.saved = heads;
         let workspace = loaded.workspace.clone();
-        *self.catalog_versions.entry(workspace.clone()).or_insert(0) += 1;
+        *self.catalog_versions.entry(workspace).or_insert(0) += 1;
         self.stats.documents_changed += 1;
-        self.fan_out(doc, &workspace);
+        self.stored.insert(doc);
         Ok(())
     }
 
@@ -618,6 +630,9 @@ impl Hub {
             return;
         };
         let mut messages = Vec::new();
+        // Peers that have acknowledged the same things have equal sync states, and Automerge's
+        // sync is deterministic: generate once per distinct state and share the result.
+        let mut memo: HashMap<sync::State, (sync::State, Option<Vec<u8>>)> = HashMap::new();
         for (conn, state) in self.conns.iter_mut() {
             let Some((peer, metadata)) = &state.peer else {
                 continue;
@@ -630,14 +645,23 @@ impl Hub {
                 continue;
             }
             let sync_state = state.syncs.entry(doc).or_default();
-            if let Some(message) = loaded.doc.generate_sync_message(sync_state) {
+            let (after, data) = memo.entry(sync_state.clone()).or_insert_with_key(|before| {
+                let mut after = before.clone();
+                let data = loaded
+                    .doc
+                    .generate_sync_message(&mut after)
+                    .map(|m| m.encode());
+                (after, data)
+            });
+            *sync_state = after.clone();
+            if let Some(data) = data {
                 messages.push((
                     *conn,
                     Message::Sync {
                         sender_id: self.peer_id.clone(),
                         target_id: peer.clone(),
                         document_id: doc,
-                        data: message.encode(),
+                        data: data.clone(),
                     },
                 ));
             }

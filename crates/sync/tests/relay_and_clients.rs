@@ -67,6 +67,13 @@ impl Net {
         self.nodes.len() - 1
     }
 
+    /// A node that syncs only its own documents ([`Client::scoped`]).
+    fn add_scoped(&mut self, name: &str, workspace: &str) -> usize {
+        let i = self.add(name, workspace);
+        self.nodes[i].client = Client::scoped(name, None);
+        i
+    }
+
     fn connect(&mut self, i: usize) {
         let conn = self.next_conn;
         self.next_conn += 1;
@@ -566,6 +573,30 @@ fn a_plain_peer_told_unavailable_gets_the_document_when_it_arrives() {
         net.to_others.iter().all(|(c, _)| *c != plain[1]),
         "the asker in another workspace learned about acme's document"
     );
+}
+
+#[test]
+fn a_scoped_client_hears_only_about_its_own_documents() {
+    let mut net = Net::new();
+    let (alice, probe) = (net.add("alice", "acme"), net.add_scoped("probe", "acme"));
+    net.connect(alice);
+    net.create(alice, doc(1), "shared");
+    net.create(alice, doc(2), "not for the probe");
+    // The probe has its own copy of doc 1 (as a load generator's device would).
+    let copy = net.nodes[alice].docs.docs[&doc(1)].clone();
+    net.nodes[probe].docs.docs.insert(doc(1), copy);
+    net.connect(probe);
+    assert_eq!(net.nodes[probe].client.phase(), Phase::Live);
+    net.edit(alice, doc(1), "status", "on site");
+    net.edit(alice, doc(2), "status", "elsewhere");
+    assert_eq!(
+        net.value(probe, &doc(1), "status").as_deref(),
+        Some("on site")
+    );
+    assert!(!net.nodes[probe].docs.docs.contains_key(&doc(2)));
+    // And what it writes still reaches full clients.
+    net.edit(probe, doc(1), "eta", "10:30");
+    assert_eq!(net.value(alice, &doc(1), "eta").as_deref(), Some("10:30"));
 }
 
 #[test]

@@ -1,0 +1,133 @@
+//! `outpost-bench`: Outpost's native sync benchmarks against the real relay binary.
+//!
+//! Each subcommand starts its own relay on 127.0.0.1, seeds it with incidents from the shared
+//! dataset (`bench/data/generate.mjs`), measures, and prints one JSON line per result on stdout
+//! (progress goes to stderr). `bench/run.mjs` runs them beside the automerge-repo anchor.
+//!
+//! ```text
+//! outpost-bench --data incidents.json pull --count 1000
+//! outpost-bench --data incidents.json reconnect --count 10000
+//! outpost-bench --data incidents.json converge --edits 500
+//! outpost-bench --data incidents.json idle --conns 1000
+//! outpost-bench --data incidents.json fanout --clients 200 --seconds 60
+//! ```
+
+mod data;
+mod relay;
+mod scenarios;
+mod stats;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Outpost's native sync benchmarks.
+#[derive(Parser)]
+#[command(name = "outpost-bench", about)]
+struct Args {
+    /// The dataset, from `node bench/data/generate.mjs`.
+    #[arg(long)]
+    data: PathBuf,
+    /// The relay binary (default: `outpost-relay` beside this one).
+    #[arg(long)]
+    relay: Option<PathBuf>,
+    /// Repetitions of each timed step.
+    #[arg(long, default_value_t = 5)]
+    reps: usize,
+    #[command(subcommand)]
+    bench: Bench,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// A new device pulls every incident from the relay.
+    Pull {
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
+    },
+    /// A device that has every incident reconnects: time and bytes on the wire.
+    Reconnect {
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+    },
+    /// Two devices each make offline edits to shared incidents, then reconnect.
+    Converge {
+        #[arg(long, default_value_t = 500)]
+        edits: usize,
+        #[arg(long, default_value_t = 50)]
+        incidents: usize,
+    },
+    /// Idle connected devices: relay memory per connection.
+    Idle {
+        #[arg(long, default_value_t = 1000)]
+        conns: usize,
+    },
+    /// Devices each sending a change per second: fan-out latency to an observer.
+    Fanout {
+        #[arg(long, default_value_t = 200)]
+        clients: usize,
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        #[arg(long, default_value_t = 10)]
+        docs: usize,
+        /// Senders are full Outpost clients that receive every change (default: they sync
+        /// only the incident they write, as automerge-repo clients do).
+        #[arg(long)]
+        full: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let relay = args.relay.clone().unwrap_or_else(|| {
+        std::env::current_exe()
+            .ok()
+            .and_then(|p| p.parent().map(|d| d.join("outpost-relay")))
+            .unwrap_or_else(|| PathBuf::from("outpost-relay"))
+    });
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("outpost-bench: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        let data = data::Dataset::read(&args.data)?;
+        let ctx = scenarios::Ctx {
+            relay,
+            data,
+            reps: args.reps.max(1),
+        };
+        match args.bench {
+            Bench::Pull { count } => scenarios::pull(&ctx, count).await,
+            Bench::Reconnect { count } => scenarios::reconnect(&ctx, count).await,
+            Bench::Converge { edits, incidents } => {
+                scenarios::converge(&ctx, edits, incidents).await
+            }
+            Bench::Idle { conns } => scenarios::idle(&ctx, conns).await,
+            Bench::Fanout {
+                clients,
+                seconds,
+                docs,
+                full,
+            } => scenarios::fanout(&ctx, clients, seconds, docs, !full).await,
+        }
+    });
+    match result {
+        Ok(lines) => {
+            for line in lines {
+                println!("{line}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("outpost-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

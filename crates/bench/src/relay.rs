@@ -1,0 +1,98 @@
+//! The real relay binary, started for one benchmark: 127.0.0.1, an ephemeral port, a fresh data
+//! directory, a token for the benchmark workspace, and its resident memory from /proc.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// A running relay; stopped (SIGKILL) and its data removed when dropped.
+pub struct Relay {
+    child: Child,
+    dir: PathBuf,
+    /// `ws://127.0.0.1:PORT/sync`.
+    pub ws: String,
+    /// A token for the `bench` workspace.
+    pub token: String,
+}
+
+impl Relay {
+    /// Starts `bin` (the `outpost-relay` binary) with its own data directory.
+    pub fn start(bin: &Path) -> Result<Relay, String> {
+        let dir = std::env::temp_dir().join(format!(
+            "outpost-bench-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
+        let (data, dist) = (dir.join("data"), dir.join("dist"));
+        std::fs::create_dir_all(&dist).map_err(|e| e.to_string())?;
+        std::fs::write(
+            dist.join("index.html"),
+            "<!doctype html><title>Outpost</title>",
+        )
+        .map_err(|e| e.to_string())?;
+        let token = Command::new(bin)
+            .args(["token", "create", "--workspace", "bench", "--user", "bench"])
+            .arg("--data-dir")
+            .arg(&data)
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+        if !token.status.success() {
+            return Err(format!(
+                "token create failed: {}",
+                String::from_utf8_lossy(&token.stderr)
+            ));
+        }
+        let token = String::from_utf8_lossy(&token.stdout).trim().to_string();
+        let mut child = Command::new(bin)
+            .args(["--host", "127.0.0.1", "--port", "0"])
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("--dist")
+            .arg(&dist)
+            // Benchmarks send faster than a person; the flood limit is not what is measured.
+            .args(["--rate-limit", "100000", "--rate-burst", "100000"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().ok_or("no stdout")?)
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+        let url = line
+            .trim()
+            .strip_prefix("Outpost is running at ")
+            .ok_or_else(|| format!("the relay said {line:?}"))?
+            .trim_end_matches('/');
+        let ws = format!("{}/sync", url.replacen("http://", "ws://", 1));
+        Ok(Relay {
+            child,
+            dir,
+            ws,
+            token,
+        })
+    }
+
+    /// The relay process's resident set size, in bytes.
+    pub fn rss(&self) -> Result<u64, String> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .map_err(|e| e.to_string())?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+            .ok_or_else(|| "no VmRSS".to_string())
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

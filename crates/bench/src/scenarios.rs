@@ -1,0 +1,367 @@
+//! The benchmarks themselves: each starts a relay, seeds it, measures, and returns JSON lines.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use automerge::transaction::Transactable;
+use automerge::{Automerge, ChangeHash, ReadDoc, ROOT};
+use outpost_core::incident::NoteKind;
+use outpost_core::{Attribution, Command, DeviceTime, IncidentDoc, WorkspaceConfig};
+use outpost_peer::{Peer, PeerError, TokenIn};
+use outpost_sync::DocumentId;
+use serde_json::{json, Value};
+
+use crate::data::{self, Dataset};
+use crate::relay::Relay;
+use crate::stats::{median, quantile, report};
+
+/// What every benchmark needs.
+pub struct Ctx {
+    /// The relay binary.
+    pub relay: PathBuf,
+    /// The dataset.
+    pub data: Dataset,
+    /// Repetitions of each timed step.
+    pub reps: usize,
+}
+
+/// Generous: a benchmark that is slow should say how slow, not time out.
+const WAIT: Duration = Duration::from_secs(900);
+
+fn err(e: PeerError) -> String {
+    e.to_string()
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn micros_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
+
+/// Connects a device and waits until it has caught up with the relay.
+async fn online(peer: &mut Peer, relay: &Relay) -> Result<(), String> {
+    peer.connect(&relay.ws, TokenIn::Subprotocol(relay.token.clone()))
+        .await
+        .map_err(err)?;
+    peer.caught_up(WAIT).await.map_err(err)
+}
+
+/// A relay holding the first `count` incidents of the dataset, pushed by one device.
+async fn seeded(ctx: &Ctx, count: usize) -> Result<(Relay, Vec<DocumentId>), String> {
+    let relay = Relay::start(&ctx.relay)?;
+    eprintln!("seeding {count} incidents");
+    let docs = data::build_all(&ctx.data, count)?;
+    let ids: Vec<DocumentId> = docs.iter().map(|(id, _)| *id).collect();
+    let mut seeder = Peer::new("seeder");
+    seeder.docs.docs.extend(docs);
+    online(&mut seeder, &relay).await?;
+    seeder.disconnect().await;
+    Ok((relay, ids))
+}
+
+fn has_all(peer: &Peer, ids: &[DocumentId]) -> bool {
+    ids.iter().all(|id| {
+        peer.docs
+            .docs
+            .get(id)
+            .is_some_and(|d| !d.get_heads().is_empty())
+    })
+}
+
+/// A new device pulls every incident.
+pub async fn pull(ctx: &Ctx, count: usize) -> Result<Vec<Value>, String> {
+    let (relay, ids) = seeded(ctx, count).await?;
+    let (mut times, mut bytes) = (Vec::new(), Vec::new());
+    for rep in 0..ctx.reps {
+        let mut device = Peer::new(&format!("new-device-{rep}"));
+        let start = Instant::now();
+        online(&mut device, &relay).await?;
+        times.push(ms(start.elapsed()));
+        if !has_all(&device, &ids) {
+            return Err(format!(
+                "rep {rep}: the new device did not get every incident"
+            ));
+        }
+        bytes.push(device.traffic.bytes() as f64);
+        device.disconnect().await;
+    }
+    Ok(vec![report(
+        "pull",
+        &times,
+        json!({ "count": count, "bytes": median(&bytes), "samples_ms": times }),
+    )])
+}
+
+/// A device with every incident reconnects.
+pub async fn reconnect(ctx: &Ctx, count: usize) -> Result<Vec<Value>, String> {
+    let (relay, ids) = seeded(ctx, count).await?;
+    let mut device = Peer::new("device");
+    online(&mut device, &relay).await?;
+    if !has_all(&device, &ids) {
+        return Err("the device did not get every incident".into());
+    }
+    let (mut times, mut bytes, mut frames) = (Vec::new(), Vec::new(), Vec::new());
+    for rep in 0..ctx.reps {
+        device.disconnect().await;
+        device.reset_traffic();
+        let start = Instant::now();
+        online(&mut device, &relay).await?;
+        times.push(ms(start.elapsed()));
+        if device.client.stats().differing != 0 {
+            return Err(format!("rep {rep}: unchanged documents were synced"));
+        }
+        bytes.push(device.traffic.bytes() as f64);
+        frames.push((device.traffic.frames_in + device.traffic.frames_out) as f64);
+    }
+    Ok(vec![report(
+        "reconnect",
+        &times,
+        json!({ "count": count, "bytes": median(&bytes), "frames": median(&frames), "samples_ms": times }),
+    )])
+}
+
+/// One offline edit, made through the domain as the app would.
+fn edit(peer: &mut Peer, id: &DocumentId, who: &str, k: usize) -> Result<(), String> {
+    let cfg = WorkspaceConfig::default();
+    let am = peer.docs.docs.remove(id).ok_or("no such document")?;
+    let mut doc = IncidentDoc::from_automerge(am).map_err(|e| e.to_string())?;
+    let command = if k.is_multiple_of(3) {
+        Command::SetDescription(format!("{who}: revised after check {k}"))
+    } else {
+        Command::AddNote {
+            kind: NoteKind::WorkNote,
+            body: format!("{who}: finding {k} from the plant room"),
+        }
+    };
+    let at = Attribution::new(who, DeviceTime::from_millis(1_764_000_000_000 + k as i64));
+    doc.execute(&command, &at, &cfg)
+        .map_err(|e| e.to_string())?;
+    peer.docs.docs.insert(*id, doc.into_automerge());
+    Ok(())
+}
+
+fn sorted_heads(doc: &Automerge) -> Vec<ChangeHash> {
+    let mut heads = doc.get_heads();
+    heads.sort();
+    heads
+}
+
+/// Two devices each make `edits` offline edits to shared incidents, then reconnect.
+pub async fn converge(ctx: &Ctx, edits: usize, incidents: usize) -> Result<Vec<Value>, String> {
+    let (mut times, mut bytes) = (Vec::new(), Vec::new());
+    for _ in 0..ctx.reps {
+        let (relay, all) = seeded(ctx, incidents).await?;
+        let (mut a, mut b) = (Peer::new("alice"), Peer::new("bob"));
+        online(&mut a, &relay).await?;
+        online(&mut b, &relay).await?;
+        // Closed and canceled incidents are read-only; people edit the open ones.
+        let ids: Vec<DocumentId> = all
+            .into_iter()
+            .filter(|id| {
+                IncidentDoc::from_automerge(a.docs.docs[id].clone())
+                    .and_then(|d| d.read())
+                    .is_ok_and(|i| !i.state.is_read_only())
+            })
+            .collect();
+        if ids.is_empty() {
+            return Err("the dataset has no open incidents to edit".into());
+        }
+        a.disconnect().await;
+        b.disconnect().await;
+        for k in 0..edits {
+            edit(&mut a, &ids[k % ids.len()], "alice", k)?;
+            edit(&mut b, &ids[(k * 7 + 3) % ids.len()], "bob", k)?;
+        }
+        // Where both must end up: every change from both.
+        let mut expected = Vec::new();
+        for id in &ids {
+            let mut merged = a.docs.docs[id].clone();
+            let mut theirs = b.docs.docs[id].clone();
+            merged.merge(&mut theirs).map_err(|e| e.to_string())?;
+            expected.push((*id, sorted_heads(&merged)));
+        }
+        let converged = |p: &Peer| {
+            expected
+                .iter()
+                .all(|(id, heads)| p.docs.docs.get(id).map(sorted_heads).as_ref() == Some(heads))
+        };
+        a.reset_traffic();
+        b.reset_traffic();
+        let start = Instant::now();
+        let (ra, rb) = tokio::join!(
+            async {
+                online(&mut a, &relay).await?;
+                a.pump_until("convergence", WAIT, converged)
+                    .await
+                    .map_err(err)
+            },
+            async {
+                online(&mut b, &relay).await?;
+                b.pump_until("convergence", WAIT, converged)
+                    .await
+                    .map_err(err)
+            }
+        );
+        ra?;
+        rb?;
+        times.push(ms(start.elapsed()));
+        bytes.push((a.traffic.bytes() + b.traffic.bytes()) as f64);
+    }
+    Ok(vec![report(
+        "converge",
+        &times,
+        json!({ "edits_per_peer": edits, "incidents": incidents, "bytes": median(&bytes), "samples_ms": times }),
+    )])
+}
+
+/// Idle devices connected and caught up: relay memory per connection.
+pub async fn idle(ctx: &Ctx, conns: usize) -> Result<Vec<Value>, String> {
+    let relay = Relay::start(&ctx.relay)?;
+    // Warm up the relay's allocator and its first-connection costs.
+    let mut peers = Vec::new();
+    for i in 0..10 {
+        let mut p = Peer::new(&format!("warm-{i}"));
+        online(&mut p, &relay).await?;
+        peers.push(p);
+    }
+    let before = relay.rss()?;
+    for i in 0..conns {
+        let mut p = Peer::new(&format!("idle-{i}"));
+        online(&mut p, &relay).await?;
+        peers.push(p);
+    }
+    let after = relay.rss()?;
+    let per_conn = after.saturating_sub(before) as f64 / conns as f64;
+    Ok(vec![report(
+        "relay-idle",
+        &[],
+        json!({
+            "conns": conns,
+            "bytes_per_conn": per_conn.round(),
+            "rss_before_mb": before as f64 / 1048576.0,
+            "rss_after_mb": after as f64 / 1048576.0,
+        }),
+    )])
+}
+
+/// `clients` devices each send one change a second for `seconds`; an observer device (a full
+/// Outpost client, receiving everything) measures how long each change takes to reach it.
+///
+/// With `scoped`, the senders sync only the incident they write, as automerge-repo clients do;
+/// otherwise every sender is a full Outpost client that receives every change in the workspace
+/// (`clients`² messages a second, all simulated by this one process).
+pub async fn fanout(
+    ctx: &Ctx,
+    clients: usize,
+    seconds: u64,
+    docs: usize,
+    scoped: bool,
+) -> Result<Vec<Value>, String> {
+    let (relay, ids) = seeded(ctx, docs).await?;
+    let seed: Vec<(DocumentId, Automerge)> = data::build_all(&ctx.data, docs)?;
+    let relay = Arc::new(relay);
+    let mut observer = Peer::new("observer");
+    online(&mut observer, &relay).await?;
+    let sent = Arc::new(AtomicU64::new(0));
+    let begin = Instant::now() + Duration::from_secs(2) + Duration::from_millis(clients as u64 * 5);
+    let mut tasks = Vec::new();
+    for i in 0..clients {
+        let (relay, sent, doc) = (relay.clone(), sent.clone(), ids[i % ids.len()]);
+        let copy = seed[i % seed.len()].1.clone();
+        tasks.push(tokio::spawn(async move {
+            let name = format!("sender-{i}");
+            let mut peer = if scoped {
+                let mut peer = Peer::scoped(&name);
+                peer.docs.docs.insert(doc, copy);
+                peer
+            } else {
+                Peer::new(&name)
+            };
+            online(&mut peer, &relay).await?;
+            // Spread the senders across each second.
+            let offset = Duration::from_millis((i as u64 * 1000) / clients as u64);
+            for seq in 0..seconds {
+                let at = begin + Duration::from_secs(seq) + offset;
+                while Instant::now() < at {
+                    let left = at.saturating_duration_since(Instant::now());
+                    match peer.pump_until("the next tick", left, |_| false).await {
+                        Ok(()) | Err(PeerError::Timeout(_)) => {}
+                        Err(e) => return Err(e.to_string()),
+                    }
+                }
+                let key = format!("c{i}-{seq}");
+                peer.change(doc, move |tx| {
+                    tx.put(ROOT, key.as_str(), micros_now()).map(|_| ())
+                })
+                .await
+                .map_err(err)?;
+                sent.fetch_add(1, Ordering::SeqCst);
+            }
+            // Stay connected until everyone is done, so the relay keeps fanning out to us.
+            let _ = peer
+                .pump_until("the end", Duration::from_secs(5), |_| false)
+                .await;
+            Ok::<(), String>(())
+        }));
+    }
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut latencies = Vec::new();
+    let expected = clients as u64 * seconds;
+    let stop = begin + Duration::from_secs(seconds + 10);
+    while (seen.len() as u64) < expected && Instant::now() < stop {
+        let left = stop.saturating_duration_since(Instant::now());
+        match observer
+            .pump_until("a change", left, |p| !p.changed.is_empty())
+            .await
+        {
+            Ok(()) | Err(PeerError::Timeout(_)) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+        let now = micros_now();
+        for id in std::mem::take(&mut observer.changed) {
+            let Some(doc) = observer.docs.docs.get(&id) else {
+                continue;
+            };
+            for key in doc.keys(ROOT).filter(|k| k.starts_with('c')) {
+                if seen.contains(&key) {
+                    continue;
+                }
+                if let Ok(Some((automerge::Value::Scalar(s), _))) = doc.get(ROOT, key.as_str()) {
+                    if let automerge::ScalarValue::Int(t) = s.as_ref() {
+                        latencies.push((now - t) as f64 / 1000.0);
+                        seen.insert(key);
+                    }
+                }
+            }
+        }
+    }
+    for task in tasks {
+        task.await.map_err(|e| e.to_string())??;
+    }
+    let sent = sent.load(Ordering::SeqCst);
+    Ok(vec![report(
+        if scoped {
+            "relay-fanout"
+        } else {
+            "relay-fanout-full"
+        },
+        &[],
+        json!({
+            "clients": clients,
+            "senders": if scoped { "scoped to their incident" } else { "full Outpost clients" },
+            "seconds": seconds,
+            "sent": sent,
+            "received": seen.len(),
+            "dropped": sent.saturating_sub(seen.len() as u64),
+            "p50_ms": (median(&latencies) * 100.0).round() / 100.0,
+            "p99_ms": (quantile(&latencies, 0.99) * 100.0).round() / 100.0,
+        }),
+    )])
+}
