@@ -9,6 +9,7 @@
 #   wasm-bindgen's externref table export and the app fails at start-up
 # - Debian: chromium, chromium-driver
 # - npm packages for the end-to-end tests, from the committed lockfile
+# - npm packages for the Lighthouse benchmark (bench/lighthouse), from its lockfile
 #
 # Build output goes to a cache outside the clone (OUTPOST_CACHE, default ~/.cache/outpost) so a
 # fresh clone on the same machine rebuilds quickly.
@@ -112,6 +113,7 @@ setup_all() {
   ensure_cargo_fuzz
   ensure_npm_packages "$OUTPOST_ROOT/tests/e2e"
   ensure_npm_packages "$OUTPOST_ROOT/tests/interop"
+  ensure_npm_packages "$OUTPOST_ROOT/bench/lighthouse"
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

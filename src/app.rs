@@ -1,14 +1,17 @@
-//! The application shell: header and navigation, app-wide notices, the theme, and the routes.
+//! The application shell: header and navigation, the update banner, app-wide notices, the theme,
+//! and the routes.
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
+use crate::components::update_banner::UpdateBanner;
 use crate::pages::incident::IncidentPage;
 use crate::pages::list::IncidentList;
 use crate::pages::new_incident::NewIncidentPage;
 use crate::pages::report::ReportPage;
 use crate::pages::settings::SettingsPage;
+use crate::pwa::Pwa;
 use crate::settings::Theme;
 use crate::state::{use_app, AppState};
 use crate::sync::SyncStatus;
@@ -18,6 +21,7 @@ use crate::sync::SyncStatus;
 pub fn App() -> impl IntoView {
     let state = AppState::provide();
     state.start();
+    Pwa::provide().start();
     Effect::new(move |_| {
         let theme = state.settings.with(|s| s.theme);
         if let Some(root) = document().document_element() {
@@ -31,6 +35,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
             <Header/>
+            <UpdateBanner/>
             <Notices/>
             <main id="main" class="app-main" tabindex="-1">
                 <Routes fallback=|| view! { <NotFound/> }>

@@ -3,4 +3,5 @@
 pub mod badges;
 pub mod field_error;
 pub mod title;
+pub mod update_banner;
 pub mod welcome;

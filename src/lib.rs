@@ -9,6 +9,8 @@
 //! - [`repo`]: this device's incident documents, in memory and in IndexedDB; [`storage`]: the
 //!   IndexedDB adapter in automerge-repo's layout.
 //! - [`sync`]: the sync client's IO (WebSocket, reconnects, batching).
+//! - [`pwa`]: the installable app: the service worker bridge (offline copy, updates) and
+//!   persistent storage.
 //! - [`settings`]: per-device settings; [`clock`]: time and randomness; [`format`]: how times
 //!   read.
 
@@ -17,6 +19,7 @@ pub mod clock;
 pub mod components;
 pub mod format;
 pub mod pages;
+pub mod pwa;
 pub mod repo;
 pub mod settings;
 pub mod state;

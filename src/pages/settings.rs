@@ -1,17 +1,20 @@
 //! Settings for this device: who is using it, their team and workspace, the reference prefix,
-//! and the theme.
+//! and the theme; and, to read, the app version and whether offline work is safe in storage.
 
 use leptos::prelude::*;
 use outpost_core::incident::FieldError;
 
 use crate::components::field_error::{message_for, FieldMessage};
 use crate::components::title::Title;
+use crate::pwa::use_pwa;
 use crate::settings::Theme;
 use crate::state::use_app;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let state = use_app();
+    let pwa = use_pwa();
+    pwa.refresh_storage();
     let current = state.settings.get_untracked();
     let name = RwSignal::new(current.user_name.clone());
     let team = RwSignal::new(current.team.clone());
@@ -123,6 +126,17 @@ pub fn SettingsPage() -> impl IntoView {
                         {Theme::ALL.iter().map(|t| view! { <option value=t.key()>{t.label()}</option> }).collect_view()}
                     </select>
                 </div>
+            </fieldset>
+            <fieldset id="offline">
+                <legend>"Offline use"</legend>
+                <dl class="facts-list">
+                    <dt>"App version"</dt>
+                    <dd data-testid="app-version">{move || pwa.worker.get().label()}</dd>
+                    <dt>"Storage"</dt>
+                    <dd>{move || pwa.storage.get().map_or("Checking…", |s| s.persistence_text())}</dd>
+                    <dt>"Space"</dt>
+                    <dd>{move || pwa.storage.get().map_or_else(|| "Checking…".to_string(), |s| s.usage_text())}</dd>
+                </dl>
             </fieldset>
             <fieldset id="sync">
                 <legend>"Sync"</legend>

@@ -6,7 +6,9 @@
 //! up as an error instead of HTML parsed as JavaScript.
 //!
 //! `index.html`, `sw.js` and the manifest name the current build, so browsers must revalidate
-//! them; everything else Trunk emits has a content hash in its name and is cached for a year.
+//! them, and so must `/icons/`, which is copied unhashed because the manifest names its files by
+//! fixed paths; everything else Trunk emits has a content hash in its name and is cached for a
+//! year.
 
 use std::path::Path;
 
@@ -26,7 +28,9 @@ pub fn is_navigation(path: &str) -> bool {
 }
 
 fn names_the_build(path: &str) -> bool {
-    is_navigation(path) || matches!(path, "/index.html" | "/sw.js" | "/manifest.webmanifest")
+    is_navigation(path)
+        || matches!(path, "/index.html" | "/sw.js" | "/manifest.webmanifest")
+        || path.starts_with("/icons/")
 }
 
 /// A router serving `dist` as a single-page app.

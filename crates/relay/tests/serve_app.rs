@@ -17,6 +17,10 @@ fn built_app() -> tempfile::TempDir {
     )
     .unwrap();
     std::fs::write(dir.path().join("outpost-1a2b.js"), "export default 1;").unwrap();
+    std::fs::write(dir.path().join("sw.js"), "// worker").unwrap();
+    std::fs::write(dir.path().join("manifest.webmanifest"), "{}").unwrap();
+    std::fs::create_dir(dir.path().join("icons")).unwrap();
+    std::fs::write(dir.path().join("icons/outpost-192.png"), "png").unwrap();
     dir
 }
 
@@ -64,6 +68,30 @@ async fn serves_hashed_assets_for_a_year_and_missing_ones_as_404() {
     assert!(
         !body.contains("<title>"),
         "a missing script must not be answered with HTML"
+    );
+}
+
+#[tokio::test]
+async fn revalidates_the_service_worker_manifest_and_unhashed_icons() {
+    let dist = built_app();
+    for path in ["/sw.js", "/manifest.webmanifest", "/icons/outpost-192.png"] {
+        let (status, cache, _) = get(dist.path(), path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(cache.as_deref(), Some("no-cache"), "{path}");
+    }
+    let state = RelayState::open(&Config::new(dist.path(), dist.path().join("data"))).unwrap();
+    let response = app(state.clone())
+        .oneshot(
+            Request::get("/manifest.webmanifest")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    state.shut_down();
+    assert_eq!(
+        response.headers().get(header::CONTENT_TYPE).unwrap(),
+        "application/manifest+json"
     );
 }
 

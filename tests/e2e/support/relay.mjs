@@ -1,5 +1,5 @@
 // Starts the real relay binary on 127.0.0.1 with a fresh data directory, and stops it.
-// OUTPOST_RELAY and OUTPOST_DIST are set by scripts/test.sh.
+// OUTPOST_RELAY and OUTPOST_DIST are set by scripts/test.sh; a test may serve another dist.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,9 +13,11 @@ export class Relay {
   /** Starts a relay. `port` 0 picks a free one; pass the old port to restart "the same server". */
   /** `dev: true` lets the app fetch a token for the shared `default` workspace (sync tests only:
    *  tests that expect their own isolated data must not share a workspace). */
-  static async start({ port = 0, dataDir, dev = false } = {}) {
-    if (!RELAY || !DIST) throw new Error('OUTPOST_RELAY and OUTPOST_DIST must be set (scripts/test.sh sets them)');
+  /** `dist` serves another copy of the build than OUTPOST_DIST (e.g. one a test modifies). */
+  static async start({ port = 0, dataDir, dev = false, dist = DIST } = {}) {
+    if (!RELAY || !dist) throw new Error('OUTPOST_RELAY and OUTPOST_DIST must be set (scripts/test.sh sets them)');
     const relay = new Relay();
+    relay.dist = dist;
     relay.ownsDataDir = !dataDir;
     relay.dataDir = dataDir ?? (await mkdtemp(join(tmpdir(), 'outpost-e2e-')));
     relay.dev = dev;
@@ -25,7 +27,7 @@ export class Relay {
 
   async #spawn(port) {
     this.log = '';
-    const args = ['--host', '127.0.0.1', '--port', String(port), '--dist', DIST, '--data-dir', this.dataDir];
+    const args = ['--host', '127.0.0.1', '--port', String(port), '--dist', this.dist, '--data-dir', this.dataDir];
     if (this.dev) args.push('--dev');
     this.child = spawn(RELAY, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
