@@ -41,6 +41,17 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Bench {
+    /// Pushes the first N incidents into a running relay (for the browser benchmarks).
+    Seed {
+        /// The relay's sync endpoint, e.g. ws://127.0.0.1:8080/sync.
+        #[arg(long)]
+        url: String,
+        /// A token for the workspace to fill.
+        #[arg(long)]
+        token: String,
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+    },
     /// A new device pulls every incident from the relay.
     Pull {
         #[arg(long, default_value_t = 1000)]
@@ -104,6 +115,7 @@ fn main() -> ExitCode {
             reps: args.reps.max(1),
         };
         match args.bench {
+            Bench::Seed { url, token, count } => scenarios::seed(&ctx, &url, &token, count).await,
             Bench::Pull { count } => scenarios::pull(&ctx, count).await,
             Bench::Reconnect { count } => scenarios::reconnect(&ctx, count).await,
             Bench::Converge { edits, incidents } => {

@@ -75,6 +75,25 @@ fn has_all(peer: &Peer, ids: &[DocumentId]) -> bool {
     })
 }
 
+/// Pushes the first `count` incidents into a running relay.
+pub async fn seed(ctx: &Ctx, url: &str, token: &str, count: usize) -> Result<Vec<Value>, String> {
+    let docs = data::build_all(&ctx.data, count)?;
+    let mut seeder = Peer::new("seeder");
+    seeder.docs.docs.extend(docs);
+    let start = Instant::now();
+    seeder
+        .connect(url, TokenIn::Subprotocol(token.to_string()))
+        .await
+        .map_err(err)?;
+    seeder.caught_up(WAIT).await.map_err(err)?;
+    seeder.disconnect().await;
+    Ok(vec![report(
+        "seed",
+        &[ms(start.elapsed())],
+        json!({ "count": count, "bytes": seeder.traffic.bytes() }),
+    )])
+}
+
 /// A new device pulls every incident.
 pub async fn pull(ctx: &Ctx, count: usize) -> Result<Vec<Value>, String> {
     let (relay, ids) = seeded(ctx, count).await?;

@@ -1,0 +1,171 @@
+// The benchmark harness: Outpost and the official automerge-repo doing the same work on the same
+// data in one run, side by side. `scripts/bench.sh` installs and builds what it needs, then runs this.
+//
+//   node bench/run.mjs [--quick] [--only outpost|anchor] [--out bench/results/latest.json]
+//
+// Every benchmark is its own child process that prints one JSON line per result (crates/bench,
+// bench/outpost/browser.mjs, bench/anchor/*.mjs); this script runs them one after another (the
+// machine has two cores: nothing runs beside a measurement), prints the table of medians with the
+// budget and the ratio to the anchor, and writes the table and every raw line as JSON.
+// Needs OUTPOST_RELAY, OUTPOST_DIST and OUTPOST_BENCH (scripts/bench.sh sets them).
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values: opt } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    out: { type: 'string', default: join(here, 'results', 'latest.json') },
+  },
+});
+for (const v of ['OUTPOST_RELAY', 'OUTPOST_DIST', 'OUTPOST_BENCH']) {
+  if (!process.env[v]) throw new Error(`${v} is not set: run scripts/bench.sh, which builds and sets it`);
+}
+const q = opt.quick;
+const size = {
+  browser: q ? 2000 : 10000, // cold start, memory, create, search
+  pull: 1000,
+  reconnect: q ? 2000 : 10000,
+  like: 2000, // reconnect, like for like with the anchor (see bench/anchor/README.md)
+  edits: 500,
+  conns: 1000,
+  clients: 200,
+  seconds: q ? 10 : 60,
+  reps: q ? 3 : 5,
+};
+
+const work = mkdtempSync(join(tmpdir(), 'outpost-bench-'));
+const data = join(work, 'incidents.json');
+const lines = [];
+const failures = [];
+const began = Date.now();
+const log = (s) => process.stderr.write(`${s}\n`);
+
+/** Runs one benchmark process; collects the JSON lines it prints (tagged with `as`, if given). */
+function step(title, cmd, args, { cwd = here, as } = {}) {
+  log(`\n== ${title}`);
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      let nl;
+      while ((nl = out.indexOf('\n')) >= 0) {
+        const text = out.slice(0, nl).trim();
+        out = out.slice(nl + 1);
+        if (!text.startsWith('{')) continue;
+        const line = JSON.parse(text);
+        if (as) line.bench = as[line.bench] ?? line.bench;
+        lines.push(line);
+        log(`   ${text}`);
+      }
+    });
+    child.on('exit', (code, signal) => {
+      const secs = ((Date.now() - started) / 1000).toFixed(0);
+      log(`== ${title}: ${code === 0 ? 'done' : `FAILED (${signal ?? `exit ${code}`})`} in ${secs} s`);
+      if (code !== 0) failures.push(title);
+      resolve();
+    });
+  });
+}
+
+/** First-load transfer of the release build: the HTML, and the JS, wasm and CSS it loads. */
+function outpostBundle(dist) {
+  const html = readFileSync(join(dist, 'index.html'), 'utf8');
+  const referenced = [...html.matchAll(/(?:href|src)="\/?([^"?#]+\.(?:js|wasm|css))"/g)].map((m) => m[1]);
+  const files = ['index.html', ...new Set(referenced)];
+  const sizes = files.map((f) => {
+    const b = readFileSync(join(dist, f));
+    return { f, raw: b.length, gzip: gzipSync(b, { level: 9 }).length, br: brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length };
+  });
+  const sum = (k) => sizes.reduce((s, x) => s + x[k], 0);
+  lines.push({
+    bench: 'bundle', impl: 'outpost', n: 0, raw_bytes: sum('raw'), gzip_bytes: sum('gzip'), brotli_bytes: sum('br'),
+    files: Object.fromEntries(sizes.map(({ f, ...s }) => [f, s])),
+    notes: 'index.html + the JS, wasm and CSS it references (Trunk release build, wasm-opt); gzip -9, brotli q11',
+  });
+  log(`\n== bundle: ${files.join(', ')}: gzip ${sum('gzip')} B, brotli ${sum('br')} B`);
+}
+
+try {
+  await step('dataset', process.execPath, [join(here, 'data/generate.mjs'), '--count', String(Math.max(size.browser, size.reconnect)), '--seed', '42', '--out', data]);
+  const bench = (title, args, as) => step(title, process.env.OUTPOST_BENCH, ['--data', data, '--reps', String(size.reps), ...args], { as });
+  if (opt.only !== 'anchor') {
+    outpostBundle(process.env.OUTPOST_DIST);
+    await bench(`outpost: pull ${size.pull}`, ['pull', '--count', String(size.pull)]);
+    await bench(`outpost: reconnect ${size.reconnect}`, ['reconnect', '--count', String(size.reconnect)]);
+    if (size.like !== size.reconnect) await bench(`outpost: reconnect ${size.like}`, ['reconnect', '--count', String(size.like)], { reconnect: 'reconnect-like' });
+    await bench(`outpost: converge 2 × ${size.edits}`, ['converge', '--edits', String(size.edits)]);
+    await bench(`outpost: relay, ${size.conns} idle connections`, ['idle', '--conns', String(size.conns)]);
+    await bench(`outpost: relay, ${size.clients} clients × ${size.seconds} s`, ['fanout', '--clients', String(size.clients), '--seconds', String(size.seconds)]);
+    await step(`outpost: browser, ${size.browser} incidents`, process.execPath, [join(here, 'outpost/browser.mjs'), '--data', data, '--count', String(size.browser), '--reps', String(size.reps)]);
+  }
+  if (opt.only !== 'outpost') {
+    const anchor = (script, args, as) => step(`automerge-repo: ${script} ${args.join(' ')}`, process.execPath, [join(here, 'anchor', script), ...args], { cwd: join(here, 'anchor'), as });
+    await anchor('pull.mjs', ['--count', String(size.pull), '--reps', String(size.reps)]);
+    await anchor('reconnect.mjs', ['--count', String(size.like), '--reps', String(size.reps)], { reconnect: 'reconnect-like' });
+    await anchor('converge.mjs', ['--edits', String(size.edits), '--reps', String(size.reps)]);
+    await anchor('relay.mjs', ['--conns', String(size.conns), '--clients', String(size.clients), '--seconds', String(size.seconds)]);
+    await anchor('browser.mjs', ['--count', String(size.browser), '--reps', String(size.reps)]);
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+// The table: one row per measure, lower is better everywhere; ratio = anchor / Outpost.
+const find = (bench, impl) => lines.find((l) => l.bench === bench && l.impl === impl);
+const fmtMs = (x) => (x === undefined ? '—' : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x < 10 ? x.toFixed(1) : Math.round(x)} ms`);
+const fmtBytes = (x) => (x === undefined ? '—' : x >= 2 ** 20 ? `${(x / 2 ** 20).toFixed(2)} MB` : x >= 1024 ? `${(x / 1024).toFixed(1)} KB` : `${Math.round(x)} B`);
+const fmtMb = (x) => (x === undefined ? '—' : `${x.toFixed(1)} MB`);
+const measures = [
+  ['1', `cold start, ${size.browser} stored (median)`, 'cold-start', 'median_ms', fmtMs, '1 s'],
+  ['2', 'create, durable (p95)', 'create', 'p95_ms', fmtMs, '50 ms'],
+  ['2', 'create, durable (median)', 'create', 'median_ms', fmtMs, ''],
+  ['', 'search as you type (p95)', 'search', 'p95_ms', fmtMs, '50 ms'],
+  ['3', `pull ${size.pull} (median)`, 'pull', 'median_ms', fmtMs, '2 s'],
+  ['3', `pull ${size.pull}, bytes`, 'pull', 'bytes', fmtBytes, ''],
+  ['4', `reconnect ${size.reconnect} unchanged`, 'reconnect', 'median_ms', fmtMs, '0.5 s'],
+  ['4', `reconnect ${size.reconnect}, bytes`, 'reconnect', 'bytes', fmtBytes, '100 KB'],
+  ['4', `reconnect ${size.like} unchanged (like for like)`, 'reconnect-like', 'median_ms', fmtMs, ''],
+  ['4', `reconnect ${size.like}, bytes`, 'reconnect-like', 'bytes', fmtBytes, ''],
+  ['5', `converge 2 × ${size.edits} offline edits`, 'converge', 'median_ms', fmtMs, ''],
+  ['5', 'converge, bytes', 'converge', 'bytes', fmtBytes, ''],
+  ['6', `relay, ${size.conns} idle connections, per connection`, 'relay-idle', 'bytes_per_conn', fmtBytes, '64 KB'],
+  ['6', `fan-out, ${size.clients} clients × ${size.seconds} s, p50`, 'relay-fanout', 'p50_ms', fmtMs, ''],
+  ['6', 'fan-out, p99', 'relay-fanout', 'p99_ms', fmtMs, '100 ms'],
+  ['6', 'fan-out, dropped', 'relay-fanout', 'dropped', (x) => (x === undefined ? '—' : String(x)), '0'],
+  ['7', 'bundle, first load, gzip', 'bundle', 'gzip_bytes', fmtBytes, '700 KB'],
+  ['7', 'bundle, first load, brotli', 'bundle', 'brotli_bytes', fmtBytes, ''],
+  ['8', `memory, ${size.browser} stored, list open`, 'memory', 'total_mb', fmtMb, '150 MB'],
+];
+const table = measures.map(([row, what, bench, key, fmt, budget]) => {
+  const ours = find(bench, 'outpost')?.[key];
+  const theirs = find(bench, 'automerge-repo')?.[key];
+  const ratio = ours > 0 && theirs > 0 ? theirs / ours : undefined;
+  return { row, what, budget, outpost: ours, anchor: theirs, ratio, shown: [fmt(ours), fmt(theirs)] };
+});
+
+const widths = [3, 48, 8, 12, 16, 10];
+const cell = (s, w, right) => (right ? String(s).padStart(w) : String(s).padEnd(w));
+const print = (cols) => console.log(cols.map((c, i) => cell(c, widths[i], i >= 2)).join('  '));
+console.log('');
+print(['#', 'measure (lower is better)', 'budget', 'Outpost', 'automerge-repo', 'ratio']);
+print(widths.map((w) => '-'.repeat(w)));
+for (const r of table) print([r.row, r.what, r.budget || '', r.shown[0], r.shown[1], r.ratio === undefined ? '' : `${r.ratio >= 10 ? Math.round(r.ratio) : r.ratio.toFixed(1)}×`]);
+console.log(`\nratio: automerge-repo ÷ Outpost (above 1: Outpost is ahead). ${((Date.now() - began) / 60000).toFixed(1)} min.`);
+
+const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version };
+mkdirSync(dirname(opt.out), { recursive: true });
+writeFileSync(opt.out, `${JSON.stringify({ date: new Date().toISOString(), quick: q, sizes: size, machine, failures, table: table.map(({ shown, ...r }) => r), results: lines }, null, 1)}\n`);
+log(`wrote ${opt.out}`);
+if (failures.length) {
+  log(`failed: ${failures.join('; ')}`);
+  process.exitCode = 1;
+}
