@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { Relay } from '../../tests/e2e/support/relay.mjs';
 import { launchBrowser } from '../../tests/e2e/support/browser.mjs';
 import { openApp, until } from '../../tests/e2e/support/app.mjs';
+import { median, p95, round2 as r2 } from '../anchor/stats.mjs';
 
 const run = promisify(execFile);
 const { values: opt } = parseArgs({
@@ -29,18 +30,8 @@ const { values: opt } = parseArgs({
 const count = Number(opt.count);
 const SEARCH_DELAY_MS = 120; // src/pages/list.rs: the typing pause before a search runs
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const pct = (xs, q) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
-};
-const r2 = (x) => Math.round(x * 100) / 100;
 const line = (bench, samples, extra = {}) =>
-  console.log(JSON.stringify({ bench, impl: 'outpost', n: samples.length, ...(samples.length ? { median_ms: r2(median(samples)), p95_ms: r2(pct(samples, 0.95)) } : {}), ...extra }));
+  console.log(JSON.stringify({ bench, impl: 'outpost', n: samples.length, ...(samples.length ? { median_ms: r2(median(samples)), p95_ms: r2(p95(samples)) } : {}), ...extra }));
 
 // In the page, before the app: when the list is on screen, when a created incident's page
 // appears, and when a search result shows.
