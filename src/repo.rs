@@ -86,6 +86,24 @@ fn unhex(heads: &[String]) -> Vec<ChangeHash> {
     heads.iter().filter_map(|h| h.parse().ok()).collect()
 }
 
+/// Every document with its heads: the stored records, overridden by the loaded documents.
+fn catalog_of(
+    records: &HashMap<DocumentId, SyncRecord>,
+    docs: &HashMap<DocumentId, OpenDoc>,
+) -> Vec<(DocumentId, Vec<ChangeHash>)> {
+    let mut catalog: HashMap<DocumentId, Vec<ChangeHash>> = records
+        .iter()
+        .map(|(id, r)| (*id, unhex(&r.heads)))
+        .collect();
+    for (id, open) in docs {
+        let heads = open.doc.automerge().get_heads();
+        if !heads.is_empty() {
+            catalog.insert(*id, heads);
+        }
+    }
+    catalog.into_iter().collect()
+}
+
 /// A document loaded in memory.
 struct OpenDoc {
     doc: IncidentDoc,
@@ -179,14 +197,17 @@ fn sync_record(id: &DocumentId, sync: &SyncRecord) -> Record {
 }
 
 /// The sync client's view of the repo's documents (see [`Repo::with_client_docs`]).
+///
+/// The catalog is computed only when the client asks for it (on connecting and at the end of
+/// reconciliation): it touches every stored document, and frames arrive by the thousand.
 pub struct RepoDocs<'a> {
     docs: &'a mut HashMap<DocumentId, OpenDoc>,
-    catalog: Vec<(DocumentId, Vec<ChangeHash>)>,
+    records: &'a HashMap<DocumentId, SyncRecord>,
 }
 
 impl ClientDocs for RepoDocs<'_> {
     fn catalog(&self) -> Vec<(DocumentId, Vec<ChangeHash>)> {
-        self.catalog.clone()
+        catalog_of(self.records, self.docs)
     }
 
     fn get_mut(&mut self, id: &DocumentId) -> Option<&mut Automerge> {
@@ -278,19 +299,7 @@ impl Repo {
 
     /// Every document this device has, with its heads, for catalog reconciliation.
     pub fn catalog(&self) -> Vec<(DocumentId, Vec<ChangeHash>)> {
-        let mut catalog: HashMap<DocumentId, Vec<ChangeHash>> = self
-            .records
-            .borrow()
-            .iter()
-            .map(|(id, r)| (*id, unhex(&r.heads)))
-            .collect();
-        for (id, open) in self.docs.borrow().iter() {
-            let heads = open.doc.automerge().get_heads();
-            if !heads.is_empty() {
-                catalog.insert(*id, heads);
-            }
-        }
-        catalog.into_iter().collect()
+        catalog_of(&self.records.borrow(), &self.docs.borrow())
     }
 
     /// Whether a document is loaded in memory.
@@ -425,11 +434,11 @@ impl Repo {
 
     /// Lends the loaded documents to the sync client.
     pub fn with_client_docs<T>(&self, f: impl FnOnce(&mut RepoDocs<'_>) -> T) -> T {
-        let catalog = self.catalog();
+        let records = self.records.borrow();
         let mut docs = self.docs.borrow_mut();
         f(&mut RepoDocs {
             docs: &mut docs,
-            catalog,
+            records: &records,
         })
     }
 
