@@ -293,7 +293,9 @@ pub async fn fanout(
     let mut tasks = Vec::new();
     for i in 0..clients {
         let (relay, sent, doc) = (relay.clone(), sent.clone(), ids[i % ids.len()]);
-        let copy = seed[i % seed.len()].1.clone();
+        // A device of its own: the same history under a new actor (a clone would reuse the
+        // seed's actor, and two devices writing as one actor is a conflict the relay refuses).
+        let copy = seed[i % seed.len()].1.fork();
         tasks.push(tokio::spawn(async move {
             let name = format!("sender-{i}");
             let mut peer = if scoped {
