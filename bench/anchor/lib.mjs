@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as A from '@automerge/automerge';
-import { Repo, generateAutomergeUrl, parseAutomergeUrl } from '@automerge/automerge-repo';
+import { Repo, generateAutomergeUrl, interpretAsDocumentId, parseAutomergeUrl } from '@automerge/automerge-repo';
 import { NodeWSServerAdapter, WebSocketClientAdapter } from '@automerge/automerge-repo-network-websocket';
 import { NodeFSStorageAdapter } from '@automerge/automerge-repo-storage-nodefs';
 import { WebSocketServer } from 'ws';
@@ -100,6 +100,69 @@ export async function startServer(dir = tempDir('server')) {
 export function client(url, { dir, peerId, offline = false } = {}) {
   const adapter = offline ? [] : [new WebSocketClientAdapter(url)];
   return new Repo({ network: adapter, storage: dir ? new NodeFSStorageAdapter(dir) : undefined, peerId });
+}
+
+/**
+ * Watches a client repo's connection to the server: `drops()` counts the times it lost the server
+ * while connected (e.g. the server's keep-alive terminating a socket whose pong came too late, see
+ * README.md "Known limits"); `whenConnected()` waits until it is connected (again).
+ *
+ * Wait for a connection before `repo.shutdown()` or `goOffline(repo)`: when the socket has closed
+ * by itself, WebSocketClientAdapter has already scheduled a reconnect in 5 s (retryInterval) that its
+ * disconnect() does not cancel, so a repo shut down in that window joins the server again and syncs
+ * (or, with the server gone, retries every 5 s and keeps the process alive). Once it has reconnected there is no timer left and disconnect() is clean.
+ */
+export function watchConnection(repo) {
+  let drops = 0;
+  let connected = repo.peers.length > 0;
+  const onPeer = () => {
+    connected = true;
+  };
+  // Also emitted for every failed reconnect attempt; only a drop of a live connection counts.
+  const onDrop = () => {
+    if (connected) drops++;
+    connected = false;
+  };
+  repo.networkSubsystem.on('peer', onPeer);
+  repo.networkSubsystem.on('peer-disconnected', onDrop);
+  return {
+    drops: () => drops,
+    whenConnected: (timeout = 60_000) => until(() => repo.peers.length > 0, 'the client to be connected', { timeout, interval: 20 }),
+    stop() {
+      repo.networkSubsystem.off('peer', onPeer);
+      repo.networkSubsystem.off('peer-disconnected', onDrop);
+    },
+  };
+}
+
+/**
+ * Finds every id, at most `window` finds in flight (default: all at once), and waits until every
+ * handle is ready. A find that comes back "unavailable" is not a failure here: when the connection drops,
+ * automerge-repo marks every document it is still requesting unavailable (no peer left to ask),
+ * reconnects by itself and asks again, and an unavailable handle turns ready when its document
+ * arrives; the app only has to wait on the handle (calling find again would not help: it rejects at
+ * once while the handle is unavailable). Returns { handles, retries }: retries = finds that came
+ * back unavailable (or failed) and were waited on.
+ */
+export async function findAll(repo, ids, { window = Infinity, timeout = 600_000 } = {}) {
+  const find = (id) => repo.find(id, { allowableStates: ['ready', 'unavailable'] }).catch((e) => {
+    // find also rejects (rather than reporting unavailable) if the handle's own 60 s wait times out.
+    const handle = repo.handles[interpretAsDocumentId(id)];
+    if (!handle || handle.isDeleted()) throw e;
+    return handle;
+  });
+  const handles = new Array(ids.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < ids.length) {
+      const i = next++;
+      handles[i] = await find(ids[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(window, ids.length) }, worker));
+  const late = handles.filter((h) => !h.isReady());
+  if (late.length) await until(() => late.every((h) => h.isReady()), `${late.length} documents found unavailable to arrive`, { timeout, interval: 20 });
+  return { handles, retries: late.length };
 }
 
 /** Takes a client repo offline (closes its socket) and back online (a new socket, as on a restart of the adapter). */
