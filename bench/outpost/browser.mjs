@@ -1,9 +1,11 @@
 // Outpost in the browser, measured in headless Chromium against the release build served by the
 // real relay (--dev, 127.0.0.1, ephemeral port). Prints one JSON line per result:
 //   browser-pull  a new browser pulls N incidents from the relay into IndexedDB (app start included)
-//   cold-start    reload with N stored: navigation start → list on screen with its count
+//   cold-start    reload with N stored: navigation start → list on screen with its count (and when
+//                 the wasm module had started, to tell start-up from loading the list)
 //   create        "Create incident" click → the incident's page, after its IndexedDB commit (p95)
-//   search        a search, from the end of the typing pause to the list showing the result
+//   search        typing a query key by key: from the end of the typing pause to the list showing
+//                 the result, and the longest task (frame blocked) while typing and searching
 //   memory        JS heap + wasm memory with N stored and the list open
 // Timings are taken inside the page (performance.now(), MutationObserver), not by polling.
 //
@@ -36,8 +38,14 @@ const line = (bench, samples, extra = {}) =>
 // In the page, before the app: when the list is on screen, when a created incident's page
 // appears, and when a search result shows.
 function probe() {
-  const b = (window.__bench = { created: [], searched: [] });
-  addEventListener('TrunkApplicationStarted', (e) => { b.memory = e.detail.wasm.memory; });
+  const b = (window.__bench = { created: [], searched: [], longTasks: [] });
+  addEventListener('TrunkApplicationStarted', (e) => {
+    b.memory = e.detail.wasm.memory;
+    b.started = performance.now();
+  });
+  new PerformanceObserver((list) => {
+    for (const t of list.getEntries()) b.longTasks.push({ start: t.startTime, duration: t.duration });
+  }).observe({ type: 'longtask' });
   document.addEventListener('click', (e) => {
     if (e.target.closest('button')?.textContent.trim() === 'Create incident') b.clickAt = performance.now();
   }, true);
@@ -83,14 +91,16 @@ try {
   line('browser-pull', [Date.now() - pullStart], { count });
 
   const cold = [];
+  const started = [];
   for (let i = 0; i < Number(opt.reps); i++) {
     await page.reload();
     const ready = await until(() => page.evaluate(() => window.__bench.listReady), { timeout: 120_000, message: 'the list' });
     const shown = await page.evaluate(() => window.__bench.listCount);
     if (shown !== `${count} incidents`) throw new Error(`the list said ${shown}`);
     cold.push(ready);
+    started.push(await page.evaluate(() => window.__bench.started));
   }
-  line('cold-start', cold, { count });
+  line('cold-start', cold, { count, wasm_started_median_ms: r2(median(started)) });
 
   // Memory with the list open (after a collection, so it is what stays).
   const cdp = await context.newCDPSession(page);
@@ -103,18 +113,26 @@ try {
 
   // Search: queries whose counts differ, so each one visibly changes the list.
   const queries = ['vpn', 'printer', 'outage', 'password', 'wifi', 'disk', 'email', 'badge'];
-  await page.getByLabel('Search').fill('');
+  const search = page.getByLabel('Search');
+  await search.fill('');
   let lastCount = await page.locator('.result-count').textContent();
+  const searchFrom = await page.evaluate(() => performance.now());
   for (let i = 0; i < Number(opt.searches); i++) {
     const q = i % 2 ? '' : queries[(i / 2) % queries.length];
     const before = await page.evaluate(() => window.__bench.searched.length);
-    await page.getByLabel('Search').fill(q);
+    // Key by key, as a person types (clearing is one keystroke).
+    if (q) await search.pressSequentially(q, { delay: 40 });
+    else await search.fill('');
     const changed = await until(async () => (await page.locator('.result-count').textContent()) !== lastCount || (await page.evaluate(() => window.__bench.searched.length)) > before, { timeout: 30_000, message: `search ${q}` }).catch(() => false);
     lastCount = await page.locator('.result-count').textContent();
     if (!changed) process.stderr.write(`search ${JSON.stringify(q)} did not change the count\n`);
   }
   const searched = (await page.evaluate(() => window.__bench.searched)).map((t) => t - SEARCH_DELAY_MS);
-  line('search', searched, { count, note: `after the ${SEARCH_DELAY_MS} ms typing pause` });
+  const blocked = await page.evaluate((from) => window.__bench.longTasks.filter((t) => t.start >= from).map((t) => t.duration), searchFrom);
+  line('search', searched, {
+    count, longest_task_ms: r2(Math.max(0, ...blocked)), long_tasks: blocked.length,
+    note: `latency after the ${SEARCH_DELAY_MS} ms typing pause; longest_task_ms: the longest main-thread task (over 50 ms) while typing and searching, 0 if none`,
+  });
 
   // Create: through the form, as a person does; the page shows once IndexedDB has committed.
   const created = [];
