@@ -22,11 +22,11 @@ import * as esbuild from 'esbuild';
 import { chromium } from 'playwright-core';
 import { generate } from '../data/generate.mjs';
 import { flags, log, until } from './lib.mjs';
-import { report, round2 } from './stats.mjs';
+import { report } from './stats.mjs';
+import { pageMemory } from '../page-memory.mjs';
 
 const opt = flags({ count: 10000, reps: 5, creates: 100, seed: 42, screenshot: '' });
 const here = fileURLToPath(new URL('.', import.meta.url));
-const MB = 2 ** 20;
 
 // Build: minified ESM bundle, plus the wasm file beside it.
 const out = mkdtempSync(join(tmpdir(), 'outpost-anchor-page-'));
@@ -132,13 +132,7 @@ try {
   if (opt.screenshot) await page.screenshot({ path: opt.screenshot });
 
   // Memory with the list open (after a collection, so it is what stays).
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('HeapProfiler.collectGarbage');
-  await cdp.send('Performance.enable');
-  const { metrics } = await cdp.send('Performance.getMetrics');
-  const heap = metrics.find((m) => m.name === 'JSHeapUsedSize').value;
-  const wasm = await page.evaluate(() => window.__bench.memory?.buffer.byteLength ?? 0);
-  report('memory', [], { count: opt.count, js_heap_mb: round2(heap / MB), wasm_mb: round2(wasm / MB), total_mb: round2((heap + wasm) / MB),
+  report('memory', [], { count: opt.count, ...(await pageMemory(context, page)),
     notes: 'after reload with the list open: JSHeapUsedSize after a GC + automerge wasm memory buffer size' });
 
   const button = page.getByRole('button', { name: 'Create incident' });

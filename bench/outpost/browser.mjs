@@ -18,6 +18,7 @@ import { Relay } from '../../tests/e2e/support/relay.mjs';
 import { launchBrowser } from '../../tests/e2e/support/browser.mjs';
 import { openApp, until } from '../../tests/e2e/support/app.mjs';
 import { median, p95, round2 as r2 } from '../anchor/stats.mjs';
+import { pageMemory } from '../page-memory.mjs';
 
 const run = promisify(execFile);
 const { values: opt } = parseArgs({
@@ -103,13 +104,7 @@ try {
   line('cold-start', cold, { count, wasm_started_median_ms: r2(median(started)) });
 
   // Memory with the list open (after a collection, so it is what stays).
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('HeapProfiler.collectGarbage');
-  await cdp.send('Performance.enable');
-  const { metrics } = await cdp.send('Performance.getMetrics');
-  const heap = metrics.find((m) => m.name === 'JSHeapUsedSize').value;
-  const wasm = await page.evaluate(() => window.__bench.memory?.buffer.byteLength ?? 0);
-  line('memory', [], { count, js_heap_mb: r2(heap / 2 ** 20), wasm_mb: r2(wasm / 2 ** 20), total_mb: r2((heap + wasm) / 2 ** 20) });
+  line('memory', [], { count, ...(await pageMemory(context, page)) });
 
   // Search: queries whose counts differ, so each one visibly changes the list.
   const queries = ['vpn', 'printer', 'outage', 'password', 'wifi', 'disk', 'email', 'badge'];
