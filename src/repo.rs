@@ -297,11 +297,6 @@ impl Repo {
             .collect())
     }
 
-    /// Every document this device has, with its heads, for catalog reconciliation.
-    pub fn catalog(&self) -> Vec<(DocumentId, Vec<ChangeHash>)> {
-        catalog_of(&self.records.borrow(), &self.docs.borrow())
-    }
-
     /// Whether a document is loaded in memory.
     pub fn is_open(&self, id: &DocumentId) -> bool {
         self.docs.borrow().contains_key(id)
