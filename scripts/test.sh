@@ -28,13 +28,13 @@ say "Browser tests (wasm-bindgen-test, headless Chromium)"
 CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120 \
   cargo test --locked -p outpost --target wasm32-unknown-unknown
 
-say "Release build of the app and the relay, and the native test peer"
+say "Release build of the app and the relay, and the native peers (test peer, seeder)"
 trunk build --release
-cargo build --release --locked -p outpost-relay -p outpost-peer
+cargo build --release --locked -p outpost-relay -p outpost-peer -p outpost-bench
 
 say "End-to-end tests (Playwright, release build, real relay)"
 (cd tests/e2e && OUTPOST_RELAY="$CARGO_TARGET_DIR/release/outpost-relay" OUTPOST_DIST="$OUTPOST_ROOT/dist" \
-  node --test --test-reporter=spec)
+  OUTPOST_BENCH="$CARGO_TARGET_DIR/release/outpost-bench" node --test --test-reporter=spec)
 
 say "Interoperability tests (the official npm automerge-repo as a real peer)"
 (cd tests/interop && OUTPOST_RELAY="$CARGO_TARGET_DIR/release/outpost-relay" OUTPOST_DIST="$OUTPOST_ROOT/dist" \

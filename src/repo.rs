@@ -267,6 +267,16 @@ impl Repo {
                     .push(record.key.get(1).cloned().unwrap_or_default()),
             }
         }
+        // A document is stored with its summary, in one transaction. A sync record without one
+        // (left by an older version that recorded acknowledgements before saving) would tell
+        // the relay this device has a document it lacks, so it is ignored: the next catch-up
+        // pulls the document again.
+        let listed: BTreeSet<String> = index
+            .summaries
+            .iter()
+            .map(|s| s.document_id.clone())
+            .chain(index.unreadable.iter().cloned())
+            .collect();
         let stored = store.load_range(&[SYNC_NS]).await?;
         let mut records = self.records.borrow_mut();
         for record in stored {
@@ -276,6 +286,9 @@ impl Repo {
             ) else {
                 continue;
             };
+            if !listed.contains(id) {
+                continue;
+            }
             if let Ok(doc) = id.parse() {
                 records.insert(doc, sync.clone());
             }
@@ -586,25 +599,52 @@ impl Repo {
         results
     }
 
-    /// Records that the relay has every change of these documents; returns their new records.
+    /// Records that the relay has these heads of these documents; returns the sync records
+    /// written (only those that changed: a reconnect acknowledges every document).
+    ///
+    /// A sync record claims its document is stored (its heads are what the catalog tells the
+    /// relay), so one is written only for a document storage holds: an acknowledgement for
+    /// changes still waiting for their save is kept in memory and written by that save. Waiting
+    /// for the write lock puts this entirely before or entirely after any save in progress.
     pub async fn mark_synced(
         &self,
-        ids: &[DocumentId],
+        acks: &[(DocumentId, Vec<ChangeHash>)],
     ) -> Result<Vec<(DocumentId, SyncRecord)>, StorageError> {
+        let _turn = self.writes.lock().await;
         let mut updated = Vec::new();
         {
             let mut docs = self.docs.borrow_mut();
-            for id in ids {
+            let records = self.records.borrow();
+            for (id, heads) in acks {
                 if let Some(open) = docs.get_mut(id) {
-                    open.synced = open.doc.automerge().get_heads();
-                    updated.push((*id, open.sync_record()));
+                    open.synced.clone_from(heads);
+                    if !open.chunks.is_behind(open.doc.automerge()) {
+                        let record = open.sync_record();
+                        if records.get(id) != Some(&record) {
+                            updated.push((*id, record));
+                        }
+                    }
+                } else if let Some(stored) = records.get(id) {
+                    let synced = hex(heads);
+                    let pending = if synced == stored.heads {
+                        0
+                    } else {
+                        stored.pending
+                    };
+                    let record = SyncRecord {
+                        heads: stored.heads.clone(),
+                        synced,
+                        pending,
+                    };
+                    if record != *stored {
+                        updated.push((*id, record));
+                    }
                 }
             }
         }
         if let Some(store) = &self.store {
             let puts: Vec<Record> = updated.iter().map(|(id, r)| sync_record(id, r)).collect();
             if !puts.is_empty() {
-                let _turn = self.writes.lock().await;
                 store.write(&puts, &[]).await?;
             }
         }

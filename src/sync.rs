@@ -11,7 +11,7 @@
 //! catching up, up to date, or refused (a bad token; retrying is pointless until it changes).
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -19,6 +19,7 @@ use futures::channel::mpsc;
 use futures::StreamExt;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use outpost_core::automerge::ChangeHash;
 use outpost_sync::client::{Client, Event, Phase};
 use outpost_sync::wire;
 use outpost_sync::DocumentId;
@@ -92,7 +93,8 @@ pub struct SyncDriver {
     attempt: Cell<u32>,
     inbox: mpsc::UnboundedSender<Inbound>,
     dirty: RefCell<BTreeSet<DocumentId>>,
-    acked: RefCell<BTreeSet<DocumentId>>,
+    /// The heads the relay has acknowledged, per document, since the last flush.
+    acked: RefCell<HashMap<DocumentId, Vec<ChangeHash>>>,
     flushing: Cell<bool>,
     refused: Cell<bool>,
     /// The current socket's event handlers (dropped with it).
@@ -187,7 +189,7 @@ impl SyncDriver {
             attempt: Cell::new(0),
             inbox: tx,
             dirty: RefCell::new(BTreeSet::new()),
-            acked: RefCell::new(BTreeSet::new()),
+            acked: RefCell::new(HashMap::new()),
             flushing: Cell::new(false),
             refused: Cell::new(false),
             socket_handlers: RefCell::new(Vec::new()),
@@ -466,8 +468,8 @@ impl SyncDriver {
                 Event::Changed(id) => {
                     self.dirty.borrow_mut().insert(id);
                 }
-                Event::Acknowledged(id) => {
-                    self.acked.borrow_mut().insert(id);
+                Event::Acknowledged(id, heads) => {
+                    self.acked.borrow_mut().insert(id, heads);
                 }
                 Event::CaughtUp => {}
                 Event::Refused(reason) => {
@@ -520,9 +522,10 @@ impl SyncDriver {
                 }
             }
         }
-        let acked: Vec<DocumentId> = std::mem::take(&mut *self.acked.borrow_mut())
-            .into_iter()
-            .collect();
+        let acked: Vec<(DocumentId, Vec<ChangeHash>)> =
+            std::mem::take(&mut *self.acked.borrow_mut())
+                .into_iter()
+                .collect();
         if !acked.is_empty() {
             if let Ok(records) = self.repo.mark_synced(&acked).await {
                 self.app.record_synced(records);

@@ -1,15 +1,17 @@
 //! IndexedDB storage in a real browser (wasm-bindgen-test, headless Chromium): writes survive a
 //! reopen, chunks compact, damaged records are skipped and kept, a second copy of a document
-//! merges in, and failed writes lose nothing.
+//! merges in, failed writes lose nothing, and sync bookkeeping never claims a document storage
+//! does not hold.
 #![cfg(target_arch = "wasm32")]
 
-use outpost::repo::{Repo, RepoError, SEARCH_NS, SUMMARY_NS};
+use outpost::repo::{Repo, RepoError, SyncRecord, SEARCH_NS, SUMMARY_NS, SYNC_NS};
 use outpost::storage::{IdbStore, Record, StorageError};
 use outpost_core::incident::{DetectionSource, NoteKind};
 use outpost_core::{
-    Attribution, Command, DevicePrefix, DeviceTime, Field, Impact, NewIncident, Outcome,
-    ReferenceNumber, Urgency, WorkspaceConfig,
+    Attribution, Command, DevicePrefix, DeviceTime, Field, Impact, IncidentDoc, NewIncident,
+    Outcome, ReferenceNumber, Urgency, WorkspaceConfig,
 };
+use outpost_sync::client::ClientDocs;
 use outpost_sync::storage::incremental_key;
 use outpost_sync::DocumentId;
 use wasm_bindgen_test::*;
@@ -391,4 +393,100 @@ fn quota_errors_read_as_quota_errors() {
     assert!(error
         .to_string()
         .starts_with("Storage on this device is full"));
+}
+
+/// A colleague's incident, as the relay would send it.
+fn colleagues_incident(n: u8) -> IncidentDoc {
+    IncidentDoc::create(
+        &reference(u32::from(n)),
+        &incident("From a colleague"),
+        &by("ben", 0),
+        &cfg(),
+    )
+    .unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn an_acknowledgement_before_the_save_does_not_claim_the_document_is_stored() {
+    // The relay's changes are applied in memory, the relay acknowledges them, and the tab closes
+    // before the batch that saves them: the device must still know it lacks the document, or it
+    // never asks the relay for it again.
+    let (db, repo) = fresh("ack-before-save").await;
+    let id = doc_id(8);
+    let mut theirs = colleagues_incident(8);
+    let heads = theirs.automerge().get_heads();
+    repo.with_client_docs(|docs| docs.create(&id).merge(theirs.automerge_mut()).unwrap());
+    let written = repo.mark_synced(&[(id, heads)]).await.unwrap();
+    assert!(written.is_empty(), "{written:?}");
+
+    let repo = reopen(&db, repo).await;
+    let index = repo.load_index().await.unwrap();
+    assert!(index.summaries.is_empty());
+    assert!(
+        !repo.has(&id),
+        "a document never saved is not on this device"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn an_acknowledgement_waits_for_the_save_and_then_counts_nothing_pending() {
+    let (_db, repo) = fresh("ack-then-save").await;
+    let id = doc_id(9);
+    let mut theirs = colleagues_incident(9);
+    let heads = theirs.automerge().get_heads();
+    repo.with_client_docs(|docs| docs.create(&id).merge(theirs.automerge_mut()).unwrap());
+    let written = repo.mark_synced(&[(id, heads)]).await.unwrap();
+    assert!(written.is_empty(), "{written:?}");
+    let saved = repo.save(&id, &cfg(), at(1)).await.unwrap().unwrap();
+    assert_eq!(saved.durable, Ok(()));
+    assert_eq!(saved.sync.pending, 0, "the relay has every change");
+}
+
+#[wasm_bindgen_test]
+async fn acknowledgements_reach_documents_no_longer_in_memory() {
+    let (db, repo) = fresh("ack-evicted").await;
+    let id = doc_id(10);
+    let saved = repo
+        .create(id, &reference(10), &incident("Old"), &by("ana", 0), &cfg())
+        .await
+        .unwrap();
+    assert!(saved.sync.pending > 0, "nothing has reached the relay yet");
+    let heads = repo.with_doc(&id, |d| d.automerge().get_heads()).unwrap();
+    repo.evict_one(&id);
+    let updated = repo.mark_synced(&[(id, heads)]).await.unwrap();
+    assert_eq!(updated.len(), 1);
+    assert_eq!(updated[0].1.pending, 0);
+
+    let repo = reopen(&db, repo).await;
+    let index = repo.load_index().await.unwrap();
+    assert_eq!(index.sync[&id.to_string()].pending, 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_sync_record_without_its_document_is_not_trusted() {
+    // What the bug above left behind on devices: a sync record whose document was never stored.
+    let (db, repo) = fresh("orphan-record").await;
+    let id = doc_id(11);
+    let heads = colleagues_incident(11)
+        .automerge()
+        .get_heads()
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>();
+    let orphan = SyncRecord {
+        synced: heads.clone(),
+        heads,
+        pending: 0,
+    };
+    repo.write_raw(&[Record::new(
+        &[SYNC_NS, &id.to_string()],
+        serde_json::to_vec(&orphan).unwrap(),
+    )])
+    .await
+    .unwrap();
+
+    let repo = reopen(&db, repo).await;
+    let index = repo.load_index().await.unwrap();
+    assert!(index.sync.is_empty(), "{:?}", index.sync);
+    assert!(!repo.has(&id), "the relay will be asked for it again");
 }

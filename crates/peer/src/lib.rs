@@ -199,7 +199,7 @@ impl Peer {
                 Event::Send(message) => self.send(wire::encode(&message)).await?,
                 Event::Load(ids) => queue.extend(self.client.sync_documents(&ids, &mut self.docs)),
                 Event::Changed(d) => self.changed.push(d),
-                Event::Acknowledged(d) => self.acknowledged.push(d),
+                Event::Acknowledged(d, _) => self.acknowledged.push(d),
                 Event::CaughtUp => {}
                 Event::Refused(r) => {
                     self.refused = Some(r.clone());

@@ -38,8 +38,9 @@ pub enum Event {
     Send(Message),
     /// Remote changes were applied to this document: save it and refresh what shows it.
     Changed(DocumentId),
-    /// The relay has every change of this document this device has.
-    Acknowledged(DocumentId),
+    /// The relay has every change of this document this device has: these heads. Comes from a
+    /// sync in step, and at the end of reconciliation for every document the catalogs agree on.
+    Acknowledged(DocumentId, Vec<ChangeHash>),
     /// Load these local documents, then call [`Client::sync_documents`] with them.
     Load(Vec<DocumentId>),
     /// The catch-up after connecting is complete.
@@ -221,8 +222,17 @@ impl Client {
                             self.initiator.as_ref().map_or(0, Initiator::rounds);
                         self.stats.differing = differing.len();
                         self.initiator = None;
+                        let catalog = docs.catalog();
+                        let differ: BTreeSet<DocumentId> = differing.iter().copied().collect();
+                        // The relay has exactly these heads of every other local document:
+                        // acknowledged, as a sync would have said.
+                        for (d, heads) in &catalog {
+                            if !differ.contains(d) && !heads.is_empty() {
+                                events.push(Event::Acknowledged(*d, heads.clone()));
+                            }
+                        }
                         let local: BTreeSet<DocumentId> =
-                            docs.catalog().into_iter().map(|(d, _)| d).collect();
+                            catalog.into_iter().map(|(d, _)| d).collect();
                         let (mine, theirs): (Vec<DocumentId>, Vec<DocumentId>) =
                             differing.into_iter().partition(|d| local.contains(d));
                         self.begin_catch_up(mine.iter().chain(theirs.iter()).copied(), &mut events);
@@ -383,11 +393,11 @@ impl Client {
         let mut theirs = state.their_heads.clone().unwrap_or_default();
         theirs.sort();
         let in_step = !heads.is_empty() && theirs == heads;
-        if in_step {
-            events.push(Event::Acknowledged(id));
-        }
         let nothing_anywhere =
             heads.is_empty() && state.their_heads.as_ref().is_some_and(Vec::is_empty);
+        if in_step {
+            events.push(Event::Acknowledged(id, heads));
+        }
         if let Some(reply) = reply {
             let sync = Message::Sync {
                 sender_id: self.peer_id.clone(),

@@ -19,6 +19,7 @@ struct Node {
     online: bool,
     refusals: Vec<String>,
     changed: Vec<DocumentId>,
+    acknowledged: Vec<(DocumentId, Vec<automerge::ChangeHash>)>,
 }
 
 /// A relay and its clients, wired together in memory.
@@ -63,6 +64,7 @@ impl Net {
             online: false,
             refusals: Vec::new(),
             changed: Vec::new(),
+            acknowledged: Vec::new(),
         });
         self.nodes.len() - 1
     }
@@ -114,7 +116,8 @@ impl Net {
                 Event::Load(ids) => queue.extend(node.client.sync_documents(&ids, &mut node.docs)),
                 Event::Refused(r) => node.refusals.push(r),
                 Event::Changed(d) => node.changed.push(d),
-                Event::Acknowledged(_) | Event::CaughtUp => {}
+                Event::Acknowledged(d, heads) => node.acknowledged.push((d, heads)),
+                Event::CaughtUp => {}
             }
         }
     }
@@ -374,6 +377,36 @@ fn reconnecting_with_thousands_of_unchanged_documents_is_one_small_round_trip() 
     net.connect(a);
     assert_eq!(net.nodes[a].client.stats().differing, 1);
     assert!(net.frames < 12, "{} frames", net.frames);
+}
+
+#[test]
+fn documents_the_catalogs_agree_on_are_acknowledged_without_syncing_them() {
+    // A device that stored what it pulled but was closed before it recorded the relay's
+    // acknowledgements learns at the next catch-up that the relay has it all, without a sync
+    // message per document.
+    let mut net = Net::new();
+    let a = net.add("alice", "w");
+    for n in 0..50 {
+        net.edit(a, doc(n), "title", &format!("incident {n}"));
+    }
+    net.connect(a);
+    net.disconnect(a);
+    net.edit(a, doc(7), "title", "changed offline");
+    net.nodes[a].acknowledged.clear();
+
+    net.connect(a);
+    assert_eq!(net.nodes[a].client.stats().differing, 1);
+    let mut acked = net.nodes[a].acknowledged.clone();
+    acked.sort();
+    acked.dedup();
+    assert_eq!(
+        acked.len(),
+        50,
+        "every document, the changed one after its sync"
+    );
+    for (d, heads) in &acked {
+        assert_eq!(heads, &net.nodes[a].docs.docs[d].get_heads(), "{d}");
+    }
 }
 
 #[test]

@@ -1,0 +1,77 @@
+// A technician signs in on a new phone: it pulls every incident the team has from the relay, the
+// tab is reloaded half-way through, and the device still ends with every incident stored, listed
+// and counted as synced. More incidents than the app keeps in memory (300), so documents are
+// saved, dropped from memory and acknowledged afterwards, as on a real team's device.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Relay } from './support/relay.mjs';
+import { launchBrowser, watchErrors } from './support/browser.mjs';
+import { openApp, until } from './support/app.mjs';
+import { generate } from '../../bench/data/generate.mjs';
+
+const COUNT = 600;
+const run = promisify(execFile);
+let relay, browser, dir;
+
+before(async () => {
+  if (!process.env.OUTPOST_BENCH) throw new Error('OUTPOST_BENCH must be set (scripts/test.sh sets it)');
+  relay = await Relay.start({ dev: true });
+  browser = await launchBrowser();
+  // The team's incidents, pushed by a native Outpost peer as colleagues' devices would.
+  dir = await mkdtemp(join(tmpdir(), 'outpost-new-device-'));
+  const data = join(dir, 'incidents.json');
+  await writeFile(data, JSON.stringify(generate(COUNT, 7)));
+  const { token } = await (await fetch(new URL('/api/dev-token?user=colleague', relay.url))).json();
+  await run(process.env.OUTPOST_BENCH, ['--data', data, 'seed', '--url', `ws://127.0.0.1:${relay.port}/sync`, '--token', token, '--count', String(COUNT)]);
+});
+after(async () => {
+  await browser?.close();
+  await relay?.dispose();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const listed = async (page) => {
+  const text = await page.getByRole('status').filter({ hasText: /incidents?$|Loading incidents/ }).textContent();
+  const m = text.match(/^(\d+) incidents?$/);
+  return m ? Number(m[1]) : 0;
+};
+const syncState = (page) => page.getByRole('link', { name: /^Sync:/ }).getAttribute('aria-label');
+
+/** Every incident listed, sync up to date, and no change counted as not yet synced. */
+async function settled(page) {
+  let seen;
+  try {
+    await until(async () => {
+      seen = `${await listed(page)} listed, "${await syncState(page)}"`;
+      return seen === `${COUNT} listed, "Sync: Up to date"`;
+    }, { timeout: 240_000, message: 'every incident listed and synced' });
+  } catch (e) {
+    throw new Error(`${e.message}; last seen: ${seen}`);
+  }
+}
+
+test('a new device pulls every incident, survives a reload mid-pull and ends fully synced', { timeout: 300_000 }, async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await openApp(page, relay.url, 'New Phone');
+  await page.goto(new URL('/?state=all', relay.url).href);
+
+  // Reload while the pull is under way: batches in flight are cut off.
+  await until(async () => (await listed(page)) >= 50, { timeout: 120_000, message: 'the pull to start' });
+  const before = await listed(page);
+  assert.ok(before < COUNT, `the reload must come mid-pull (already ${before})`);
+  await page.reload();
+
+  await settled(page);
+  // What is listed is stored: a reload lists it all again, with nothing left to send.
+  await page.reload();
+  await settled(page);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
