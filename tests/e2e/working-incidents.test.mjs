@@ -101,6 +101,36 @@ test('log an incident, see its priority, work it to Closed, reload and find it a
   await context.close();
 });
 
+test('incidents link to a parent and as duplicates, chosen by typing', { timeout: 90_000 }, async () => {
+  const context = await phoneContext(browser);
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await openApp(page, relay.url);
+  await logIncident(page, { title: 'Core switch failure in building B' });
+  const parentRef = (await page.getByRole('heading', { level: 1 }).textContent()).match(/INC-[A-Z0-9]+-\d+/)[0];
+  await logIncident(page, { title: 'Floor 2 printers offline' });
+
+  // Typing title words offers the matching incident; setting it links the two.
+  await page.getByLabel('Parent incident').fill('core switch');
+  await until(async () => (await page.locator('#link-parent-suggestions option').evaluateAll((os) => os.map((o) => o.value))).join() === parentRef, { message: 'the parent suggested' });
+  await page.getByRole('button', { name: 'Set parent' }).click();
+  const links = page.getByRole('region', { name: 'Links' });
+  await links.getByRole('link', { name: `${parentRef}: Core switch failure in building B` }).waitFor();
+
+  // A target that matches nothing is refused in words, next to the field.
+  await page.getByLabel('Duplicate of').fill('no such incident');
+  await page.getByRole('button', { name: 'Mark as duplicate' }).click();
+  await links.getByText('No other incident on this device matches “no such incident”.').waitFor();
+  assert.equal(await page.getByLabel('Duplicate of').getAttribute('aria-invalid'), 'true');
+
+  // The parent lists its child.
+  await links.getByRole('link', { name: new RegExp(parentRef) }).click();
+  await page.getByRole('heading', { level: 1, name: /Core switch failure/ }).waitFor();
+  await page.getByRole('region', { name: 'Links' }).getByRole('link', { name: /Floor 2 printers offline/ }).waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('an incident opens from its URL in a new tab', { timeout: 60_000 }, async () => {
   const context = await phoneContext(browser);
   const page = await context.newPage();

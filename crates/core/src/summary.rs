@@ -244,18 +244,88 @@ impl ListQuery {
     }
 }
 
-/// Whether every term appears in the summary's own text or in its search text (when loaded).
+/// Whether every term appears in the incident's search text, or, until the search texts are
+/// loaded, in the summary's reference, title and assignee.
+///
+/// The search text holds those three as well ([`IncidentView::search_text`]), already
+/// lower-cased, so once it is loaded nothing is lower-cased per keystroke.
 pub fn matches_terms(terms: &[String], summary: &IncidentSummary, search: Option<&str>) -> bool {
     if terms.is_empty() {
         return true;
     }
-    let own = normalise(&format!(
-        "{} {} {}",
-        summary.reference, summary.title, summary.assignee
-    ));
-    terms
-        .iter()
-        .all(|t| own.contains(t.as_str()) || search.is_some_and(|s| s.contains(t.as_str())))
+    match search {
+        Some(text) => terms.iter().all(|t| text.contains(t.as_str())),
+        None => {
+            let own = normalise(&format!(
+                "{} {} {}",
+                summary.reference, summary.title, summary.assignee
+            ));
+            terms.iter().all(|t| own.contains(t.as_str()))
+        }
+    }
+}
+
+/// The incidents a person may mean when they type `query` to choose one to link to: every word
+/// must appear in the reference or the title. An exact reference comes first, then references
+/// that start with the query, then the rest, each in reference order; at most `limit`, never
+/// `exclude` (the incident being linked from).
+///
+/// Typing replaces a picker of every incident, which costs a DOM node per incident on every
+/// incident page.
+pub fn link_candidates<'a>(
+    all: impl IntoIterator<Item = &'a IncidentSummary>,
+    query: &str,
+    exclude: &str,
+    limit: usize,
+) -> Vec<&'a IncidentSummary> {
+    let query = normalise(query.trim());
+    let terms: Vec<&str> = query.split_whitespace().collect();
+    if terms.is_empty() {
+        return Vec::new();
+    }
+    let mut found: Vec<(u8, &IncidentSummary)> = all
+        .into_iter()
+        .filter(|s| s.document_id != exclude)
+        .filter_map(|s| {
+            let reference = normalise(&s.reference);
+            let rank = if reference == query {
+                0
+            } else if reference.starts_with(&query) {
+                1
+            } else {
+                let own = format!("{reference} {}", normalise(&s.title));
+                if !terms.iter().all(|t| own.contains(t)) {
+                    return None;
+                }
+                2
+            };
+            Some((rank, s))
+        })
+        .collect();
+    found.sort_by(|(ra, a), (rb, b)| ra.cmp(rb).then_with(|| a.reference.cmp(&b.reference)));
+    found.into_iter().take(limit).map(|(_, s)| s).collect()
+}
+
+/// Which incident a typed link target means: the one whose reference it is (any case), or the
+/// only candidate. `Err` says, in words, why there is no single answer.
+pub fn resolve_link<'a>(
+    all: impl IntoIterator<Item = &'a IncidentSummary>,
+    typed: &str,
+    exclude: &str,
+) -> Result<&'a IncidentSummary, String> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return Err("Type the reference number or title of an incident first.".into());
+    }
+    let candidates = link_candidates(all, typed, exclude, 2);
+    match candidates.as_slice() {
+        [only] => Ok(only),
+        [first, ..] if first.reference.eq_ignore_ascii_case(typed) => Ok(first),
+        [] => Err(format!("No other incident on this device matches “{typed}”.")),
+        _ => Err(format!(
+            "Several incidents match “{typed}”: choose one from the suggestions or type its reference number."
+        )),
+    }
 }
 
 fn sla_rank(s: &IncidentSummary) -> (u8, i64) {
@@ -390,6 +460,61 @@ mod tests {
     }
 
     #[test]
+    fn link_candidates_put_the_exact_reference_first_and_skip_this_incident() {
+        let mut items = sample();
+        items[1].title = "Mail down in INC-A-0001's building".into();
+        items.push(summary(
+            "INC-A-00011",
+            Priority::P3,
+            State::New,
+            "",
+            None,
+            0,
+        ));
+        let refs = |found: Vec<&IncidentSummary>| -> Vec<String> {
+            found.iter().map(|s| s.reference.clone()).collect()
+        };
+        assert_eq!(
+            refs(link_candidates(&items, "inc-a-0001", "", 10)),
+            ["INC-A-0001", "INC-A-00011", "INC-A-0002"]
+        );
+        assert_eq!(
+            refs(link_candidates(&items, "inc-a-0001", "doc-INC-A-0001", 10)),
+            ["INC-A-00011", "INC-A-0002"]
+        );
+        assert_eq!(
+            refs(link_candidates(&items, "title 0004", "", 10)),
+            ["INC-A-0004"]
+        );
+        assert_eq!(link_candidates(&items, "INC", "", 2).len(), 2);
+        assert!(link_candidates(&items, "   ", "", 10).is_empty());
+    }
+
+    #[test]
+    fn a_typed_link_target_resolves_to_one_incident_or_says_why_not() {
+        let items = sample();
+        assert_eq!(
+            resolve_link(&items, " inc-a-0003 ", "").unwrap().reference,
+            "INC-A-0003"
+        );
+        assert_eq!(
+            resolve_link(&items, "of INC-A-0005", "").unwrap().reference,
+            "INC-A-0005"
+        );
+        let several = resolve_link(&items, "Title", "").unwrap_err();
+        assert!(
+            several.starts_with("Several incidents match “Title”"),
+            "{several}"
+        );
+        let none = resolve_link(&items, "INC-A-0003", "doc-INC-A-0003").unwrap_err();
+        assert_eq!(
+            none,
+            "No other incident on this device matches “INC-A-0003”."
+        );
+        assert!(resolve_link(&items, "", "").is_err());
+    }
+
+    #[test]
     fn open_incidents_by_priority_then_soonest_breach() {
         let q = ListQuery::default();
         assert_eq!(
@@ -470,16 +595,9 @@ mod tests {
         };
         assert!(matches_terms(&terms("title inc-a-0001"), s, None));
         assert!(!matches_terms(&terms("vpn"), s, None));
-        assert!(matches_terms(
-            &terms("VPN title"),
-            s,
-            Some("the vpn gateway rebooted")
-        ));
-        assert!(!matches_terms(
-            &terms("vpn printer"),
-            s,
-            Some("the vpn gateway rebooted")
-        ));
+        let search = "inc-a-0001\ntitle of inc-a-0001\nana\nthe vpn gateway rebooted";
+        assert!(matches_terms(&terms("VPN title"), s, Some(search)));
+        assert!(!matches_terms(&terms("vpn printer"), s, Some(search)));
     }
 
     #[test]

@@ -726,3 +726,39 @@ fn the_field_table_covers_every_field_the_skeleton_writes() {
         );
     }
 }
+
+#[test]
+fn the_search_text_finds_whatever_the_summary_is_searched_by() {
+    // The list searches only the search text once it is loaded, so it must hold the summary's
+    // reference, title and assignee.
+    let mut doc = logged();
+    ok(
+        &mut doc,
+        "alice",
+        2,
+        Command::SetAssignee("Bob Okafor".into()),
+    );
+    let view = doc.view(&cfg(), at(3)).unwrap();
+    let summary = view.summary("doc", &cfg().calendar);
+    let search = view.search_text("doc");
+    let terms: Vec<String> = outpost_core::summary::normalise(&format!(
+        "{} {} {}",
+        summary.reference, summary.title, summary.assignee
+    ))
+    .split_whitespace()
+    .map(str::to_string)
+    .collect();
+    assert!(terms.len() >= 8, "{terms:?}");
+    for term in &terms {
+        assert!(
+            search.text.contains(term.as_str()),
+            "{term} not in {}",
+            search.text
+        );
+    }
+    assert!(outpost_core::summary::matches_terms(
+        &terms,
+        &summary,
+        Some(&search.text)
+    ));
+}

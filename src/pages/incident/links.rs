@@ -1,14 +1,22 @@
 //! Links: parent and child incidents, the incident this duplicates, and problem, change and
 //! knowledge references.
+//!
+//! The incident to link to is typed (reference number or title words) with suggestions, not
+//! picked from a list of every incident: with thousands stored, such a list costs every incident
+//! page thousands of elements, rebuilt whenever any incident changes.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 use outpost_core::incident::{ExternalRef, IncidentLink, ReferenceKind};
+use outpost_core::summary::{link_candidates, resolve_link};
 use outpost_core::{Command, Field, IncidentView};
 
 use super::dispatch;
 use super::sections::{invalid_attr, Feedback, FeedbackLine};
 use crate::state::use_app;
+
+/// Suggestions shown while typing a link target.
+const SUGGESTIONS: usize = 12;
 
 #[component]
 pub fn Links(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
@@ -20,24 +28,22 @@ pub fn Links(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
     let parent_choice = RwSignal::new(String::new());
     let duplicate_choice = RwSignal::new(String::new());
 
-    // Other incidents on this device, for the pickers: (document id, "INC-… title").
-    let others = Memo::new(move |_| {
-        let me = id.get();
-        let mut list: Vec<(String, String, String)> = state.summaries.with(|all| {
-            all.values()
-                .filter(|s| s.document_id != me)
-                .map(|s| {
-                    (
-                        s.document_id.clone(),
-                        s.reference.clone(),
-                        format!("{}: {}", s.reference, s.title),
-                    )
-                })
-                .collect()
-        });
-        list.sort_by(|a, b| a.1.cmp(&b.1));
-        list
-    });
+    // Suggestions for what is typed in a link field: (reference, "INC-…: title").
+    let suggestions = move |typed: RwSignal<String>| {
+        Memo::new(move |_| {
+            let typed = typed.get();
+            if typed.trim().is_empty() {
+                return Vec::new();
+            }
+            let me = id.get();
+            state.summaries.with(|all| {
+                link_candidates(all.values(), &typed, &me, SUGGESTIONS)
+                    .into_iter()
+                    .map(|s| (s.reference.clone(), format!("{}: {}", s.reference, s.title)))
+                    .collect::<Vec<_>>()
+            })
+        })
+    };
     let describe = move |doc: &str| {
         state
             .summaries
@@ -59,25 +65,24 @@ pub fn Links(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
         list.sort();
         list
     });
-    let link_to = move |doc: String| -> Option<IncidentLink> {
-        let reference = state
-            .summaries
-            .with_untracked(|all| all.get(&doc).map(|s| s.reference.clone()))?;
-        Some(IncidentLink {
-            document_id: doc,
-            reference,
-        })
-    };
     let set_link = move |field: Field, choice: RwSignal<String>| {
-        let chosen = choice.get_untracked();
-        if chosen.is_empty() {
-            feedback.set(Feedback::Error {
-                message: "Choose an incident first.".into(),
-                field: Some(field.key().into()),
-            });
-            return;
-        }
-        let target = link_to(chosen);
+        let me = id.get_untracked();
+        let target = state.summaries.with_untracked(|all| {
+            resolve_link(all.values(), &choice.get_untracked(), &me).map(|s| IncidentLink {
+                document_id: s.document_id.clone(),
+                reference: s.reference.clone(),
+            })
+        });
+        let target = match target {
+            Ok(target) => Some(target),
+            Err(message) => {
+                feedback.set(Feedback::Error {
+                    message,
+                    field: Some(field.key().into()),
+                });
+                return;
+            }
+        };
         let cmd = if field == Field::Parent {
             Command::SetParent(target)
         } else {
@@ -131,15 +136,19 @@ pub fn Links(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
                        input_id: &'static str,
                        label: &'static str,
                        button: &'static str| {
+        let options = suggestions(choice);
+        let list_id = format!("{input_id}-suggestions");
         view! {
             <Show when=move || !read_only.get()>
                 <div class="inline-form">
                     <div class="field">
                         <label for=input_id>{label}</label>
-                        <select id=input_id bind:value=choice aria-invalid=invalid_attr(feedback, field.key()) aria-describedby="links-error">
-                            <option value="">"Choose an incident…"</option>
-                            {move || others.get().into_iter().map(|(doc, _, text)| view! { <option value=doc>{text}</option> }).collect_view()}
-                        </select>
+                        <input id=input_id type="text" list=list_id.clone() bind:value=choice autocomplete="off"
+                            placeholder="Reference number or title"
+                            aria-invalid=invalid_attr(feedback, field.key()) aria-describedby="links-error"/>
+                        <datalist id=list_id.clone()>
+                            {move || options.get().into_iter().map(|(reference, text)| view! { <option value=reference>{text}</option> }).collect_view()}
+                        </datalist>
                     </div>
                     <button type="button" class="secondary" on:click=move |_| set_link(field, choice)>{button}</button>
                 </div>
