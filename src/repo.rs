@@ -1,10 +1,12 @@
 //! The repo: this device's incident documents, in memory and in IndexedDB.
 //!
 //! The list never loads documents: it reads the summaries ([`Repo::load_index`]), and full-text
-//! search reads the search texts after the list is on screen ([`Repo::load_search`]). Opening an
-//! incident loads its chunks ([`Repo::open_doc`]); commands run on the loaded document and are
-//! saved with its new summary, search text and sync record in one transaction
-//! ([`Repo::execute`]). Sync saves many documents per transaction ([`Repo::save_many`]).
+//! search reads the search texts after the list is on screen ([`Repo::load_search`]). Both come
+//! from packed records (one read each) plus the records of the documents marked as changed
+//! since, and are repacked now and then ([`Repo::compact_index`], [`outpost_core::index`]).
+//! Opening an incident loads its chunks ([`Repo::open_doc`]); commands run on the loaded
+//! document and are saved with its new summary, search text, sync record and changed marker in
+//! one transaction ([`Repo::execute`]). Sync saves many documents per transaction ([`Repo::save_many`]).
 //!
 //! Each document has a sync record: its heads (so the sync client can reconcile the catalog
 //! without loading documents), the heads the relay has acknowledged, and how many local changes
@@ -19,12 +21,14 @@
 //!
 //! The repo knows nothing about the UI; `crate::state` wraps it in signals.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeSet, HashMap};
 
 use futures::lock::Mutex;
 use outpost_core::automerge::{Automerge, ChangeHash};
 use outpost_core::incident::ValidationErrors;
+use outpost_core::index::{search_bytes, summary_bytes, sync_bytes, PackError, SearchIndex};
+pub use outpost_core::index::{Index, SyncRecord};
 use outpost_core::schema::ReadError;
 use outpost_core::summary::{IncidentSummary, SearchText};
 use outpost_core::{
@@ -34,9 +38,8 @@ use outpost_core::{
 use outpost_sync::client::ClientDocs;
 use outpost_sync::storage::{load_chunks, ChunkKey, ChunkSet, LoadError, SavePlan};
 use outpost_sync::DocumentId;
-use serde::{Deserialize, Serialize};
 
-use crate::storage::{IdbStore, Record, StorageError};
+use crate::storage::{IdbStore, Record, StorageError, Tx};
 
 /// Key namespace of incident summaries: `["outpost/summary", docId]`.
 pub const SUMMARY_NS: &str = "outpost/summary";
@@ -44,6 +47,16 @@ pub const SUMMARY_NS: &str = "outpost/summary";
 pub const SEARCH_NS: &str = "outpost/search";
 /// Key namespace of sync records: `["outpost/sync", docId]`.
 pub const SYNC_NS: &str = "outpost/sync";
+/// Key of the packed index ([`outpost_core::index`]): every summary and sync record in one.
+pub const INDEX_KEY: [&str; 2] = ["outpost/index", "packed"];
+/// Key of the packed search texts.
+pub const SEARCH_KEY: [&str; 2] = ["outpost/index", "search"];
+/// Key namespace of the markers of documents whose summary or sync record was written since the
+/// packed index was: `["outpost/changed", docId]`, with no bytes.
+pub const CHANGED_NS: &str = "outpost/changed";
+/// Changed documents that make compaction due. Each costs a start three small reads; each
+/// compaction rewrites every packed record (megabytes at 10,000 incidents).
+const COMPACT_AFTER_MARKS: usize = 200;
 /// Documents kept in memory once saved; older ones are dropped and reloaded when needed.
 const MEMORY_DOCUMENTS: usize = 300;
 
@@ -65,17 +78,6 @@ pub enum RepoError {
     /// Storage failed before anything changed.
     #[error(transparent)]
     Storage(#[from] StorageError),
-}
-
-/// A document's sync bookkeeping, stored beside it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SyncRecord {
-    /// The document's heads (hex).
-    pub heads: Vec<String>,
-    /// The heads the relay has acknowledged (hex).
-    pub synced: Vec<String>,
-    /// Local changes the relay does not have yet.
-    pub pending: u32,
 }
 
 fn hex(heads: &[ChangeHash]) -> Vec<String> {
@@ -151,17 +153,6 @@ pub struct Saved {
     pub durable: Result<(), StorageError>,
 }
 
-/// The list's data, as stored.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Index {
-    /// Every readable summary.
-    pub summaries: Vec<IncidentSummary>,
-    /// Sync records by document id.
-    pub sync: HashMap<String, SyncRecord>,
-    /// Document ids whose summary could not be read.
-    pub unreadable: Vec<String>,
-}
-
 /// This device's incidents.
 pub struct Repo {
     store: Option<IdbStore>,
@@ -173,27 +164,125 @@ pub struct Repo {
     pinned: RefCell<BTreeSet<DocumentId>>,
     clock: RefCell<u64>,
     writes: Mutex<()>,
+    /// Changed markers in storage not yet folded into the packed records, as far as this tab
+    /// knows (another tab's writes add markers too; compaction folds them all).
+    marks: Cell<usize>,
+    /// Whether a packed record was missing or unusable when last read.
+    unpacked: Cell<bool>,
 }
 
 fn summary_record(id: &DocumentId, summary: &IncidentSummary) -> Record {
-    Record::new(
-        &[SUMMARY_NS, &id.to_string()],
-        serde_json::to_vec(summary).expect("summaries are plain data"),
-    )
+    Record::new(&[SUMMARY_NS, &id.to_string()], summary_bytes(summary))
 }
 
 fn search_record(id: &DocumentId, search: &SearchText) -> Record {
-    Record::new(
-        &[SEARCH_NS, &id.to_string()],
-        serde_json::to_vec(search).expect("search texts are plain data"),
-    )
+    Record::new(&[SEARCH_NS, &id.to_string()], search_bytes(search))
 }
 
 fn sync_record(id: &DocumentId, sync: &SyncRecord) -> Record {
-    Record::new(
-        &[SYNC_NS, &id.to_string()],
-        serde_json::to_vec(sync).expect("sync records are plain data"),
+    Record::new(&[SYNC_NS, &id.to_string()], sync_bytes(sync))
+}
+
+/// The marker saying a document's summary or sync record changed since the packed index.
+fn changed_record(id: &str) -> Record {
+    Record::new(&[CHANGED_NS, id], Vec::new())
+}
+
+/// The changed markers in storage, and the records of the marked documents in some namespaces.
+struct Changed {
+    marks: Vec<Vec<String>>,
+    /// Per marked document: its id and its record in each namespace asked for, in order.
+    records: Vec<(String, Vec<Option<Vec<u8>>>)>,
+}
+
+/// Reads the markers, and the records of the marked documents in `namespaces`, in `tx`.
+async fn read_changed(tx: &Tx, namespaces: &[&str]) -> Result<Changed, StorageError> {
+    let marks = tx.keys(&[CHANGED_NS]).await?;
+    let ids: Vec<String> = marks.iter().filter_map(|k| k.get(1).cloned()).collect();
+    let keys: Vec<Vec<String>> = ids
+        .iter()
+        .flat_map(|id| namespaces.iter().map(|ns| vec![ns.to_string(), id.clone()]))
+        .collect();
+    let mut values = tx.get_many(&keys).await?.into_iter();
+    let records = ids
+        .into_iter()
+        .map(|id| (id, values.by_ref().take(namespaces.len()).collect()))
+        .collect();
+    Ok(Changed { marks, records })
+}
+
+/// The packed record under `key`, unpacked, or why not.
+async fn read_packed<T>(
+    tx: &Tx,
+    key: &[&str],
+    unpack: impl FnOnce(&[u8]) -> Result<T, PackError>,
+) -> Result<Result<T, String>, StorageError> {
+    let key: Vec<String> = key.iter().map(ToString::to_string).collect();
+    let packed = tx.get_many(&[key]).await?.pop().flatten();
+    Ok(match packed {
+        None => Err("there is none yet".to_string()),
+        Some(bytes) => unpack(&bytes).map_err(|e| e.to_string()),
+    })
+}
+
+/// `(id, bytes)` of records keyed `[namespace, id]`.
+fn by_id(records: Vec<Record>) -> Vec<(String, Vec<u8>)> {
+    records
+        .into_iter()
+        .filter_map(|r| Some((r.key.get(1)?.clone(), r.bytes)))
+        .collect()
+}
+
+/// The index in `tx`: the packed one with `changed` (summary and sync records, in that order)
+/// applied on top, or, when it is not usable, every record; with why it was not.
+async fn read_index(tx: &Tx, changed: &Changed) -> Result<(Index, Option<String>), StorageError> {
+    Ok(match read_packed(tx, &INDEX_KEY, Index::unpack).await? {
+        Ok(mut index) => {
+            for (id, records) in &changed.records {
+                index.apply(id, records[0].as_deref(), records[1].as_deref());
+            }
+            (index, None)
+        }
+        Err(why) => {
+            let summaries = by_id(tx.range(&[SUMMARY_NS]).await?);
+            let sync = by_id(tx.range(&[SYNC_NS]).await?);
+            (Index::from_records(summaries, sync), Some(why))
+        }
+    })
+}
+
+/// The search texts in `tx`, as [`read_index`] reads the index; `at` is the position of the
+/// search records in `changed`.
+async fn read_search(
+    tx: &Tx,
+    changed: &Changed,
+    at: usize,
+) -> Result<(SearchIndex, Option<String>), StorageError> {
+    Ok(
+        match read_packed(tx, &SEARCH_KEY, SearchIndex::unpack).await? {
+            Ok(mut search) => {
+                for (id, records) in &changed.records {
+                    search.apply(id, records[at].as_deref());
+                }
+                (search, None)
+            }
+            Err(why) => (
+                SearchIndex::from_records(by_id(tx.range(&[SEARCH_NS]).await?)),
+                Some(why),
+            ),
+        },
     )
+}
+
+fn say_rebuilt(what: &str, why: Option<&String>) {
+    if let Some(why) = why {
+        web_sys::console::info_1(
+            &format!(
+                "Outpost: {what} read record by record, since the packed copy is not usable: {why}"
+            )
+            .into(),
+        );
+    }
 }
 
 /// The sync client's view of the repo's documents (see [`Repo::with_client_docs`]).
@@ -240,6 +329,8 @@ impl Repo {
             pinned: RefCell::new(BTreeSet::new()),
             clock: RefCell::new(0),
             writes: Mutex::new(()),
+            marks: Cell::new(0),
+            unpacked: Cell::new(false),
         }
     }
 
@@ -253,61 +344,76 @@ impl Repo {
         self.unsaved.borrow().iter().copied().collect()
     }
 
-    /// Every stored summary and sync record.
+    /// Every stored summary and sync record: the packed index and, on top of it, the records
+    /// of documents written since (see [`outpost_core::index`]).
     pub async fn load_index(&self) -> Result<Index, StorageError> {
         let Some(store) = &self.store else {
             return Ok(Index::default());
         };
-        let mut index = Index::default();
-        for record in store.load_range(&[SUMMARY_NS]).await? {
-            match serde_json::from_slice::<IncidentSummary>(&record.bytes) {
-                Ok(summary) => index.summaries.push(summary),
-                Err(_) => index
-                    .unreadable
-                    .push(record.key.get(1).cloned().unwrap_or_default()),
-            }
-        }
-        // A document is stored with its summary, in one transaction. A sync record without one
-        // (left by an older version that recorded acknowledgements before saving) would tell
-        // the relay this device has a document it lacks, so it is ignored: the next catch-up
-        // pulls the document again.
-        let listed: BTreeSet<String> = index
-            .summaries
-            .iter()
-            .map(|s| s.document_id.clone())
-            .chain(index.unreadable.iter().cloned())
-            .collect();
-        let stored = store.load_range(&[SYNC_NS]).await?;
+        let tx = store.read()?;
+        let changed = read_changed(&tx, &[SUMMARY_NS, SYNC_NS]).await?;
+        let (index, rebuilt) = read_index(&tx, &changed).await?;
+        say_rebuilt("the list index was", rebuilt.as_ref());
+        self.marks.set(self.marks.get().max(changed.marks.len()));
+        self.unpacked.set(self.unpacked.get() || rebuilt.is_some());
         let mut records = self.records.borrow_mut();
-        for record in stored {
-            let (Some(id), Ok(sync)) = (
-                record.key.get(1),
-                serde_json::from_slice::<SyncRecord>(&record.bytes),
-            ) else {
-                continue;
-            };
-            if !listed.contains(id) {
-                continue;
-            }
+        for (id, sync) in &index.sync {
             if let Ok(doc) = id.parse() {
                 records.insert(doc, sync.clone());
             }
-            index.sync.insert(id.clone(), sync);
         }
         Ok(index)
     }
 
-    /// Every stored search text.
-    pub async fn load_search(&self) -> Result<Vec<SearchText>, StorageError> {
+    /// Every stored search text, by document id: the packed texts and the texts of documents
+    /// written since.
+    pub async fn load_search(&self) -> Result<HashMap<String, String>, StorageError> {
         let Some(store) = &self.store else {
-            return Ok(Vec::new());
+            return Ok(HashMap::new());
         };
-        Ok(store
-            .load_range(&[SEARCH_NS])
-            .await?
-            .into_iter()
-            .filter_map(|r| serde_json::from_slice(&r.bytes).ok())
-            .collect())
+        let tx = store.read()?;
+        let changed = read_changed(&tx, &[SEARCH_NS]).await?;
+        let (search, rebuilt) = read_search(&tx, &changed, 0).await?;
+        say_rebuilt("search texts were", rebuilt.as_ref());
+        self.unpacked.set(self.unpacked.get() || rebuilt.is_some());
+        Ok(search.texts)
+    }
+
+    /// Whether the packed records should be rewritten now: one was missing or unusable, or
+    /// many documents changed since they were written.
+    pub fn compaction_due(&self) -> bool {
+        self.store.is_some() && (self.unpacked.get() || self.marks.get() >= COMPACT_AFTER_MARKS)
+    }
+
+    /// Folds every changed document into new packed records (index and search texts), in one
+    /// transaction, so the next start reads one record instead of one per document. Returns the
+    /// number of documents folded in.
+    ///
+    /// The packed records are built from storage, not from this tab's memory, so another tab's
+    /// writes are never lost: they are either folded in or their markers stay.
+    pub async fn compact_index(&self) -> Result<usize, StorageError> {
+        let Some(store) = &self.store else {
+            return Ok(0);
+        };
+        let _turn = self.writes.lock().await;
+        let tx = store.read_write()?;
+        let changed = read_changed(&tx, &[SUMMARY_NS, SYNC_NS, SEARCH_NS]).await?;
+        let (index, _) = read_index(&tx, &changed).await?;
+        let (search, _) = read_search(&tx, &changed, 2).await?;
+        tx.put(&Record::new(&INDEX_KEY, index.pack()))?;
+        tx.put(&Record::new(&SEARCH_KEY, search.pack()))?;
+        for key in &changed.marks {
+            tx.delete(key)?;
+        }
+        tx.commit().await?;
+        self.marks.set(0);
+        self.unpacked.set(false);
+        Ok(changed.marks.len())
+    }
+
+    /// Counts markers written by a committed write.
+    fn wrote_marks(&self, count: usize) {
+        self.marks.set(self.marks.get() + count);
     }
 
     /// Whether a document is loaded in memory.
@@ -574,11 +680,15 @@ impl Repo {
                     puts.push(summary_record(id, &saved.summary));
                     puts.push(search_record(id, &saved.search));
                     puts.push(sync_record(id, &saved.sync));
+                    puts.push(changed_record(&id.to_string()));
                     deletes.extend(plan.deletes.iter().map(|k| k.to_vec()));
                 }
                 store.write(&puts, &deletes).await
             }
         };
+        if durable.is_ok() {
+            self.wrote_marks(prepared.len());
+        }
         for (id, plan, mut saved) in prepared {
             saved.durable = durable.clone();
             match &durable {
@@ -643,9 +753,13 @@ impl Repo {
             }
         }
         if let Some(store) = &self.store {
-            let puts: Vec<Record> = updated.iter().map(|(id, r)| sync_record(id, r)).collect();
+            let puts: Vec<Record> = updated
+                .iter()
+                .flat_map(|(id, r)| [sync_record(id, r), changed_record(&id.to_string())])
+                .collect();
             if !puts.is_empty() {
                 store.write(&puts, &[]).await?;
+                self.wrote_marks(updated.len());
             }
         }
         let mut records = self.records.borrow_mut();
@@ -670,10 +784,25 @@ impl Repo {
         }
     }
 
-    /// Stores records as they are (tests use this to plant damaged data).
+    /// Stores records as they are (tests use this to plant damaged data), marking the documents
+    /// whose summary or sync record they replace, as every write does.
     pub async fn write_raw(&self, puts: &[Record]) -> Result<(), StorageError> {
+        let marks: Vec<Record> = puts
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r.key.first().map(String::as_str),
+                    Some(SUMMARY_NS | SYNC_NS)
+                )
+            })
+            .filter_map(|r| Some(changed_record(r.key.get(1)?)))
+            .collect();
         match &self.store {
-            Some(store) => store.write(puts, &[]).await,
+            Some(store) => {
+                store.write(&[puts, &marks].concat(), &[]).await?;
+                self.wrote_marks(marks.len());
+                Ok(())
+            }
             None => Err(self
                 .problem
                 .clone()

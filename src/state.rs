@@ -93,13 +93,7 @@ impl AppState {
                 .set(repo.storage_problem().map(ToString::to_string));
             match repo.load_index().await {
                 Ok(index) => {
-                    self.summaries.set(
-                        index
-                            .summaries
-                            .into_iter()
-                            .map(|s| (s.document_id.clone(), s))
-                            .collect(),
-                    );
+                    self.summaries.set(index.summaries);
                     self.pending.set(
                         index
                             .sync
@@ -107,7 +101,7 @@ impl AppState {
                             .map(|(id, r)| (id, r.pending))
                             .collect(),
                     );
-                    self.unlisted.set(index.unreadable);
+                    self.unlisted.set(index.unreadable.into_iter().collect());
                 }
                 Err(e) => self.storage_problem.set(Some(e.to_string())),
             }
@@ -116,19 +110,33 @@ impl AppState {
             self.sync
                 .set_value(Some(SyncDriver::start(self, repo.clone())));
             if let Ok(texts) = repo.load_search().await {
+                // Texts saved while these loaded are newer: keep them.
                 self.search.update(|s| {
-                    for t in texts {
-                        s.entry(t.document_id).or_insert(t.text);
+                    for (id, text) in texts {
+                        s.entry(id).or_insert(text);
                     }
                 });
             }
             self.search_ready.set(true);
+            self.compact_if_due(&repo).await;
+        });
+        // A catch-up writes a marker per incident pulled: pack them as soon as it ends, so the
+        // next start reads one record rather than thousands.
+        Effect::new(move |_| {
+            if self.sync_status.with(|s| *s == SyncStatus::UpToDate) {
+                if let Ok(repo) = self.repo() {
+                    spawn_local(async move { self.compact_if_due(&repo).await });
+                }
+            }
         });
         let _ = set_interval_with_handle(
             move || {
                 self.now.set(now());
                 if !self.unsaved.with_untracked(Vec::is_empty) {
                     self.retry_unsaved();
+                }
+                if let Ok(repo) = self.repo() {
+                    spawn_local(async move { self.compact_if_due(&repo).await });
                 }
             },
             std::time::Duration::from_secs(20),
@@ -261,6 +269,25 @@ impl AppState {
             }
         }
         Ok(changed)
+    }
+
+    /// Rewrites the packed list index and search texts when enough changed, so the next start
+    /// stays one read each.
+    /// A failure is only logged: the per-incident records are intact and the next start reads
+    /// them instead.
+    async fn compact_if_due(self, repo: &Repo) {
+        // Not while catching up: the pull would wait for it, and its end compacts anyway.
+        let catching_up = self
+            .sync_status
+            .with_untracked(|s| matches!(s, SyncStatus::CatchingUp(_)));
+        if catching_up || !repo.compaction_due() {
+            return;
+        }
+        if let Err(e) = repo.compact_index().await {
+            web_sys::console::warn_1(
+                &format!("Outpost: could not pack the list index: {e}").into(),
+            );
+        }
     }
 
     fn retry_unsaved(self) {

@@ -5,7 +5,8 @@
 //! writes, so the official adapter and Outpost can read each other's data. Outpost's own data
 //! (incident summaries and search text) lives in the same store under automerge-repo's
 //! application namespace (`["outpost/summary", docId]`), so a document's chunks and its summary
-//! commit in one transaction.
+//! commit in one transaction. So do the packed list index and search texts and the markers of
+//! documents changed since they were packed (`crate::repo`).
 //!
 //! Every write is one transaction that only puts and deletes bytes, prepared beforehand:
 //! IndexedDB commits a transaction as soon as control returns to the event loop with no request
@@ -129,6 +130,91 @@ fn record_value(record: &Record) -> Result<JsValue, StorageError> {
     Ok(object.into())
 }
 
+/// One transaction on the store: reads awaited one after another see one consistent state, and
+/// a read-write transaction's reads, puts and deletes commit together or not at all.
+pub struct Tx {
+    tx: idb::Transaction,
+    store: idb::ObjectStore,
+}
+
+impl Tx {
+    /// The bytes stored under each key, `None` where there is no record (or it is not one of
+    /// ours). The requests are sent together, not one after another.
+    pub async fn get_many(
+        &self,
+        keys: &[Vec<String>],
+    ) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
+        let requests = keys
+            .iter()
+            .map(|k| {
+                self.store
+                    .get(Query::Key(key_value(k)))
+                    .map(std::future::IntoFuture::into_future)
+                    .map_err(classify)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let values = futures::future::join_all(requests).await;
+        values
+            .into_iter()
+            .map(|v| Ok(v.map_err(classify)?.and_then(record_from).map(|r| r.bytes)))
+            .collect()
+    }
+
+    /// Every record whose key starts with `prefix`.
+    pub async fn range(&self, prefix: &[&str]) -> Result<Vec<Record>, StorageError> {
+        let values = self
+            .store
+            .get_all(Some(Query::KeyRange(prefix_range(prefix)?)), None)
+            .map_err(classify)?
+            .await
+            .map_err(classify)?;
+        Ok(values.into_iter().filter_map(record_from).collect())
+    }
+
+    /// The keys of every record whose key starts with `prefix`.
+    pub async fn keys(&self, prefix: &[&str]) -> Result<Vec<Vec<String>>, StorageError> {
+        let keys = self
+            .store
+            .get_all_keys(Some(Query::KeyRange(prefix_range(prefix)?)), None)
+            .map_err(classify)?
+            .await
+            .map_err(classify)?;
+        Ok(keys
+            .into_iter()
+            .filter_map(|k| k.dyn_into::<Array>().ok())
+            .filter_map(|a| a.iter().map(|v| v.as_string()).collect())
+            .collect())
+    }
+
+    /// Puts a record (read-write transactions).
+    pub fn put(&self, record: &Record) -> Result<(), StorageError> {
+        self.store
+            .put(&record_value(record)?, Some(&key_value(&record.key)))
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// Deletes a record (read-write transactions).
+    pub fn delete(&self, key: &[String]) -> Result<(), StorageError> {
+        self.store
+            .delete(Query::Key(key_value(key)))
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// Waits until the transaction has committed.
+    pub async fn commit(self) -> Result<(), StorageError> {
+        match self.tx.await {
+            Ok(TransactionResult::Committed) => Ok(()),
+            Ok(TransactionResult::Aborted) => {
+                Err(StorageError::Failed("the write was aborted".to_string()))
+            }
+            // The error event carries the DOMException, e.g. QuotaExceededError.
+            Err(e) => Err(classify(e)),
+        }
+    }
+}
+
 /// An open IndexedDB store.
 #[derive(Debug)]
 pub struct IdbStore {
@@ -153,38 +239,31 @@ impl IdbStore {
         Ok(IdbStore { db })
     }
 
+    /// Starts a read-only transaction.
+    pub fn read(&self) -> Result<Tx, StorageError> {
+        self.begin(TransactionMode::ReadOnly)
+    }
+
+    /// Starts a read-write transaction. It commits when [`Tx::commit`] is awaited; until then
+    /// only IndexedDB requests and synchronous work may happen, or it commits early.
+    pub fn read_write(&self) -> Result<Tx, StorageError> {
+        self.begin(TransactionMode::ReadWrite)
+    }
+
+    fn begin(&self, mode: TransactionMode) -> Result<Tx, StorageError> {
+        let tx = self.db.transaction(&[STORE], mode).map_err(classify)?;
+        let store = tx.object_store(STORE).map_err(classify)?;
+        Ok(Tx { tx, store })
+    }
+
     /// Every record whose key starts with `prefix`.
     pub async fn load_range(&self, prefix: &[&str]) -> Result<Vec<Record>, StorageError> {
-        let tx = self
-            .db
-            .transaction(&[STORE], TransactionMode::ReadOnly)
-            .map_err(classify)?;
-        let store = tx.object_store(STORE).map_err(classify)?;
-        let values = store
-            .get_all(Some(Query::KeyRange(prefix_range(prefix)?)), None)
-            .map_err(classify)?
-            .await
-            .map_err(classify)?;
-        Ok(values.into_iter().filter_map(record_from).collect())
+        self.read()?.range(prefix).await
     }
 
     /// The keys (not the values) of every record whose key starts with `prefix`.
     pub async fn keys(&self, prefix: &[&str]) -> Result<Vec<Vec<String>>, StorageError> {
-        let tx = self
-            .db
-            .transaction(&[STORE], TransactionMode::ReadOnly)
-            .map_err(classify)?;
-        let store = tx.object_store(STORE).map_err(classify)?;
-        let keys = store
-            .get_all_keys(Some(Query::KeyRange(prefix_range(prefix)?)), None)
-            .map_err(classify)?
-            .await
-            .map_err(classify)?;
-        Ok(keys
-            .into_iter()
-            .filter_map(|k| k.dyn_into::<Array>().ok())
-            .filter_map(|a| a.iter().map(|v| v.as_string()).collect())
-            .collect())
+        self.read()?.keys(prefix).await
     }
 
     /// Puts and deletes in one transaction, and waits until it has committed.
@@ -197,25 +276,14 @@ impl IdbStore {
             .iter()
             .map(|r| Ok((record_value(r)?, key_value(&r.key))))
             .collect::<Result<_, StorageError>>()?;
-        let tx = self
-            .db
-            .transaction(&[STORE], TransactionMode::ReadWrite)
-            .map_err(classify)?;
-        let store = tx.object_store(STORE).map_err(classify)?;
+        let tx = self.read_write()?;
         for key in deletes {
-            store.delete(Query::Key(key_value(key))).map_err(classify)?;
+            tx.delete(key)?;
         }
         for (value, key) in &values {
-            store.put(value, Some(key)).map_err(classify)?;
+            tx.store.put(value, Some(key)).map_err(classify)?;
         }
-        match tx.await {
-            Ok(TransactionResult::Committed) => Ok(()),
-            Ok(TransactionResult::Aborted) => {
-                Err(StorageError::Failed("the write was aborted".to_string()))
-            }
-            // The error event carries the DOMException, e.g. QuotaExceededError.
-            Err(e) => Err(classify(e)),
-        }
+        tx.commit().await
     }
 
     /// Closes the connection (tests reopen to prove data survived).

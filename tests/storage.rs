@@ -1,10 +1,12 @@
 //! IndexedDB storage in a real browser (wasm-bindgen-test, headless Chromium): writes survive a
 //! reopen, chunks compact, damaged records are skipped and kept, a second copy of a document
-//! merges in, failed writes lose nothing, and sync bookkeeping never claims a document storage
-//! does not hold.
+//! merges in, failed writes lose nothing, sync bookkeeping never claims a document storage
+//! does not hold, and the packed list index reads the same as the records it packs.
 #![cfg(target_arch = "wasm32")]
 
-use outpost::repo::{Repo, RepoError, SyncRecord, SEARCH_NS, SUMMARY_NS, SYNC_NS};
+use outpost::repo::{
+    Repo, RepoError, SyncRecord, CHANGED_NS, INDEX_KEY, SEARCH_KEY, SEARCH_NS, SUMMARY_NS, SYNC_NS,
+};
 use outpost::storage::{IdbStore, Record, StorageError};
 use outpost_core::incident::{DetectionSource, NoteKind};
 use outpost_core::{
@@ -102,10 +104,10 @@ async fn an_incident_and_its_summary_survive_a_reopen() {
     let repo = reopen(&db, repo).await;
     let index = repo.load_index().await.unwrap();
     assert_eq!(index.summaries.len(), 1);
-    assert_eq!(index.summaries[0].title, "Printer on fire");
-    assert_eq!(index.summaries[0].reference, "INC-B10C-0001");
+    assert_eq!(index.summaries[&id.to_string()].title, "Printer on fire");
+    assert_eq!(index.summaries[&id.to_string()].reference, "INC-B10C-0001");
     let search = repo.load_search().await.unwrap();
-    assert!(search[0].text.contains("extinguisher used"));
+    assert!(search[&id.to_string()].contains("extinguisher used"));
     assert!(!repo.is_open(&id));
     repo.open_doc(&id).await.unwrap();
     assert_eq!(repo.with_doc(&id, |d| d.read().unwrap()).unwrap(), before);
@@ -260,7 +262,7 @@ async fn an_unreadable_incident_is_named_and_its_bytes_kept() {
         1,
         "the broken incident is still listed from its summary"
     );
-    assert_eq!(index.unreadable, vec!["someDoc".to_string()]);
+    assert_eq!(index.unreadable, ["someDoc".to_string()].into());
     match repo.open_doc(&id).await {
         Err(RepoError::Unreadable(reason)) => {
             let message = RepoError::Unreadable(reason).to_string();
@@ -337,7 +339,10 @@ async fn a_second_copy_edited_elsewhere_merges_in_and_its_conflict_is_stored() {
     assert_eq!(saved.summary.conflicts, 1);
 
     let repo = reopen(&db, repo).await;
-    assert_eq!(repo.load_index().await.unwrap().summaries[0].conflicts, 1);
+    assert_eq!(
+        repo.load_index().await.unwrap().summaries[&id.to_string()].conflicts,
+        1
+    );
     repo.open_doc(&id).await.unwrap();
     let (conflicts, notes) = repo
         .with_doc(&id, |d| (d.conflicts(), d.read().unwrap().work_notes.len()))
@@ -489,4 +494,133 @@ async fn a_sync_record_without_its_document_is_not_trusted() {
     let index = repo.load_index().await.unwrap();
     assert!(index.sync.is_empty(), "{:?}", index.sync);
     assert!(!repo.has(&id), "the relay will be asked for it again");
+}
+
+async fn markers(db: &str) -> usize {
+    let store = IdbStore::open(db).await.unwrap();
+    let n = store.keys(&[CHANGED_NS]).await.unwrap().len();
+    store.close();
+    n
+}
+
+async fn create_titled(repo: &Repo, n: u8, title: &str) -> DocumentId {
+    let id = doc_id(n);
+    repo.create(
+        id,
+        &reference(u32::from(n)),
+        &incident(title),
+        &by("ana", 0),
+        &cfg(),
+    )
+    .await
+    .unwrap();
+    id
+}
+
+#[wasm_bindgen_test]
+async fn the_packed_index_and_the_changes_since_read_as_the_records_do() {
+    let (db, repo) = fresh("packed-index").await;
+    let a = create_titled(&repo, 21, "Badge reader offline").await;
+    let b = create_titled(&repo, 22, "Wifi drops in hall B").await;
+    assert_eq!(markers(&db).await, 2);
+    repo.load_index().await.unwrap();
+    assert!(repo.compaction_due(), "there is no packed index yet");
+    assert_eq!(repo.compact_index().await.unwrap(), 2);
+    assert_eq!(markers(&db).await, 0, "folded into the packed index");
+    assert!(
+        !repo.compaction_due(),
+        "two changes are read on top, not packed"
+    );
+
+    // After packing: one incident changes, one is new, one acknowledgement arrives.
+    repo.execute(
+        &a,
+        &Command::SetAssignee("Cy Tan".into()),
+        &by("ana", 2),
+        &cfg(),
+    )
+    .await
+    .unwrap();
+    let c = create_titled(&repo, 23, "Printer jams").await;
+    let heads = repo.with_doc(&b, |d| d.automerge().get_heads()).unwrap();
+    repo.mark_synced(&[(b, heads)]).await.unwrap();
+    assert_eq!(markers(&db).await, 3);
+    assert!(!repo.compaction_due());
+
+    let repo = reopen(&db, repo).await;
+    let index = repo.load_index().await.unwrap();
+    assert_eq!(index.summaries.len(), 3);
+    assert_eq!(index.summaries[&a.to_string()].assignee, "Cy Tan");
+    assert_eq!(index.summaries[&c.to_string()].title, "Printer jams");
+    assert_eq!(index.sync[&b.to_string()].pending, 0);
+    assert!(
+        repo.has(&c),
+        "the sync client's catalog includes the new one"
+    );
+    let search = repo.load_search().await.unwrap();
+    assert!(search[&c.to_string()].contains("printer jams"));
+    assert!(search[&a.to_string()].contains("cy tan"));
+
+    // The same index read record by record, with the packed one gone.
+    let store = IdbStore::open(&db).await.unwrap();
+    let key: Vec<String> = INDEX_KEY.iter().map(ToString::to_string).collect();
+    let search_key: Vec<String> = SEARCH_KEY.iter().map(ToString::to_string).collect();
+    store.write(&[], &[key, search_key]).await.unwrap();
+    store.close();
+    let repo = reopen(&db, repo).await;
+    assert_eq!(repo.load_index().await.unwrap(), index);
+    assert_eq!(repo.load_search().await.unwrap(), search);
+    assert!(
+        repo.compaction_due(),
+        "without a packed index one is written"
+    );
+    assert_eq!(repo.compact_index().await.unwrap(), 3);
+    let repo = reopen(&db, repo).await;
+    assert_eq!(repo.load_index().await.unwrap(), index);
+    assert_eq!(repo.load_search().await.unwrap(), search);
+    assert!(!repo.compaction_due());
+}
+
+#[wasm_bindgen_test]
+async fn a_damaged_packed_index_is_read_past_and_rewritten() {
+    let (db, repo) = fresh("packed-damaged").await;
+    let a = create_titled(&repo, 24, "Laptop will not boot").await;
+    repo.compact_index().await.unwrap();
+    repo.write_raw(&[Record::new(
+        &INDEX_KEY,
+        b"outpost-index/\x01garbage".to_vec(),
+    )])
+    .await
+    .unwrap();
+
+    let repo = reopen(&db, repo).await;
+    let index = repo.load_index().await.unwrap();
+    assert_eq!(
+        index.summaries[&a.to_string()].title,
+        "Laptop will not boot"
+    );
+    assert!(repo.compaction_due());
+    repo.compact_index().await.unwrap();
+    let repo = reopen(&db, repo).await;
+    assert_eq!(repo.load_index().await.unwrap(), index);
+    assert!(!repo.compaction_due(), "rewritten whole");
+}
+
+#[wasm_bindgen_test]
+async fn packing_keeps_what_another_tab_wrote() {
+    // Two tabs on one database: the packed index comes from storage, not from the memory of
+    // the tab that packs, so the other tab's incident is in it.
+    let (db, first) = fresh("packed-two-tabs").await;
+    let second = Repo::open(&db).await;
+    let a = create_titled(&first, 25, "Projector dead").await;
+    let b = create_titled(&second, 26, "VPN refuses logins").await;
+    assert_eq!(first.compact_index().await.unwrap(), 2);
+    second.close();
+    drop(second);
+
+    let repo = reopen(&db, first).await;
+    let index = repo.load_index().await.unwrap();
+    assert_eq!(index.summaries[&a.to_string()].title, "Projector dead");
+    assert_eq!(index.summaries[&b.to_string()].title, "VPN refuses logins");
+    assert_eq!(markers(&db).await, 0);
 }

@@ -41,7 +41,8 @@
 //! - [`schema`]: the document layout and reading it.
 //! - [`reference`]: offline reference numbers.
 //! - [`report`]: the post-incident report.
-//! - [`summary`]: the list index, filters, search and sort.
+//! - [`summary`]: the list entries, filters, search and sort.
+//! - [`index`]: every stored summary and sync record, packed for a fast start.
 //! - [`config`]: workspace configuration.
 //! - [`time`]: device time.
 
@@ -54,6 +55,7 @@ pub mod document;
 pub mod field;
 pub mod history;
 pub mod incident;
+pub mod index;
 mod keyword;
 pub mod priority;
 pub mod reference;
