@@ -231,20 +231,31 @@ export { sameHeads };
 export function child(args, execArgv = []) {
   const proc = fork(fileURLToPath(new URL('./relay-child.mjs', import.meta.url)), args.map(String), { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const waiting = new Map();
+  let exited;
   proc.on('message', (m) => {
-    waiting.get(m.type)?.(m);
+    waiting.get(m.type)?.resolve(m);
     waiting.delete(m.type);
   });
-  const next = (type) => new Promise((resolve) => waiting.set(type, resolve));
+  // A child that dies (an uncaught error in automerge-repo, say) fails whoever waits on it,
+  // instead of leaving the benchmark waiting forever.
+  proc.on('exit', (code, signal) => {
+    exited = new Error(`the ${args[0]} process exited (${signal ?? `code ${code}`})`);
+    for (const w of waiting.values()) w.reject(exited);
+    waiting.clear();
+  });
+  const next = (type) => new Promise((resolve, reject) => {
+    if (exited) reject(exited);
+    else waiting.set(type, { resolve, reject });
+  });
   return {
     proc, next,
     ask(msg, type = msg.type) {
       const reply = next(type);
-      proc.send(msg);
+      if (!exited) proc.send(msg);
       return reply;
     },
     stop: () => new Promise((resolve) => {
-      if (proc.exitCode !== null) return resolve();
+      if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
       proc.once('exit', resolve);
       proc.send({ type: 'stop' });
     }),

@@ -48,6 +48,10 @@ if (role === 'senders') {
   let repos = [];
   let handles = [];
   let sent = 0;
+  // automerge-repo 2.5.6 sometimes refuses a change under this load ("Attempting to change an
+  // outdated document", thrown by handle.change when a sync update raced it). Counted, not sent.
+  let refused = 0;
+  let firstRefusal;
   process.on('message', async (m) => {
     if (m.type === 'connect') {
       // Each sender is its own automerge-repo client holding only the incident it writes.
@@ -63,16 +67,21 @@ if (role === 'senders') {
         const tick = () => {
           if (seq >= seconds) return resolve();
           const key = `c${i}-${seq}`;
-          h.change((d) => {
-            d[key] = micros();
-          });
-          sent++;
+          try {
+            h.change((d) => {
+              d[key] = micros();
+            });
+            sent++;
+          } catch (e) {
+            refused++;
+            firstRefusal ??= String(e?.message ?? e);
+          }
           seq++;
           setTimeout(tick, begin + seq * 1000 + (i * 1000) / n - Date.now());
         };
         setTimeout(tick, begin + (i * 1000) / n - Date.now());
       })));
-      process.send({ type: 'done', sent });
+      process.send({ type: 'done', sent, refused, firstRefusal });
     } else if (m.type === 'stop') {
       await Promise.all(repos.map((r) => r.shutdown()));
       process.exit(0);

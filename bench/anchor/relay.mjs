@@ -12,6 +12,8 @@
 //              the epoch). An observer client in this process holds every incident and takes each
 //              key's latency from the patch that brings it. dropped = sent - received by the end
 //              (all received, or --seconds + 10 s after the start). Mirrors crates/bench's fanout.
+//              refused = changes automerge-repo's handle.change threw on ("outdated document"),
+//              so never sent; not counted in sent or dropped.
 //
 //   node bench/anchor/relay.mjs [--conns 1000] [--clients 200] [--seconds 60] [--docs 10]
 //   (--conns 0 or --clients 0 skips that part)
@@ -92,9 +94,10 @@ async function fanout() {
     const stop = begin + (opt.seconds + 10) * 1000;
     await until(() => seen.size >= expected || Date.now() > stop, 'the changes', { interval: 50, timeout: (opt.seconds + 30) * 1000 });
     clearInterval(progress);
-    const { sent } = await done;
+    const { sent, refused, firstRefusal } = await done;
+    if (refused) log(`fanout: automerge-repo refused ${refused} changes: ${firstRefusal}`);
     report('relay-fanout', [], {
-      clients: opt.clients, docs: opt.docs, seconds: opt.seconds, sent, received: seen.size, dropped: sent - seen.size,
+      clients: opt.clients, docs: opt.docs, seconds: opt.seconds, sent, received: seen.size, dropped: sent - seen.size, refused,
       p50_ms: round2(median(latencies)), p99_ms: round2(p99(latencies)),
       notes: 'senders: automerge-repo clients (one child process) each holding only its incident; observer in this process holds all; server in its own process',
     });
