@@ -802,3 +802,21 @@ fn a_restarted_relay_has_everything_it_acknowledged() {
     assert_eq!(net.notes(b, &doc(1)).len(), 20);
     assert!(net.hub.documents_in_memory() <= 10);
 }
+
+#[test]
+fn a_relay_over_capacity_keeps_its_limit_and_every_document() {
+    let mut net = Net::new();
+    net.hub = Hub::new("relay", "relay-storage", 3);
+    let (a, b) = (net.add("alice", "w"), net.add("bob", "w"));
+    net.connect(a);
+    for n in 1..=12 {
+        net.create(a, doc(n), &format!("Incident {n}"));
+        net.note(a, doc(n), "checked the rack");
+    }
+    assert_eq!(net.hub.documents_in_memory(), 3);
+    net.connect(b);
+    for n in 1..=12 {
+        assert_eq!(net.notes(b, &doc(n)).len(), 1, "incident {n}");
+    }
+    assert!(net.hub.documents_in_memory() <= 3);
+}
