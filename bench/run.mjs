@@ -36,6 +36,7 @@ const size = {
   edits: 500,
   conns: 1000,
   clients: 200,
+  shared: 10, // incidents the fan-out clients share (20 writers each); then one incident per client
   seconds: q ? 10 : 60,
   reps: q ? 3 : 5,
 };
@@ -104,7 +105,8 @@ try {
     if (size.like !== size.reconnect) await bench(`outpost: reconnect ${size.like}`, ['reconnect', '--count', String(size.like)], { reconnect: 'reconnect-like' });
     await bench(`outpost: converge 2 × ${size.edits}`, ['converge', '--edits', String(size.edits)]);
     await bench(`outpost: relay, ${size.conns} idle connections`, ['idle', '--conns', String(size.conns)]);
-    await bench(`outpost: relay, ${size.clients} clients × ${size.seconds} s`, ['fanout', '--clients', String(size.clients), '--seconds', String(size.seconds)]);
+    await bench(`outpost: relay, ${size.clients} clients × ${size.seconds} s, one incident each`, ['fanout', '--clients', String(size.clients), '--seconds', String(size.seconds), '--docs', String(size.clients)], { 'relay-fanout': 'relay-fanout-own' });
+    await bench(`outpost: relay, ${size.clients} clients × ${size.seconds} s on ${size.shared} incidents`, ['fanout', '--clients', String(size.clients), '--seconds', String(size.seconds), '--docs', String(size.shared)]);
     await step(`outpost: browser, ${size.browser} incidents`, process.execPath, [join(here, 'outpost/browser.mjs'), '--data', data, '--count', String(size.browser), '--reps', String(size.reps)]);
   }
   if (opt.only !== 'outpost') {
@@ -112,7 +114,9 @@ try {
     await anchor('pull.mjs', ['--count', String(size.pull), '--reps', String(size.reps)]);
     await anchor('reconnect.mjs', ['--count', String(size.like), '--reps', String(size.reps)], { reconnect: 'reconnect-like' });
     await anchor('converge.mjs', ['--edits', String(size.edits), '--reps', String(size.reps)]);
-    await anchor('relay.mjs', ['--conns', String(size.conns), '--clients', String(size.clients), '--seconds', String(size.seconds)]);
+    await anchor('relay.mjs', ['--conns', String(size.conns), '--clients', '0']);
+    await anchor('relay.mjs', ['--conns', '0', '--clients', String(size.clients), '--seconds', String(size.seconds), '--docs', String(size.clients)], { 'relay-fanout': 'relay-fanout-own' });
+    await anchor('relay.mjs', ['--conns', '0', '--clients', String(size.clients), '--seconds', String(size.seconds), '--docs', String(size.shared)]);
     await anchor('browser.mjs', ['--count', String(size.browser), '--reps', String(size.reps)]);
   }
 } finally {
@@ -123,6 +127,7 @@ try {
 const find = (bench, impl) => lines.find((l) => l.bench === bench && l.impl === impl);
 const fmtMs = (x) => (x === undefined ? '—' : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x < 10 ? x.toFixed(1) : Math.round(x)} ms`);
 const fmtBytes = (x) => (x === undefined ? '—' : x >= 2 ** 20 ? `${(x / 2 ** 20).toFixed(2)} MB` : x >= 1024 ? `${(x / 1024).toFixed(1)} KB` : `${Math.round(x)} B`);
+const fmtCount = (x) => (x === undefined ? '—' : String(x));
 const fmtMb = (x) => (x === undefined ? '—' : `${x.toFixed(1)} MB`);
 const measures = [
   ['1', `cold start, ${size.browser} stored (median)`, 'cold-start', 'median_ms', fmtMs, '1 s'],
@@ -140,9 +145,12 @@ const measures = [
   ['5', `converge 2 × ${size.edits} offline edits`, 'converge', 'median_ms', fmtMs, ''],
   ['5', 'converge, bytes', 'converge', 'bytes', fmtBytes, ''],
   ['6', `relay, ${size.conns} idle connections, per connection`, 'relay-idle', 'bytes_per_conn', fmtBytes, '64 KB'],
-  ['6', `fan-out, ${size.clients} clients × ${size.seconds} s, p50`, 'relay-fanout', 'p50_ms', fmtMs, ''],
-  ['6', 'fan-out, p99', 'relay-fanout', 'p99_ms', fmtMs, '100 ms'],
-  ['6', 'fan-out, dropped', 'relay-fanout', 'dropped', (x) => (x === undefined ? '—' : String(x)), '0'],
+  ['6', `fan-out, ${size.clients} clients × ${size.seconds} s, one incident each, p50`, 'relay-fanout-own', 'p50_ms', fmtMs, ''],
+  ['6', 'fan-out, one incident each, p99', 'relay-fanout-own', 'p99_ms', fmtMs, '100 ms'],
+  ['6', 'fan-out, one incident each, dropped', 'relay-fanout-own', 'dropped', fmtCount, '0'],
+  ['6', `fan-out, ${size.clients} clients on ${size.shared} incidents, p50`, 'relay-fanout', 'p50_ms', fmtMs, ''],
+  ['6', `fan-out, on ${size.shared} incidents, p99`, 'relay-fanout', 'p99_ms', fmtMs, '100 ms'],
+  ['6', `fan-out, on ${size.shared} incidents, dropped`, 'relay-fanout', 'dropped', fmtCount, '0'],
   ['7', 'bundle, first load, gzip', 'bundle', 'gzip_bytes', fmtBytes, '700 KB'],
   ['7', 'bundle, first load, brotli', 'bundle', 'brotli_bytes', fmtBytes, ''],
   ['8', `memory, ${size.browser} stored, list open`, 'memory', 'total_mb', fmtMb, '150 MB'],
@@ -154,7 +162,7 @@ const table = measures.map(([row, what, bench, key, fmt, budget]) => {
   return { row, what, budget, outpost: ours, anchor: theirs, ratio, shown: [fmt(ours), fmt(theirs)] };
 });
 
-const widths = [3, 48, 8, 12, 16, 10];
+const widths = [3, 58, 8, 12, 16, 10];
 const cell = (s, w, right) => (right ? String(s).padStart(w) : String(s).padEnd(w));
 const print = (cols) => console.log(cols.map((c, i) => cell(c, widths[i], i >= 2)).join('  '));
 console.log('');
