@@ -5,7 +5,7 @@
 // Talks to its parent over IPC (process.send); see serverProcess in lib.mjs for the server's messages.
 import { WebSocketClientAdapter } from '@automerge/automerge-repo-network-websocket';
 import { Repo } from '@automerge/automerge-repo';
-import { seed, startServer, syncWatch, until } from './lib.mjs';
+import { findAll, seed, startServer, syncWatch, until } from './lib.mjs';
 
 const role = process.argv[2];
 
@@ -56,8 +56,10 @@ if (role === 'senders') {
     if (m.type === 'connect') {
       // Each sender is its own automerge-repo client holding only the incident it writes.
       repos = Array.from({ length: m.clients }, (_, i) => new Repo({ network: [new WebSocketClientAdapter(m.url)], peerId: `sender-${i}` }));
-      handles = await Promise.all(repos.map((r, i) => r.find(m.ids[i % m.ids.length])));
-      process.send({ type: 'connected' });
+      // 200 finds at once sometimes come back "unavailable" (see findAll): wait for those.
+      const found = await Promise.all(repos.map((r, i) => findAll(r, [m.ids[i % m.ids.length]])));
+      handles = found.map((f) => f.handles[0]);
+      process.send({ type: 'connected', retries: found.reduce((n, f) => n + f.retries, 0) });
     } else if (m.type === 'go') {
       // Sender i writes at begin + seq s + i/clients s: spread evenly over each second.
       const { begin, seconds } = m;

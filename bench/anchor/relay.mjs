@@ -86,7 +86,8 @@ async function fanout() {
       });
     }
     log(`fanout: connecting ${opt.clients} senders`);
-    await senders.ask({ type: 'connect', url, ids, clients: opt.clients }, 'connected');
+    const { retries } = await senders.ask({ type: 'connect', url, ids, clients: opt.clients }, 'connected');
+    if (retries) log(`fanout: ${retries} senders' finds came back unavailable and were waited on`);
     const begin = Date.now() + 1000;
     const done = senders.ask({ type: 'go', begin, seconds: opt.seconds }, 'done');
     const expected = opt.clients * opt.seconds;
@@ -97,7 +98,7 @@ async function fanout() {
     const { sent, refused, firstRefusal } = await done;
     if (refused) log(`fanout: automerge-repo refused ${refused} changes: ${firstRefusal}`);
     report('relay-fanout', [], {
-      clients: opt.clients, docs: opt.docs, seconds: opt.seconds, sent, received: seen.size, dropped: sent - seen.size, refused,
+      clients: opt.clients, docs: opt.docs, seconds: opt.seconds, sent, received: seen.size, dropped: sent - seen.size, refused, find_retries: retries,
       p50_ms: round2(median(latencies)), p99_ms: round2(p99(latencies)),
       notes: 'senders: automerge-repo clients (one child process) each holding only its incident; observer in this process holds all; server in its own process',
     });
