@@ -390,25 +390,31 @@ impl Repo {
     /// number of documents folded in.
     ///
     /// The packed records are built from storage, not from this tab's memory, so another tab's
-    /// writes are never lost: they are either folded in or their markers stay.
+    /// writes are never lost: they are either folded in or their markers stay. After a failure
+    /// (storage full, say) nothing is lost either, and compaction is not due again until
+    /// another [`COMPACT_AFTER_MARKS`] changes or the next start, rather than on every tick.
     pub async fn compact_index(&self) -> Result<usize, StorageError> {
         let Some(store) = &self.store else {
             return Ok(0);
         };
         let _turn = self.writes.lock().await;
-        let tx = store.read_write()?;
-        let changed = read_changed(&tx, &[SUMMARY_NS, SYNC_NS, SEARCH_NS]).await?;
-        let (index, _) = read_index(&tx, &changed).await?;
-        let (search, _) = read_search(&tx, &changed, 2).await?;
-        tx.put(&Record::new(&INDEX_KEY, index.pack()))?;
-        tx.put(&Record::new(&SEARCH_KEY, search.pack()))?;
-        for key in &changed.marks {
-            tx.delete(key)?;
+        let folded = async {
+            let tx = store.read_write()?;
+            let changed = read_changed(&tx, &[SUMMARY_NS, SYNC_NS, SEARCH_NS]).await?;
+            let (index, _) = read_index(&tx, &changed).await?;
+            let (search, _) = read_search(&tx, &changed, 2).await?;
+            tx.put(&Record::new(&INDEX_KEY, index.pack()))?;
+            tx.put(&Record::new(&SEARCH_KEY, search.pack()))?;
+            for key in &changed.marks {
+                tx.delete(key)?;
+            }
+            tx.commit().await?;
+            Ok(changed.marks.len())
         }
-        tx.commit().await?;
+        .await;
         self.marks.set(0);
         self.unpacked.set(false);
-        Ok(changed.marks.len())
+        folded
     }
 
     /// Counts markers written by a committed write.

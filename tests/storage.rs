@@ -624,3 +624,26 @@ async fn packing_keeps_what_another_tab_wrote() {
     assert_eq!(index.summaries[&b.to_string()].title, "VPN refuses logins");
     assert_eq!(markers(&db).await, 0);
 }
+
+#[wasm_bindgen_test]
+async fn a_failed_compaction_loses_nothing_and_waits_before_trying_again() {
+    let (db, repo) = fresh("packed-fails").await;
+    let a = create_titled(&repo, 27, "Door controller offline").await;
+    repo.load_index().await.unwrap();
+    assert!(repo.compaction_due(), "there is no packed index yet");
+    repo.close(); // the connection is gone: the compaction's transaction cannot start
+    assert!(repo.compact_index().await.is_err());
+    assert!(
+        !repo.compaction_due(),
+        "not retried on every tick after a failure"
+    );
+
+    let repo = reopen(&db, repo).await;
+    let index = repo.load_index().await.unwrap();
+    assert_eq!(
+        index.summaries[&a.to_string()].title,
+        "Door controller offline"
+    );
+    assert!(repo.compaction_due(), "the next start tries again");
+    assert_eq!(markers(&db).await, 1, "the change is still marked");
+}
