@@ -169,6 +169,8 @@ pub struct Repo {
     marks: Cell<usize>,
     /// Whether a packed record was missing or unusable when last read.
     unpacked: Cell<bool>,
+    /// A compaction is running (or waiting for the write lock): another is not due.
+    compacting: Cell<bool>,
 }
 
 fn summary_record(id: &DocumentId, summary: &IncidentSummary) -> Record {
@@ -331,6 +333,7 @@ impl Repo {
             writes: Mutex::new(()),
             marks: Cell::new(0),
             unpacked: Cell::new(false),
+            compacting: Cell::new(false),
         }
     }
 
@@ -382,7 +385,9 @@ impl Repo {
     /// Whether the packed records should be rewritten now: one was missing or unusable, or
     /// many documents changed since they were written.
     pub fn compaction_due(&self) -> bool {
-        self.store.is_some() && (self.unpacked.get() || self.marks.get() >= COMPACT_AFTER_MARKS)
+        self.store.is_some()
+            && !self.compacting.get()
+            && (self.unpacked.get() || self.marks.get() >= COMPACT_AFTER_MARKS)
     }
 
     /// Folds every changed document into new packed records (index and search texts), in one
@@ -397,6 +402,7 @@ impl Repo {
         let Some(store) = &self.store else {
             return Ok(0);
         };
+        self.compacting.set(true);
         let _turn = self.writes.lock().await;
         let folded = async {
             let tx = store.read_write()?;
@@ -414,6 +420,7 @@ impl Repo {
         .await;
         self.marks.set(0);
         self.unpacked.set(false);
+        self.compacting.set(false);
         folded
     }
 

@@ -118,15 +118,13 @@ impl AppState {
                 });
             }
             self.search_ready.set(true);
-            self.compact_if_due(&repo).await;
+            self.compact_if_due();
         });
         // A catch-up writes a marker per incident pulled: pack them as soon as it ends, so the
         // next start reads one record rather than thousands.
         Effect::new(move |_| {
             if self.sync_status.with(|s| *s == SyncStatus::UpToDate) {
-                if let Ok(repo) = self.repo() {
-                    spawn_local(async move { self.compact_if_due(&repo).await });
-                }
+                self.compact_if_due();
             }
         });
         let _ = set_interval_with_handle(
@@ -135,9 +133,7 @@ impl AppState {
                 if !self.unsaved.with_untracked(Vec::is_empty) {
                     self.retry_unsaved();
                 }
-                if let Ok(repo) = self.repo() {
-                    spawn_local(async move { self.compact_if_due(&repo).await });
-                }
+                self.compact_if_due();
             },
             std::time::Duration::from_secs(20),
         );
@@ -272,22 +268,24 @@ impl AppState {
     }
 
     /// Rewrites the packed list index and search texts when enough changed, so the next start
-    /// stays one read each.
-    /// A failure is only logged: the per-incident records are intact and the next start reads
-    /// them instead.
-    async fn compact_if_due(self, repo: &Repo) {
+    /// stays one read each. A failure is only logged: the per-incident records are intact and
+    /// the next start reads them instead.
+    fn compact_if_due(self) {
         // Not while catching up: the pull would wait for it, and its end compacts anyway.
         let catching_up = self
             .sync_status
             .with_untracked(|s| matches!(s, SyncStatus::CatchingUp(_)));
+        let Ok(repo) = self.repo() else { return };
         if catching_up || !repo.compaction_due() {
             return;
         }
-        if let Err(e) = repo.compact_index().await {
-            web_sys::console::warn_1(
-                &format!("Outpost: could not pack the list index: {e}").into(),
-            );
-        }
+        spawn_local(async move {
+            if let Err(e) = repo.compact_index().await {
+                web_sys::console::warn_1(
+                    &format!("Outpost: could not pack the list index: {e}").into(),
+                );
+            }
+        });
     }
 
     fn retry_unsaved(self) {

@@ -647,3 +647,16 @@ async fn a_failed_compaction_loses_nothing_and_waits_before_trying_again() {
     assert!(repo.compaction_due(), "the next start tries again");
     assert_eq!(markers(&db).await, 1, "the change is still marked");
 }
+
+#[wasm_bindgen_test]
+async fn a_compaction_in_progress_is_not_started_twice() {
+    let (_db, repo) = fresh("packed-once").await;
+    create_titled(&repo, 28, "Scanner jams").await;
+    repo.load_index().await.unwrap();
+    assert!(repo.compaction_due(), "there is no packed index yet");
+    let (folded, due_meanwhile) =
+        futures::future::join(repo.compact_index(), async { repo.compaction_due() }).await;
+    assert_eq!(folded.unwrap(), 1);
+    assert!(!due_meanwhile, "due again while the first one runs");
+    assert!(!repo.compaction_due());
+}
