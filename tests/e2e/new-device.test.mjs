@@ -57,15 +57,35 @@ async function settled(page) {
 
 test('a new device pulls every incident, survives a reload mid-pull and ends fully synced', { timeout: 300_000 }, async () => {
   const context = await browser.newContext();
+  // A slow link, made deterministic: until the reload, the page gets only the relay's first
+  // HELD_AFTER messages (over every connection) and then nothing more, so the reload is sure to
+  // come mid-pull however fast the machine. After the reload everything passes untouched.
+  const HELD_AFTER = 150;
+  let gated = true;
+  let delivered = 0;
+  let held = 0;
+  await context.routeWebSocket(/\/sync/, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((m) => server.send(m));
+    server.onMessage((m) => {
+      if (gated && delivered >= HELD_AFTER) {
+        held += 1;
+        return;
+      }
+      delivered += 1;
+      ws.send(m);
+    });
+  });
   const page = await context.newPage();
   const errors = watchErrors(page);
   await openApp(page, relay.url, 'New Phone');
   await page.goto(new URL('/?state=all', relay.url).href);
 
   // Reload while the pull is under way: batches in flight are cut off.
-  await until(async () => (await listed(page)) >= 50, { timeout: 120_000, message: 'the pull to start' });
+  await until(async () => held > 0 && (await listed(page)) >= 20, { timeout: 120_000, message: 'the pull to start and stall' });
   const before = await listed(page);
   assert.ok(before < COUNT, `the reload must come mid-pull (already ${before})`);
+  gated = false;
   await page.reload();
 
   await settled(page);
