@@ -335,6 +335,17 @@ impl HubStorage for Storage {
         }
     }
 
+    fn heads(&mut self, doc: &DocumentId) -> Result<Option<(String, Vec<ChangeHash>)>, StoreError> {
+        self.db
+            .prepare_cached("SELECT workspace, heads FROM documents WHERE id = ?1")
+            .map_err(err)?
+            .query_row([doc.to_string()], |r| {
+                Ok((r.get::<_, String>(0)?, heads_from(&r.get::<_, Vec<u8>>(1)?)))
+            })
+            .optional()
+            .map_err(err)
+    }
+
     fn catalog(
         &mut self,
         workspace: &str,
@@ -405,6 +416,11 @@ mod tests {
         );
         assert_eq!(s.catalog("acme").unwrap(), vec![(doc, am.get_heads())]);
         assert!(s.catalog("globex").unwrap().is_empty());
+        assert_eq!(
+            s.heads(&doc).unwrap(),
+            Some(("acme".to_string(), am.get_heads()))
+        );
+        assert_eq!(s.heads(&DocumentId::from_bytes([6; 16])).unwrap(), None);
     }
 
     #[test]

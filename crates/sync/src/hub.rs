@@ -62,6 +62,8 @@ pub trait HubStorage {
     fn commit(&mut self) -> Result<(), StoreError>;
     /// Discards every append since the last commit.
     fn rollback(&mut self);
+    /// A stored document's workspace and heads, without reading its bytes.
+    fn heads(&mut self, doc: &DocumentId) -> Result<Option<(String, Vec<ChangeHash>)>, StoreError>;
     /// Every document of a workspace with its heads.
     fn catalog(
         &mut self,
@@ -465,12 +467,16 @@ impl Hub {
                     );
                     return Ok(());
                 }
-                self.receive_sync(conn, &peer, document_id, &data)?;
+                self.receive_sync(conn, &peer, document_id, sync_message(&data)?)?;
                 self.persist(document_id, storage)
             }
             Message::Sync {
                 document_id, data, ..
             } => {
+                let message = sync_message(&data)?;
+                if self.acknowledged_unloaded(conn, document_id, &message, storage)? {
+                    return Ok(());
+                }
                 if !self.visible(conn, &document_id, storage)? {
                     if self.exists(&document_id, storage)? {
                         // Another workspace's document: indistinguishable from one nobody has.
@@ -496,7 +502,7 @@ impl Hub {
                         },
                     );
                 }
-                self.receive_sync(conn, &peer, document_id, &data)?;
+                self.receive_sync(conn, &peer, document_id, message)?;
                 self.persist(document_id, storage)
             }
             Message::DocUnavailable { .. }
@@ -566,15 +572,45 @@ impl Hub {
         }
     }
 
+    /// Takes a bare acknowledgement of a document that is not in memory without loading it (see
+    /// [`crate::ack`]): the closing messages of a pull, thousands at once. Returns whether it did.
+    fn acknowledged_unloaded(
+        &mut self,
+        conn: ConnId,
+        doc: DocumentId,
+        message: &sync::Message,
+        storage: &mut impl HubStorage,
+    ) -> Result<bool, String> {
+        if self.docs.contains_key(&doc)
+            || !message.changes.is_empty()
+            || self
+                .conns
+                .get(&conn)
+                .is_none_or(|c| !c.syncs.contains_key(&doc))
+        {
+            return Ok(false);
+        }
+        let Some((workspace, heads)) = storage.heads(&doc).map_err(|e| e.to_string())? else {
+            return Ok(false);
+        };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return Ok(false);
+        };
+        if c.grant.workspace != workspace {
+            return Ok(false);
+        }
+        let state = c.syncs.get_mut(&doc).ok_or("no sync state")?;
+        Ok(crate::ack::acknowledge(state, message, &heads))
+    }
+
     /// Applies a peer's sync message to a loaded document and answers it.
     fn receive_sync(
         &mut self,
         conn: ConnId,
         peer: &str,
         doc: DocumentId,
-        data: &[u8],
+        message: sync::Message,
     ) -> Result<(), String> {
-        let message = sync_message(data)?;
         let Some(loaded) = self.docs.get_mut(&doc) else {
             return Err("document vanished".to_string());
         };
@@ -683,6 +719,8 @@ pub struct MemoryStorage {
     pub fail_next_commit: bool,
     /// Commits so far.
     pub commits: u64,
+    /// Documents read whole so far (tests of what the relay keeps loading).
+    pub loads: u64,
 }
 
 impl MemoryStorage {
@@ -699,6 +737,7 @@ impl MemoryStorage {
 
 impl HubStorage for MemoryStorage {
     fn load(&mut self, doc: &DocumentId) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        self.loads += 1;
         Ok(self.docs.get(doc).map(|(w, b, _)| (w.clone(), b.clone())))
     }
 
@@ -736,6 +775,14 @@ impl HubStorage for MemoryStorage {
 
     fn rollback(&mut self) {
         self.staged.clear();
+    }
+
+    fn heads(&mut self, doc: &DocumentId) -> Result<Option<(String, Vec<ChangeHash>)>, StoreError> {
+        // Like SQLite, a batch sees its own writes before they commit.
+        if let Some((_, w, _, h)) = self.staged.iter().rev().find(|(d, ..)| d == doc) {
+            return Ok(Some((w.clone(), h.clone())));
+        }
+        Ok(self.docs.get(doc).map(|(w, _, h)| (w.clone(), h.clone())))
     }
 
     fn catalog(

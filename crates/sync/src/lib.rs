@@ -13,6 +13,7 @@
 //!   durable.
 //! - [`client`]: a client's side: handshake, reconciliation, catch-up, live changes.
 
+mod ack;
 pub mod client;
 pub mod document_id;
 pub mod hub;

@@ -814,9 +814,17 @@ fn a_relay_over_capacity_keeps_its_limit_and_every_document() {
         net.note(a, doc(n), "checked the rack");
     }
     assert_eq!(net.hub.documents_in_memory(), 3);
+    let loads = net.storage.loads;
     net.connect(b);
     for n in 1..=12 {
         assert_eq!(net.notes(b, &doc(n)).len(), 1, "incident {n}");
     }
     assert!(net.hub.documents_in_memory() <= 3);
+    // Each document is loaded once to send it; Bob's acknowledgements of the ones evicted since
+    // are taken without loading them again.
+    let pulled = net.storage.loads - loads;
+    assert!(pulled <= 12, "{pulled} loads for a pull of 12");
+    // And the relay still knows what Bob has: a later change reaches him as a change.
+    net.note(a, doc(1), "replaced the fan");
+    assert_eq!(net.notes(b, &doc(1)).len(), 2);
 }
