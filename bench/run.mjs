@@ -45,6 +45,7 @@ const work = mkdtempSync(join(tmpdir(), 'outpost-bench-'));
 const data = join(work, 'incidents.json');
 const lines = [];
 const failures = [];
+const steps = [];
 const began = Date.now();
 const log = (s) => process.stderr.write(`${s}\n`);
 
@@ -71,6 +72,7 @@ function step(title, cmd, args, { cwd = here, as } = {}) {
     child.on('exit', (code, signal) => {
       const secs = ((Date.now() - started) / 1000).toFixed(0);
       log(`== ${title}: ${code === 0 ? 'done' : `FAILED (${signal ?? `exit ${code}`})`} in ${secs} s`);
+      steps.push({ title, seconds: Number(secs), ok: code === 0 });
       if (code !== 0) failures.push(title);
       resolve();
     });
@@ -173,7 +175,7 @@ console.log(`\nratio: automerge-repo ÷ Outpost (above 1: Outpost is ahead). ${(
 
 const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version };
 mkdirSync(dirname(opt.out), { recursive: true });
-writeFileSync(opt.out, `${JSON.stringify({ date: new Date().toISOString(), quick: q, sizes: size, machine, failures, table: table.map(({ shown, ...r }) => r), results: lines }, null, 1)}\n`);
+writeFileSync(opt.out, `${JSON.stringify({ date: new Date().toISOString(), quick: q, sizes: size, machine, minutes: Number(((Date.now() - began) / 60000).toFixed(1)), steps, failures, table: table.map(({ shown, ...r }) => r), results: lines }, null, 1)}\n`);
 log(`wrote ${opt.out}`);
 if (failures.length) {
   log(`failed: ${failures.join('; ')}`);
