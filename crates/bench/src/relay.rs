@@ -1,7 +1,8 @@
 //! The real relay binary, started for one benchmark: 127.0.0.1, an ephemeral port, a fresh data
-//! directory, a token for the benchmark workspace, and its resident memory from /proc.
+//! directory, a token for the benchmark workspace, its resident memory from /proc and its own
+//! statistics from `/api/stats`.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -74,6 +75,35 @@ impl Relay {
             ws,
             token,
         })
+    }
+
+    /// The relay's own statistics (`/api/stats`): its counters and how long frames waited in the
+    /// hub, which tells the relay's share of a latency from the load generator's.
+    /// `frames` limits the delays to the last so many frames.
+    pub fn stats(&self, frames: Option<u64>) -> Result<serde_json::Value, String> {
+        let addr = self
+            .ws
+            .trim_start_matches("ws://")
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let mut stream = std::net::TcpStream::connect(&addr).map_err(|e| e.to_string())?;
+        write!(
+            stream,
+            "GET /api/stats{} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n",
+            frames.map(|n| format!("?frames={n}")).unwrap_or_default()
+        )
+        .map_err(|e| e.to_string())?;
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .map_err(|e| e.to_string())?;
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b)
+            .ok_or("no body in the stats response")?;
+        serde_json::from_str(body).map_err(|e| format!("stats: {e}: {body}"))
     }
 
     /// The relay process's resident set size, in bytes.

@@ -335,6 +335,18 @@ pub async fn fanout(
     let mut seen: HashSet<String> = HashSet::new();
     let mut latencies = Vec::new();
     let expected = clients as u64 * seconds;
+    // The relay's frame count when the timed part begins, read beside the observer (which must
+    // keep reading meanwhile).
+    let frames_at_begin = {
+        let relay = relay.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep_until(begin.into()).await;
+            tokio::task::spawn_blocking(move || relay.stats(None))
+                .await
+                .map_err(|e| e.to_string())?
+                .map(|s| s["frames_in"].as_u64().unwrap_or(0))
+        })
+    };
     let stop = begin + Duration::from_secs(seconds + 10);
     while (seen.len() as u64) < expected && Instant::now() < stop {
         let left = stop.saturating_duration_since(Instant::now());
@@ -367,6 +379,12 @@ pub async fn fanout(
         task.await.map_err(|e| e.to_string())??;
     }
     let sent = sent.load(Ordering::SeqCst);
+    // The relay's share of the latency, over the frames of the timed part only (connecting and
+    // catching up 200 devices is not what is measured).
+    let frames_before = frames_at_begin.await.map_err(|e| e.to_string())??;
+    let after = relay.stats(None)?["frames_in"].as_u64().unwrap_or(0);
+    let stats = relay.stats(Some(after.saturating_sub(frames_before)))?;
+    let hub = &stats["hub_delay"];
     Ok(vec![report(
         if scoped {
             "relay-fanout"
@@ -383,6 +401,11 @@ pub async fn fanout(
             "dropped": sent.saturating_sub(seen.len() as u64),
             "p50_ms": (median(&latencies) * 100.0).round() / 100.0,
             "p99_ms": (quantile(&latencies, 0.99) * 100.0).round() / 100.0,
+            // The relay's share: from a frame reaching its hub to the answers leaving it.
+            "hub_p50_ms": hub["p50_ms"],
+            "hub_p99_ms": hub["p99_ms"],
+            "hub_max_ms": hub["max_ms"],
+            "closed_not_reading": stats["closed_not_reading"],
         }),
     )])
 }

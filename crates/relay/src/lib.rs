@@ -14,6 +14,7 @@
 //!   upgrade;
 //! - [`connection`] serves one WebSocket: limits (frame size, rate) and clean closes;
 //! - [`service`] runs the protocol hub on its own thread: batches in, commit, messages out;
+//! - [`stats`] is what the relay reports about itself (`/api/stats`, to this machine only);
 //! - [`storage`] is the embedded SQLite store (crash-safe, no setup) and the token table;
 //! - [`assets`] serves the single-page app; [`shutdown`] turns signals into a future.
 
@@ -24,4 +25,5 @@ pub mod connection;
 pub mod server;
 pub mod service;
 pub mod shutdown;
+pub mod stats;
 pub mod storage;

@@ -231,6 +231,27 @@ async fn dev_token(
     }
 }
 
+#[derive(Deserialize)]
+struct StatsQuery {
+    /// Summarise the delays of only the last this many frames.
+    frames: Option<usize>,
+}
+
+/// The hub's counters and delays, for an operator or a benchmark on this machine.
+async fn stats(
+    State(state): State<Arc<RelayState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(q): Query<StatsQuery>,
+) -> Response {
+    if !peer.ip().is_loopback() {
+        return refusal(
+            StatusCode::FORBIDDEN,
+            "statistics are only given to this machine",
+        );
+    }
+    Json(state.service.stats(q.frames)).into_response()
+}
+
 fn now_seconds() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -245,6 +266,7 @@ pub fn app(state: Arc<RelayState>) -> Router {
         .route("/api/session", get(session))
         .route("/api/dev-token", get(dev_token))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/api/stats", get(stats))
         .with_state(state)
         .merge(assets::router(&dist))
         .layer(TraceLayer::new_for_http())

@@ -8,13 +8,15 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use outpost_sync::hub::{ConnId, Grant, Hub, Input, Output};
 use outpost_sync::wire;
 use tokio::sync::mpsc as async_mpsc;
 
+use crate::stats::{Delays, ServiceStats};
 use crate::storage::Storage;
 
 /// Most inputs handled per batch.
@@ -37,15 +39,24 @@ enum Command {
         grant: Grant,
         outbox: async_mpsc::Sender<Outbound>,
     },
-    Input(Input),
+    /// An input, and when it reached the hub's queue.
+    Input(Input, Instant),
     Shutdown,
+}
+
+/// What the hub thread shares with the HTTP side: counters as of its last batch, recent delays.
+#[derive(Default)]
+struct Shared {
+    stats: ServiceStats,
+    delays: Delays,
 }
 
 /// A handle to the sync service.
 pub struct SyncService {
     tx: mpsc::Sender<Command>,
     next: AtomicU64,
-    thread: std::sync::Mutex<Option<JoinHandle<()>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    shared: Arc<Mutex<Shared>>,
 }
 
 impl SyncService {
@@ -57,14 +68,31 @@ impl SyncService {
         capacity: usize,
     ) -> SyncService {
         let (tx, rx) = mpsc::channel::<Command>();
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        let hub = Hub::new(peer_id, storage_id, capacity);
+        let for_hub = shared.clone();
         let thread = std::thread::Builder::new()
             .name("outpost-hub".into())
-            .spawn(move || run(rx, storage, Hub::new(peer_id, storage_id, capacity)))
+            .spawn(move || run(rx, storage, hub, &for_hub))
             .expect("the hub thread starts");
         SyncService {
             tx,
             next: AtomicU64::new(1),
-            thread: std::sync::Mutex::new(Some(thread)),
+            thread: Mutex::new(Some(thread)),
+            shared,
+        }
+    }
+
+    /// The hub's counters as of its last batch, and the delays of the last `frames` frames (or
+    /// of all those kept).
+    pub fn stats(&self, frames: Option<usize>) -> ServiceStats {
+        let shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        ServiceStats {
+            hub_delay: match frames {
+                Some(n) => shared.delays.summary_of_last(n),
+                None => shared.delays.summary(),
+            },
+            ..shared.stats.clone()
         }
     }
 
@@ -82,12 +110,16 @@ impl SyncService {
 
     /// Hands a frame to the hub.
     pub fn frame(&self, conn: ConnId, bytes: Vec<u8>) {
-        let _ = self.tx.send(Command::Input(Input::Frame { conn, bytes }));
+        let _ = self
+            .tx
+            .send(Command::Input(Input::Frame { conn, bytes }, Instant::now()));
     }
 
     /// The connection is gone.
     pub fn disconnect(&self, conn: ConnId) {
-        let _ = self.tx.send(Command::Input(Input::Disconnected { conn }));
+        let _ = self
+            .tx
+            .send(Command::Input(Input::Disconnected { conn }, Instant::now()));
     }
 
     /// Finishes the last batch (committing it) and stops the hub thread.
@@ -99,13 +131,16 @@ impl SyncService {
     }
 }
 
-fn run(rx: mpsc::Receiver<Command>, mut storage: Storage, mut hub: Hub) {
+fn run(rx: mpsc::Receiver<Command>, mut storage: Storage, mut hub: Hub, shared: &Mutex<Shared>) {
     let mut outboxes: HashMap<ConnId, async_mpsc::Sender<Outbound>> = HashMap::new();
     let mut batches: u64 = 0;
+    let mut closed_not_reading: u64 = 0;
+    let mut arrivals: Vec<Instant> = Vec::with_capacity(BATCH);
     while let Ok(first) = rx.recv() {
         let mut stop = false;
         let mut next = Some(first);
         let mut handled = 0;
+        arrivals.clear();
         while let Some(command) = next.take() {
             match command {
                 Command::Connect {
@@ -116,9 +151,13 @@ fn run(rx: mpsc::Receiver<Command>, mut storage: Storage, mut hub: Hub) {
                     outboxes.insert(conn, outbox);
                     hub.handle(Input::Connected { conn, grant }, &mut storage);
                 }
-                Command::Input(input) => {
-                    if let Input::Disconnected { conn } = &input {
-                        outboxes.remove(conn);
+                Command::Input(input, arrived) => {
+                    match &input {
+                        Input::Disconnected { conn } => {
+                            outboxes.remove(conn);
+                        }
+                        Input::Frame { .. } => arrivals.push(arrived),
+                        Input::Connected { .. } => {}
                     }
                     hub.handle(input, &mut storage);
                 }
@@ -160,8 +199,26 @@ fn run(rx: mpsc::Receiver<Command>, mut storage: Storage, mut hub: Hub) {
                     conn,
                     "closing a connection that stopped reading (outbox full)"
                 );
+                closed_not_reading += 1;
                 hub.handle(Input::Disconnected { conn }, &mut storage);
             }
+        }
+        {
+            let routed = Instant::now();
+            let mut shared = shared.lock().unwrap_or_else(|e| e.into_inner());
+            for arrived in &arrivals {
+                shared.delays.record(routed - *arrived);
+            }
+            let s = hub.stats();
+            shared.stats = ServiceStats {
+                connections: hub.connections(),
+                documents_in_memory: hub.documents_in_memory(),
+                frames_in: s.frames_in,
+                messages_out: s.messages_out,
+                documents_changed: s.documents_changed,
+                closed_not_reading,
+                hub_delay: Default::default(),
+            };
         }
         batches += 1;
         if batches.is_multiple_of(10_000) {

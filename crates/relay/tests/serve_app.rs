@@ -108,3 +108,30 @@ async fn answers_health_checks() {
     let dist = built_app();
     assert_eq!(get(dist.path(), "/healthz").await.2, "ok");
 }
+
+#[tokio::test]
+async fn statistics_are_refused_to_other_machines() {
+    let dist = built_app();
+    let state = RelayState::open(&Config::new(dist.path(), dist.path().join("data"))).unwrap();
+    let from =
+        |ip: [u8; 4]| {
+            let mut request = Request::get("/api/stats").body(Body::empty()).unwrap();
+            request.extensions_mut().insert(axum::extract::ConnectInfo(
+                std::net::SocketAddr::from((ip, 40000)),
+            ));
+            request
+        };
+    let far = app(state.clone())
+        .oneshot(from([192, 0, 2, 7]))
+        .await
+        .unwrap();
+    let near = app(state.clone())
+        .oneshot(from([127, 0, 0, 1]))
+        .await
+        .unwrap();
+    state.shut_down();
+    assert_eq!(far.status(), StatusCode::FORBIDDEN);
+    assert_eq!(near.status(), StatusCode::OK);
+    let body = near.into_body().collect().await.unwrap().to_bytes();
+    assert!(String::from_utf8_lossy(&body).contains("\"hub_delay\""));
+}

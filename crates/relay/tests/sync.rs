@@ -411,3 +411,32 @@ async fn development_tokens_only_in_dev_mode_and_only_for_this_machine() {
         .unwrap();
     ana.caught_up(WAIT).await.unwrap();
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_relay_reports_its_counters_and_hub_delay_to_this_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = Relay::start(dir.path(), &[]);
+    let token = relay.token("acme", "ana");
+    let mut ana = Peer::new("ana");
+    ana.connect(&relay.ws(), TokenIn::Subprotocol(token))
+        .await
+        .unwrap();
+    ana.caught_up(WAIT).await.unwrap();
+    create(&mut ana, doc(4), "Badge readers down").await;
+    ana.acknowledged(doc(4), WAIT).await.unwrap();
+
+    let (status, body) = http_get(relay.port, "/api/stats", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let stats: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(stats["connections"], 1, "{body}");
+    assert_eq!(stats["documents_changed"], 1, "{body}");
+    assert!(stats["frames_in"].as_u64().unwrap() >= 3, "{body}");
+    let delay = &stats["hub_delay"];
+    assert_eq!(delay["frames"], stats["frames_in"], "{body}");
+    let (p50, p99, max) = (
+        delay["p50_ms"].as_f64().unwrap(),
+        delay["p99_ms"].as_f64().unwrap(),
+        delay["max_ms"].as_f64().unwrap(),
+    );
+    assert!(p50 > 0.0 && p50 <= p99 && p99 <= max, "{body}");
+}
