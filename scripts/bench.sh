@@ -4,8 +4,7 @@
 # first, like scripts/test.sh. Arguments go to bench/run.mjs (--quick: smaller and shorter).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
-setup_all
-ensure_npm_packages "$OUTPOST_ROOT/bench/anchor"
+setup_bench
 cd "$OUTPOST_ROOT"
 
 say "Release build of the app, the relay and the benchmark driver"

@@ -107,6 +107,14 @@ setup_build() {
 }
 
 # Everything, including what the browser and end-to-end tests need.
+# What the benchmarks need: the build, Chromium, playwright-core (tests/e2e) and the anchor.
+setup_bench() {
+  setup_build
+  ensure_debian_packages chromium:chromium
+  ensure_npm_packages "$OUTPOST_ROOT/tests/e2e"
+  ensure_npm_packages "$OUTPOST_ROOT/bench/anchor"
+}
+
 setup_all() {
   setup_build
   ensure_debian_packages chromium:chromium chromedriver:chromium-driver
