@@ -11,6 +11,6 @@ say "Release build of the app, the relay and the benchmark driver"
 trunk build --release
 cargo build --release --locked -p outpost-relay -p outpost-bench
 
-say "Benchmarks (about 20 minutes; nothing else should run on this machine meanwhile)"
+say "Benchmarks (about 14 minutes; nothing else should run on this machine meanwhile)"
 OUTPOST_RELAY="$CARGO_TARGET_DIR/release/outpost-relay" OUTPOST_DIST="$OUTPOST_ROOT/dist" \
   OUTPOST_BENCH="$CARGO_TARGET_DIR/release/outpost-bench" node bench/run.mjs "$@"
