@@ -347,28 +347,14 @@ fn last(s: &IncidentSummary) -> (&str, &str) {
     (&s.reference, &s.document_id)
 }
 
-/// Orders summaries in place.
+/// Orders summaries in place. The keys borrow from the summaries (`last(s)`): sorting 10,000
+/// used to clone a reference per comparison.
 pub fn sort_summaries(items: &mut [&IncidentSummary], order: SortOrder) {
-    // Keys borrow: sorting 10,000 summaries used to clone a reference per comparison.
     let newest = |s: &IncidentSummary| std::cmp::Reverse(s.updated_at);
     match order {
-        SortOrder::Priority => items.sort_by(|a, b| {
-            (a.priority, sla_rank(a), newest(a), last(a)).cmp(&(
-                b.priority,
-                sla_rank(b),
-                newest(b),
-                last(b),
-            ))
-        }),
-        SortOrder::SlaDue => items.sort_by(|a, b| {
-            (sla_rank(a), a.priority, newest(a), last(a)).cmp(&(
-                sla_rank(b),
-                b.priority,
-                newest(b),
-                last(b),
-            ))
-        }),
-        SortOrder::Updated => items.sort_by(|a, b| (newest(a), last(a)).cmp(&(newest(b), last(b)))),
+        SortOrder::Priority => items.sort_by_key(|s| (s.priority, sla_rank(s), newest(s), last(s))),
+        SortOrder::SlaDue => items.sort_by_key(|s| (sla_rank(s), s.priority, newest(s), last(s))),
+        SortOrder::Updated => items.sort_by_key(|s| (newest(s), last(s))),
     }
 }
 
