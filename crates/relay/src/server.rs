@@ -172,6 +172,16 @@ async fn session(State(state): State<Arc<RelayState>>, headers: HeaderMap) -> Re
     }
 }
 
+/// A 403 for `what` when the request comes from another machine.
+fn unless_this_machine(peer: SocketAddr, what: &str) -> Option<Response> {
+    (!peer.ip().is_loopback()).then(|| {
+        refusal(
+            StatusCode::FORBIDDEN,
+            &format!("{what} are only given to this machine"),
+        )
+    })
+}
+
 #[derive(Deserialize)]
 struct DevTokenQuery {
     user: Option<String>,
@@ -188,11 +198,8 @@ async fn dev_token(
             "development tokens are off (start the relay with --dev)",
         );
     }
-    if !peer.ip().is_loopback() {
-        return refusal(
-            StatusCode::FORBIDDEN,
-            "development tokens are only given to this machine",
-        );
+    if let Some(refused) = unless_this_machine(peer, "development tokens") {
+        return refused;
     }
     let user = q
         .user
@@ -243,11 +250,8 @@ async fn stats(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(q): Query<StatsQuery>,
 ) -> Response {
-    if !peer.ip().is_loopback() {
-        return refusal(
-            StatusCode::FORBIDDEN,
-            "statistics are only given to this machine",
-        );
+    if let Some(refused) = unless_this_machine(peer, "statistics") {
+        return refused;
     }
     Json(state.service.stats(q.frames)).into_response()
 }
