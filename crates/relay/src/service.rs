@@ -219,17 +219,17 @@ fn run(rx: mpsc::Receiver<Command>, mut storage: Storage, mut hub: Hub, shared: 
                 closed_not_reading,
                 hub_delay: Default::default(),
             };
-        }
-        batches += 1;
-        if batches.is_multiple_of(10_000) {
-            let s = hub.stats();
-            tracing::info!(
-                connections = hub.connections(),
-                frames_in = s.frames_in,
-                messages_out = s.messages_out,
-                documents_changed = s.documents_changed,
-                "hub"
-            );
+            batches += 1;
+            if batches.is_multiple_of(10_000) {
+                let s = &shared.stats;
+                tracing::info!(
+                    connections = s.connections,
+                    frames_in = s.frames_in,
+                    messages_out = s.messages_out,
+                    documents_changed = s.documents_changed,
+                    "hub"
+                );
+            }
         }
         if stop {
             break;

@@ -582,26 +582,22 @@ impl Hub {
         message: &sync::Message,
         storage: &mut impl HubStorage,
     ) -> Result<bool, String> {
-        if self.docs.contains_key(&doc)
-            || !message.changes.is_empty()
-            || self
-                .conns
-                .get(&conn)
-                .is_none_or(|c| !c.syncs.contains_key(&doc))
-        {
+        // A message carrying changes needs the document anyway: no storage read for it.
+        if self.docs.contains_key(&doc) || !message.changes.is_empty() {
             return Ok(false);
         }
-        let Some((workspace, heads)) = storage.heads(&doc).map_err(|e| e.to_string())? else {
-            return Ok(false);
-        };
         let Some(c) = self.conns.get_mut(&conn) else {
             return Ok(false);
         };
-        if c.grant.workspace != workspace {
+        let Some(state) = c.syncs.get_mut(&doc) else {
             return Ok(false);
+        };
+        match storage.heads(&doc).map_err(|e| e.to_string())? {
+            Some((workspace, heads)) if workspace == c.grant.workspace => {
+                Ok(crate::ack::acknowledge(state, message, &heads))
+            }
+            _ => Ok(false),
         }
-        let state = c.syncs.get_mut(&doc).ok_or("no sync state")?;
-        Ok(crate::ack::acknowledge(state, message, &heads))
     }
 
     /// Applies a peer's sync message to a loaded document and answers it.
