@@ -57,17 +57,22 @@ async function settled(page) {
 
 test('a new device pulls every incident, survives a reload mid-pull and ends fully synced', { timeout: 300_000 }, async () => {
   const context = await browser.newContext();
-  // A slow link, made deterministic: until the reload, the page gets only the relay's first
-  // HELD_AFTER messages (over every connection) and then nothing more, so the reload is sure to
-  // come mid-pull however fast the machine. After the reload everything passes untouched.
+  // A slow link, made deterministic: the page under test gets only the relay's first HELD_AFTER
+  // messages and then nothing more until the reload, so the reload is sure to come mid-pull
+  // however fast the machine. The first page load (where the person gives their name) hears
+  // nothing from the relay at all: on a fast machine it could otherwise take the allowance and
+  // be navigated away before saving any of it. After the reload everything passes untouched.
   const HELD_AFTER = 150;
+  let armed = false;
   let gated = true;
   let delivered = 0;
   let held = 0;
   await context.routeWebSocket(/\/sync/, (ws) => {
     const server = ws.connectToServer();
+    const silent = !armed;
     ws.onMessage((m) => server.send(m));
     server.onMessage((m) => {
+      if (silent) return;
       if (gated && delivered >= HELD_AFTER) {
         held += 1;
         return;
@@ -79,10 +84,20 @@ test('a new device pulls every incident, survives a reload mid-pull and ends ful
   const page = await context.newPage();
   const errors = watchErrors(page);
   await openApp(page, relay.url, 'New Phone');
+  armed = true;
   await page.goto(new URL('/?state=all', relay.url).href);
 
   // Reload while the pull is under way: batches in flight are cut off.
-  await until(async () => held > 0 && (await listed(page)) >= 20, { timeout: 120_000, message: 'the pull to start and stall' });
+  let seen;
+  try {
+    await until(async () => {
+      const count = await listed(page);
+      seen = `${delivered} delivered, ${held} held, ${count} listed`;
+      return held > 0 && count >= 20;
+    }, { timeout: 120_000, message: 'the pull to start and stall' });
+  } catch (e) {
+    throw new Error(`${e.message}; last seen: ${seen}`);
+  }
   const before = await listed(page);
   assert.ok(before < COUNT, `the reload must come mid-pull (already ${before})`);
   gated = false;
