@@ -5,13 +5,13 @@
 //! renders them. Rows are rendered a page at a time.
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
+use outpost_core::scan::{ListScan, ScanRuns};
 use outpost_core::state::StateKind;
-use outpost_core::summary::{
-    matches_terms, sort_summaries, IncidentSummary, ListQuery, SortOrder, StateFilter,
-};
+use outpost_core::summary::{ListQuery, SortOrder, StateFilter};
 use outpost_core::Priority;
 
 use crate::components::badges::{PriorityBadge, StateBadge};
@@ -24,6 +24,9 @@ use crate::state::use_app;
 const PAGE: usize = 50;
 /// How long typing pauses before the search runs.
 const SEARCH_DELAY_MS: u64 = 120;
+/// How long one slice of a search may run before the list gives the main thread back: with the
+/// rendering after the last slice, well inside the 50 ms a frame may be blocked.
+const SLICE_MS: f64 = 8.0;
 
 #[component]
 pub fn IncidentList() -> impl IntoView {
@@ -99,34 +102,17 @@ pub fn IncidentList() -> impl IntoView {
         limit.set(PAGE);
     });
 
-    let results = Memo::new(move |_| {
-        let q = query.get();
-        let me = state.settings.with(|s| s.user_name.clone());
-        let terms = q.terms();
-        state.summaries.with(|all| {
-            state.search.with(|search| {
-                let mut shown: Vec<&IncidentSummary> = all
-                    .values()
-                    .filter(|s| {
-                        q.admits(s, &me)
-                            && matches_terms(
-                                &terms,
-                                s,
-                                search.get(&s.document_id).map(String::as_str),
-                            )
-                    })
-                    .collect();
-                sort_summaries(&mut shown, q.sort);
-                shown
-                    .iter()
-                    .map(|s| s.document_id.clone())
-                    .collect::<Vec<String>>()
-            })
+    let (results, searching) = scanned(query);
+    let total = Memo::new(move |_| results.with(|r| r.as_ref().map_or(0, Vec::len)));
+    let visible = move || {
+        results.with(|r| {
+            r.iter()
+                .flatten()
+                .take(limit.get())
+                .cloned()
+                .collect::<Vec<_>>()
         })
-    });
-    let total = Memo::new(move |_| results.with(Vec::len));
-    let visible =
-        move || results.with(|ids| ids.iter().take(limit.get()).cloned().collect::<Vec<_>>());
+    };
     let assignees = Memo::new(move |_| {
         let mut names: Vec<String> = state.summaries.with(|all| {
             all.values()
@@ -183,7 +169,7 @@ pub fn IncidentList() -> impl IntoView {
             </div>
         </form>
         <p class="result-count" role="status" aria-live="polite">
-            {move || if !state.ready.get() {
+            {move || if !state.ready.get() || results.with(Option::is_none) {
                 "Loading incidents…".to_string()
             } else {
                 match total.get() {
@@ -195,7 +181,7 @@ pub fn IncidentList() -> impl IntoView {
         <Show when=move || state.ready.get() && state.summaries.with(|s| s.is_empty())>
             <p class="empty">"No incidents on this device yet. " <A href="/incidents/new">"Log the first one"</A>"."</p>
         </Show>
-        <ul class="incident-list" aria-label="Incidents">
+        <ul class="incident-list" aria-label="Incidents" aria-busy=move || searching.get().to_string()>
             <For each=visible key=|id| id.clone() children=move |id| view! { <IncidentRow id/> }/>
         </ul>
         <Show when=move || { total.get() > limit.get() }>
@@ -204,6 +190,82 @@ pub fn IncidentList() -> impl IntoView {
             </button>
         </Show>
     }
+}
+
+/// The ids the query lists, in its order (`None` until the first run finishes), and whether a run
+/// is under way.
+///
+/// Each run is a [`ListScan`] done in slices of [`SLICE_MS`], yielding to the browser between
+/// them, so typing stays responsive with ten thousand incidents. The previous list stays on
+/// screen until a run finishes. [`ScanRuns`] decides which run is current: a new query abandons
+/// one, changed incidents make it run again once done.
+fn scanned(query: Memo<ListQuery>) -> (ReadSignal<Option<Vec<String>>>, ReadSignal<bool>) {
+    let state = use_app();
+    let (results, set_results) = signal(None::<Vec<String>>);
+    let (searching, set_searching) = signal(false);
+    let runs = StoredValue::new(ScanRuns::default());
+    let current = move |run| runs.try_with_value(|r| r.is_current(run)) == Some(true);
+    let again = Trigger::new();
+
+    Effect::new(move |_| {
+        again.track();
+        state.summaries.track();
+        state.search.track();
+        let q = query.get();
+        let me = state.settings.with(|s| s.user_name.clone());
+        let Some(run) = runs.try_update_value(|r| r.wanted(&q, &me)).flatten() else {
+            return;
+        };
+        let ids = state
+            .summaries
+            .with_untracked(|all| all.keys().cloned().collect());
+        let mut scan = ListScan::new(q, &me, ids);
+        set_searching.set(true);
+        spawn_local(async move {
+            let mut spent = 0.0;
+            loop {
+                if !current(run) {
+                    return; // a newer query took over, or the list was left
+                }
+                let began = js_sys::Date::now();
+                let done = state.summaries.with_untracked(|all| {
+                    state.search.with_untracked(|search| {
+                        scan.advance(all, search, || js_sys::Date::now() - began > SLICE_MS)
+                    })
+                });
+                spent += js_sys::Date::now() - began;
+                if done {
+                    break;
+                }
+                next_task().await;
+            }
+            if spent > SLICE_MS / 2.0 {
+                // A long scan: sorting and rendering the rows get a task of their own.
+                next_task().await;
+                if !current(run) {
+                    return;
+                }
+            }
+            set_results.set(Some(state.summaries.with_untracked(|all| scan.finish(all))));
+            set_searching.set(false);
+            if runs.try_update_value(|r| r.finished(run)) == Some(true) {
+                again.notify();
+            }
+        });
+    });
+    (results, searching)
+}
+
+/// Resolves in a later task (a zero-delay timer), so the browser can handle input and paint first.
+async fn next_task() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let scheduled =
+            web_sys::window().is_some_and(|w| w.set_timeout_with_callback(&resolve).is_ok());
+        if !scheduled {
+            let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 /// One incident in the list; reads its own summary so only changed rows re-render.

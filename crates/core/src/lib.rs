@@ -60,6 +60,7 @@ mod keyword;
 pub mod priority;
 pub mod reference;
 pub mod report;
+pub mod scan;
 pub mod schema;
 pub mod sla;
 pub mod state;

@@ -359,7 +359,7 @@ pub fn sort_summaries(items: &mut [&IncidentSummary], order: SortOrder) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::sla::{CalendarChoice, SlaKind};
 
@@ -374,7 +374,8 @@ mod tests {
         }
     }
 
-    fn summary(
+    /// A summary for tests: `doc-{reference}`, titled `Title of {reference}`.
+    pub(crate) fn summary(
         reference: &str,
         priority: Priority,
         state: State,
