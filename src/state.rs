@@ -54,7 +54,15 @@ pub struct AppState {
     pub unsaved: RwSignal<Vec<(String, String)>>,
     /// A counter per document, bumped whenever it changes, so open pages re-read it.
     pub revisions: RwSignal<HashMap<String, u64>>,
+    /// When the person last pressed a key or touched the screen (`Date.now()`, ms).
+    last_input: StoredValue<f64>,
 }
+
+/// How long the person must leave the keyboard and screen alone before the list index is
+/// packed. Packing rewrites the whole index in one IndexedDB transaction, which blocks the page
+/// for 100-250 ms with ten thousand incidents, so it waits for a pause rather than landing in the
+/// middle of typing. The 20 s tick tries again.
+const QUIET_BEFORE_PACKING_MS: f64 = 3_000.0;
 
 /// The app state provided by [`crate::app::App`].
 pub fn use_app() -> AppState {
@@ -80,6 +88,7 @@ impl AppState {
             storage_problem: RwSignal::new(None),
             unsaved: RwSignal::new(Vec::new()),
             revisions: RwSignal::new(HashMap::new()),
+            last_input: StoredValue::new(0.0),
         };
         provide_context(state);
         state
@@ -87,6 +96,14 @@ impl AppState {
 
     /// Opens storage, loads the list, then the search texts, and starts the clock.
     pub fn start(self) {
+        let touched = move || self.last_input.set_value(js_sys::Date::now());
+        // Kept for the life of the app, which is the life of the page.
+        std::mem::forget(window_event_listener(leptos::ev::keydown, move |_| {
+            touched()
+        }));
+        std::mem::forget(window_event_listener(leptos::ev::pointerdown, move |_| {
+            touched()
+        }));
         spawn_local(async move {
             let repo = Rc::new(Repo::open(DATABASE).await);
             self.storage_problem
@@ -271,12 +288,14 @@ impl AppState {
     /// stays one read each. A failure is only logged: the per-incident records are intact and
     /// the next start reads them instead.
     fn compact_if_due(self) {
-        // Not while catching up: the pull would wait for it, and its end compacts anyway.
+        // Not while catching up: the pull would wait for it, and its end compacts anyway. Not
+        // while the person is typing or tapping either (see QUIET_BEFORE_PACKING_MS).
         let catching_up = self
             .sync_status
             .with_untracked(|s| matches!(s, SyncStatus::CatchingUp(_)));
         let Ok(repo) = self.repo() else { return };
-        if catching_up || !repo.compaction_due() {
+        let typing = js_sys::Date::now() - self.last_input.get_value() < QUIET_BEFORE_PACKING_MS;
+        if catching_up || typing || !repo.compaction_due() {
             return;
         }
         spawn_local(async move {
