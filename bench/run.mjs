@@ -140,7 +140,7 @@ const measures = [
   ['1', 'cold start: of which until the app runs', 'cold-start', 'wasm_started_median_ms', fmtMs, ''],
   ['2', 'create, durable (p95)', 'create', 'p95_ms', fmtMs, '50 ms'],
   ['2', 'create, durable (median)', 'create', 'median_ms', fmtMs, ''],
-  ['', 'search as you type, longest blocked frame', 'search', 'longest_task_ms', fmtMs, '50 ms'],
+  ['', 'search as you type, longest main-thread task', 'search', 'longest_task_ms', fmtMs, '50 ms'],
   ['', 'search as you type, result shown (p95)', 'search', 'p95_ms', fmtMs, ''],
   ['3', `pull ${size.pull} (median)`, 'pull', 'median_ms', fmtMs, '2 s'],
   ['3', `pull ${size.pull}, bytes`, 'pull', 'bytes', fmtBytes, ''],
