@@ -308,6 +308,17 @@ mod tests {
         assert!(BusinessCalendar::office_hours(-300).validate().is_ok());
     }
 
+    #[test]
+    fn a_span_beyond_the_horizon_has_no_due_time() {
+        // One working minute a week: ten years hold about 522 of them.
+        let mut cal = BusinessCalendar::always();
+        cal.week = [None; 7];
+        cal.week[2] = Some(WorkingHours { start: 0, end: 1 });
+        let from = DeviceTime::from_millis(1_793_000_000_000);
+        assert!(cal.add_working_time(from, Span::minutes(500)).is_some());
+        assert_eq!(cal.add_working_time(from, Span::minutes(524)), None);
+    }
+
     fn any_calendar() -> impl Strategy<Value = BusinessCalendar> {
         let day = prop_oneof![
             Just(None),
@@ -354,7 +365,13 @@ mod tests {
         fn adding_working_time_is_the_inverse_of_measuring_it(cal in any_calendar(), start in 0i64..30 * DAY_MS, minutes in 1i64..10_000) {
             let from = DeviceTime::from_millis(BASE + start);
             let span = Span::minutes(minutes);
-            let due = cal.add_working_time(from, span).expect("calendar has working days");
+            let Some(due) = cal.add_working_time(from, span) else {
+                // Only when the calendar has less working time than that in its whole horizon
+                // (a minute a week, say): then there is no due time to give.
+                let horizon = from.plus(Span::milliseconds(HORIZON_DAYS * DAY_MS));
+                prop_assert!(cal.working_time(from, horizon) < span);
+                return Ok(());
+            };
             prop_assert_eq!(cal.working_time(from, due), span);
             // And it is the earliest such instant: one minute earlier is not enough.
             prop_assert!(cal.working_time(from, due.plus(Span::minutes(-1))) < span);
