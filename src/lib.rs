@@ -25,5 +25,6 @@ pub mod settings;
 pub mod state;
 pub mod storage;
 pub mod sync;
+pub mod tasks;
 
 pub use app::App;

@@ -19,6 +19,7 @@ use crate::components::title::Title;
 use crate::components::welcome::Welcome;
 use crate::format::{ago, level_class};
 use crate::state::use_app;
+use crate::tasks::next_task;
 
 /// Rows rendered per "Show more".
 const PAGE: usize = 50;
@@ -254,18 +255,6 @@ fn scanned(query: Memo<ListQuery>) -> (ReadSignal<Option<Vec<String>>>, ReadSign
         });
     });
     (results, searching)
-}
-
-/// Resolves in a later task (a zero-delay timer), so the browser can handle input and paint first.
-async fn next_task() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let scheduled =
-            web_sys::window().is_some_and(|w| w.set_timeout_with_callback(&resolve).is_ok());
-        if !scheduled {
-            let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 /// One incident in the list; reads its own summary so only changed rows re-render.
