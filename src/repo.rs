@@ -40,6 +40,7 @@ use outpost_sync::storage::{load_chunks, ChunkKey, ChunkSet, LoadError, SavePlan
 use outpost_sync::DocumentId;
 
 use crate::storage::{IdbStore, Record, StorageError, Tx};
+use crate::tasks::next_task;
 
 /// Key namespace of incident summaries: `["outpost/summary", docId]`.
 pub const SUMMARY_NS: &str = "outpost/summary";
@@ -57,6 +58,8 @@ pub const CHANGED_NS: &str = "outpost/changed";
 /// Changed documents that make compaction due. Each costs a start three small reads; each
 /// compaction rewrites every packed record (megabytes at 10,000 incidents).
 const COMPACT_AFTER_MARKS: usize = 200;
+/// How long preparing documents for one save may hold the main thread before giving it back.
+const PREPARE_SLICE_MS: f64 = 12.0;
 /// Documents kept in memory once saved; older ones are dropped and reloaded when needed.
 const MEMORY_DOCUMENTS: usize = 300;
 
@@ -651,30 +654,39 @@ impl Repo {
         let _turn = self.writes.lock().await;
         let mut results = Vec::new();
         let mut prepared: Vec<(DocumentId, SavePlan, Saved)> = Vec::new();
-        {
+        // Preparing a document (its incremental save, summary and search text) takes a
+        // millisecond or more, so a pull's backlog of hundreds is prepared in slices with the
+        // main thread given back between them; they are still written in one transaction.
+        // Documents waiting here are behind their stored chunks, so they are never evicted
+        // meanwhile; one changed meanwhile is saved up to the heads it was prepared at and
+        // marked changed again.
+        let mut slice_began = js_sys::Date::now();
+        for id in ids {
+            if js_sys::Date::now() - slice_began > PREPARE_SLICE_MS {
+                next_task().await;
+                slice_began = js_sys::Date::now();
+            }
             let docs = self.docs.borrow();
-            for id in ids {
-                let Some(open) = docs.get(id) else {
-                    results.push((*id, Err(RepoError::NotFound)));
-                    continue;
-                };
-                let Some(plan) = open.chunks.plan_save(id, open.doc.automerge()) else {
-                    results.push((*id, Ok(None)));
-                    continue;
-                };
-                match open.doc.view(cfg, now) {
-                    Ok(view) => {
-                        let doc_id = id.to_string();
-                        let saved = Saved {
-                            summary: view.summary(&doc_id, &cfg.calendar),
-                            search: view.search_text(&doc_id),
-                            sync: open.sync_record(),
-                            durable: Ok(()),
-                        };
-                        prepared.push((*id, plan, saved));
-                    }
-                    Err(e) => results.push((*id, Err(RepoError::Unreadable(e.to_string())))),
+            let Some(open) = docs.get(id) else {
+                results.push((*id, Err(RepoError::NotFound)));
+                continue;
+            };
+            let Some(plan) = open.chunks.plan_save(id, open.doc.automerge()) else {
+                results.push((*id, Ok(None)));
+                continue;
+            };
+            match open.doc.view(cfg, now) {
+                Ok(view) => {
+                    let doc_id = id.to_string();
+                    let saved = Saved {
+                        summary: view.summary(&doc_id, &cfg.calendar),
+                        search: view.search_text(&doc_id),
+                        sync: open.sync_record(),
+                        durable: Ok(()),
+                    };
+                    prepared.push((*id, plan, saved));
                 }
+                Err(e) => results.push((*id, Err(RepoError::Unreadable(e.to_string())))),
             }
         }
         if prepared.is_empty() {
