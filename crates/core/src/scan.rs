@@ -145,18 +145,6 @@ impl ScanRuns {
     }
 }
 
-/// `query` over every incident at once: what a scan in slices must always agree with.
-pub fn run_list_query(
-    query: ListQuery,
-    me: &str,
-    summaries: &HashMap<String, IncidentSummary>,
-    search: &HashMap<String, String>,
-) -> Vec<String> {
-    let mut scan = ListScan::new(query, me, summaries.keys().cloned().collect());
-    scan.advance(summaries, search, || false);
-    scan.finish(summaries)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,7 +258,10 @@ mod tests {
             prop_assert_eq!(slices, facts.len().div_ceil(PAUSE_CHECK_EVERY).max(1));
             let expected = at_once(&q, "ana", &stored);
             prop_assert_eq!(scan.finish(&stored.0), expected.clone());
-            prop_assert_eq!(run_list_query(q, "ana", &stored.0, &stored.1), expected);
+            // And in one slice, never pausing.
+            let mut whole = ListScan::new(q, "ana", ids(&stored));
+            prop_assert!(whole.advance(&stored.0, &stored.1, || false));
+            prop_assert_eq!(whole.finish(&stored.0), expected);
         }
     }
 
