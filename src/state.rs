@@ -60,7 +60,7 @@ pub struct AppState {
 
 /// How long the person must leave the keyboard and screen alone before the list index is
 /// packed. Packing rewrites the whole index in one IndexedDB transaction, which blocks the page
-/// for 100-250 ms with ten thousand incidents, so it waits for a pause rather than landing in the
+/// for 130-300 ms with ten thousand incidents, so it waits for a pause rather than landing in the
 /// middle of typing. The 20 s tick tries again.
 const QUIET_BEFORE_PACKING_MS: f64 = 3_000.0;
 
@@ -97,13 +97,10 @@ impl AppState {
     /// Opens storage, loads the list, then the search texts, and starts the clock.
     pub fn start(self) {
         let touched = move || self.last_input.set_value(js_sys::Date::now());
-        // Kept for the life of the app, which is the life of the page.
-        std::mem::forget(window_event_listener(leptos::ev::keydown, move |_| {
-            touched()
-        }));
-        std::mem::forget(window_event_listener(leptos::ev::pointerdown, move |_| {
-            touched()
-        }));
+        // Never removed (dropping the handle leaves a listener in place): the app lives as long
+        // as the page.
+        let _ = window_event_listener(leptos::ev::keydown, move |_| touched());
+        let _ = window_event_listener(leptos::ev::pointerdown, move |_| touched());
         spawn_local(async move {
             let repo = Rc::new(Repo::open(DATABASE).await);
             self.storage_problem

@@ -522,11 +522,13 @@ impl SyncDriver {
         let dirty: Vec<DocumentId> = std::mem::take(&mut *self.dirty.borrow_mut())
             .into_iter()
             .collect();
-        let cfg = self.app.config();
-        for batch in dirty.chunks(SAVE_BATCH) {
-            for (_, result) in self.repo.save_many(batch, &cfg, now()).await {
-                if let Ok(Some(saved)) = result {
-                    self.app.record_saved(&saved);
+        if !dirty.is_empty() {
+            let cfg = self.app.config();
+            for batch in dirty.chunks(SAVE_BATCH) {
+                for (_, result) in self.repo.save_many(batch, &cfg, now()).await {
+                    if let Ok(Some(saved)) = result {
+                        self.app.record_saved(&saved);
+                    }
                 }
             }
         }
