@@ -1,18 +1,30 @@
 //! The list's index (every stored incident's summary and sync record) and search texts, and the
-//! packed forms of them that let the list open with one read.
+//! packed forms of them that let the list open with a handful of reads, whatever happened last.
 //!
 //! Each incident is stored with its own summary record and sync record (JSON, one of each per
 //! document, beside its Automerge chunks). Reading ten thousand of them on every start is what
 //! made cold start slow: each record crosses from IndexedDB into wasm on its own and is parsed on
-//! its own. So the app also keeps one *packed* index, every entry in a single compact binary
-//! record, and a *changed* marker per document written since the packed index was. Starting up
-//! reads the packed index and, on top of it, the records of the marked documents
-//! ([`Index::apply`]); the search texts, read after the list is on screen, work the same way
-//! ([`SearchIndex`]). Compaction folds the marked documents into new packed records.
+//! its own. So the app keeps the index as a log-structured pair:
 //!
-//! The per-document records stay the source of truth. The packed index is a cache: when it is
-//! missing, from another version ([`PACK_VERSION`]) or damaged, the index is rebuilt from the
-//! per-document records, as before it existed.
+//! - a *packed base* ([`Index::pack`]): every entry in a single compact binary record;
+//! - a *journal*: every write that changes summaries or sync records (a save, a batch of a pull,
+//!   acknowledgements) also writes, in the same transaction, one segment holding what it
+//!   changed ([`IndexChanges`], [`SearchChanges`]), keyed by a sequence number one past the last
+//!   segment's, read in the same transaction ([`journal_key`], [`next_sequence`]), so key order
+//!   is commit order, across tabs too.
+//!
+//! Starting up reads the base and the journal with one range read each, and applies the segments
+//! in order ([`Index::apply_changes`]): a pull of ten thousand incidents is about 160 segments,
+//! never ten thousand records. Compaction folds the journal into a new base when the person is
+//! idle; start-up does not depend on it having run.
+//!
+//! Records written outside the journal (an older version's *changed* markers, or data planted by
+//! tests) are still honoured: a marker names a document whose per-document records are read and
+//! applied last ([`Index::apply`]), since those records are always current.
+//!
+//! The per-document records stay the source of truth. The packed base and the journal are a
+//! cache: when either is from another version ([`PACK_VERSION`]) or damaged, the index is
+//! rebuilt from the per-document records.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -30,6 +42,10 @@ pub const PACK_VERSION: u8 = 1;
 const INDEX_MAGIC: &[u8] = b"outpost-index/";
 /// The first bytes of packed search texts, then [`PACK_VERSION`].
 const SEARCH_MAGIC: &[u8] = b"outpost-search/";
+/// The first bytes of a journal segment of the index, then [`PACK_VERSION`].
+const INDEX_CHANGES_MAGIC: &[u8] = b"outpost-index-changes/";
+/// The first bytes of a journal segment of the search texts, then [`PACK_VERSION`].
+const SEARCH_CHANGES_MAGIC: &[u8] = b"outpost-search-changes/";
 
 /// A document's sync bookkeeping, stored beside it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,6 +95,80 @@ struct Packed {
     unreadable: Vec<String>,
 }
 
+/// What one write changed in the index, in the order it changed it: a journal segment.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct IndexChanges {
+    /// The changes, applied in this order.
+    pub entries: Vec<IndexChange>,
+}
+
+/// One document's change in a journal segment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum IndexChange {
+    /// The document was saved: its new summary and sync record.
+    Saved(IncidentSummary, SyncRecord),
+    /// Only its sync record changed (the relay acknowledged it): `(document id, record)`.
+    Synced(String, SyncRecord),
+}
+
+/// What one write changed in the search texts: a journal segment.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchChanges {
+    /// `(document id, text)` of each document saved.
+    pub texts: Vec<(String, String)>,
+}
+
+impl IndexChanges {
+    /// How many changes the segment holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether it names none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The segment's bytes.
+    pub fn pack(&self) -> Vec<u8> {
+        pack(INDEX_CHANGES_MAGIC, self)
+    }
+
+    /// Reads a segment.
+    pub fn unpack(bytes: &[u8]) -> Result<IndexChanges, PackError> {
+        unpack(INDEX_CHANGES_MAGIC, bytes)
+    }
+}
+
+impl SearchChanges {
+    /// The segment's bytes.
+    pub fn pack(&self) -> Vec<u8> {
+        pack(SEARCH_CHANGES_MAGIC, self)
+    }
+
+    /// Reads a segment.
+    pub fn unpack(bytes: &[u8]) -> Result<SearchChanges, PackError> {
+        unpack(SEARCH_CHANGES_MAGIC, bytes)
+    }
+}
+
+/// The key part of journal segment `sequence`: fixed-width hex, so the store's key order (string
+/// order) is the order of the numbers.
+pub fn journal_key(sequence: u64) -> String {
+    format!("{sequence:016x}")
+}
+
+/// The sequence number of the segment a write adds, from the key of the last segment stored
+/// (`None`: the journal is empty). Compaction removes every segment in the transaction that
+/// writes the new base, so numbering again from 1 afterwards keeps key order = commit order. A
+/// key that is not a sequence number (damage) makes the journal unusable for reading anyway;
+/// numbering goes on from 1 and the next compaction clears it.
+pub fn next_sequence(last: Option<&str>) -> u64 {
+    last.and_then(|k| u64::from_str_radix(k, 16).ok())
+        .unwrap_or(0)
+        .saturating_add(1)
+}
+
 /// The bytes of a summary record.
 pub fn summary_bytes(summary: &IncidentSummary) -> Vec<u8> {
     serde_json::to_vec(summary).expect("summaries are plain data")
@@ -120,6 +210,27 @@ impl Index {
         }
         if let Some(Ok(record)) = sync.map(serde_json::from_slice::<SyncRecord>) {
             self.sync.insert(id.to_string(), record);
+        }
+    }
+
+    /// Applies one journal segment: the documents it saved take its summary and sync record;
+    /// an acknowledgement changes the sync record of a document the index holds (one it does
+    /// not hold is not stored, so it has none).
+    pub fn apply_changes(&mut self, changes: IndexChanges) {
+        for change in changes.entries {
+            match change {
+                IndexChange::Saved(summary, sync) => {
+                    let id = summary.document_id.clone();
+                    self.unreadable.remove(&id);
+                    self.sync.insert(id.clone(), sync);
+                    self.summaries.insert(id, summary);
+                }
+                IndexChange::Synced(id, sync) => {
+                    if self.summaries.contains_key(&id) || self.unreadable.contains(&id) {
+                        self.sync.insert(id, sync);
+                    }
+                }
+            }
         }
     }
 
@@ -183,6 +294,11 @@ impl SearchIndex {
                 self.texts.remove(id);
             }
         }
+    }
+
+    /// Applies one journal segment.
+    pub fn apply_changes(&mut self, changes: SearchChanges) {
+        self.texts.extend(changes.texts);
     }
 
     /// Builds the texts from every stored search record, as `(id, bytes)`.

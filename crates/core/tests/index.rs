@@ -5,8 +5,8 @@ mod common;
 
 use common::*;
 use outpost_core::index::{
-    search_bytes, summary_bytes, sync_bytes, Index, PackError, SearchIndex, SyncRecord,
-    PACK_VERSION,
+    journal_key, next_sequence, search_bytes, summary_bytes, sync_bytes, Index, IndexChange,
+    IndexChanges, PackError, SearchChanges, SearchIndex, SyncRecord, PACK_VERSION,
 };
 use outpost_core::summary::IncidentSummary;
 use outpost_core::{Command, IncidentDoc, State};
@@ -243,6 +243,71 @@ fn packed_layout_is_pinned() {
     assert_eq!(Index::unpack(&pinned).unwrap(), three());
 }
 
+#[test]
+fn journal_segments_read_back_exactly_and_refuse_damage() {
+    let index = three();
+    let mut entries: Vec<IndexChange> = index
+        .summaries
+        .values()
+        .map(|s| IndexChange::Saved(s.clone(), index.sync[&s.document_id].clone()))
+        .collect();
+    entries.push(IndexChange::Synced("doc-a".into(), sync_of(7)));
+    let changes = IndexChanges { entries };
+    assert_eq!(changes.len(), 4);
+    assert_eq!(IndexChanges::unpack(&changes.pack()).unwrap(), changes);
+    let search = SearchChanges {
+        texts: vec![("doc-a".into(), "printer on fire".into())],
+    };
+    assert_eq!(SearchChanges::unpack(&search.pack()).unwrap(), search);
+
+    // A segment of the other kind, a cut one, or the packed base are not segments.
+    assert!(IndexChanges::unpack(&search.pack()).is_err());
+    let bytes = changes.pack();
+    assert!(matches!(
+        IndexChanges::unpack(&bytes[..bytes.len() - 3]),
+        Err(PackError::Damaged(_))
+    ));
+    assert!(IndexChanges::unpack(&index.pack()).is_err());
+    let mut other = changes.pack();
+    let at = b"outpost-index-changes/".len();
+    other[at] = PACK_VERSION + 1;
+    assert_eq!(
+        IndexChanges::unpack(&other),
+        Err(PackError::Version(PACK_VERSION + 1))
+    );
+}
+
+#[test]
+fn journal_keys_sort_in_commit_order() {
+    assert_eq!(next_sequence(None), 1);
+    let mut last = None;
+    let mut keys = Vec::new();
+    for _ in 0..300 {
+        let key = journal_key(next_sequence(last.as_deref()));
+        last = Some(key.clone());
+        keys.push(key);
+    }
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(sorted, keys, "string order is number order");
+    assert_eq!(next_sequence(Some(&journal_key(u64::MAX))), u64::MAX);
+    assert_eq!(next_sequence(Some("not a number")), 1);
+}
+
+#[test]
+fn an_acknowledgement_of_a_document_not_stored_is_ignored() {
+    let mut index = three();
+    let before = index.clone();
+    index.apply_changes(IndexChanges {
+        entries: vec![IndexChange::Synced("doc-z".into(), sync_of(1))],
+    });
+    assert_eq!(index, before);
+    index.apply_changes(IndexChanges {
+        entries: vec![IndexChange::Synced("doc-a".into(), sync_of(5))],
+    });
+    assert_eq!(index.sync["doc-a"], sync_of(5));
+}
+
 /// Two summaries to store in the property test, computed once.
 fn sample_summaries() -> &'static [Vec<u8>] {
     static SAMPLES: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
@@ -292,4 +357,116 @@ proptest! {
         );
         prop_assert_eq!(index, rebuilt);
     }
+}
+
+/// One write in the journal property test: a save of document `doc` with sample summary
+/// `sample` (and a sync record), or an acknowledgement of it.
+#[derive(Clone, Debug)]
+enum Write {
+    Save {
+        doc: usize,
+        sample: usize,
+        sync: u32,
+    },
+    Ack {
+        doc: usize,
+        sync: u32,
+    },
+}
+
+fn write() -> impl Strategy<Value = Write> {
+    prop_oneof![
+        (0usize..6, 0usize..3, 0u32..9).prop_map(|(doc, sample, sync)| Write::Save {
+            doc,
+            sample,
+            sync
+        }),
+        (0usize..6, 0u32..9).prop_map(|(doc, sync)| Write::Ack { doc, sync }),
+    ]
+}
+
+proptest! {
+    /// Writes journaled in segments (several documents each, as a pull's batches are), read
+    /// over a base packed at any point, give the index and texts built from the final
+    /// per-document records: what the journal replaces.
+    #[test]
+    fn a_journal_over_a_base_reads_as_the_records(
+        batches in proptest::collection::vec(proptest::collection::vec(write(), 1..5), 0..16),
+        packed_after in 0usize..17,
+    ) {
+        let ids = ["d0", "d1", "d2", "d3", "d4", "d5"];
+        let samples = sample_summaries();
+        // The per-document records, as storage holds them.
+        let mut summaries: std::collections::BTreeMap<&str, Vec<u8>> = Default::default();
+        let mut syncs: std::collections::BTreeMap<&str, Vec<u8>> = Default::default();
+        let mut texts: std::collections::BTreeMap<&str, String> = Default::default();
+        let mut journal: Vec<(String, Vec<u8>, Vec<u8>)> = Vec::new();
+        let mut base = (Index::default(), SearchIndex::default());
+        let mut last = None;
+        for (n, batch) in batches.iter().enumerate() {
+            if n == packed_after {
+                // Compaction: the journal so far is folded into the base and removed.
+                base = read(&base, &journal);
+                base = (
+                    Index::unpack(&base.0.pack()).unwrap(),
+                    SearchIndex::unpack(&base.1.pack()).unwrap(),
+                );
+                journal.clear();
+                last = None;
+            }
+            let mut changes = IndexChanges::default();
+            let mut search = SearchChanges::default();
+            for w in batch {
+                match *w {
+                    Write::Save { doc, sample, sync } => {
+                        let mut s: IncidentSummary = serde_json::from_slice(&samples[sample]).unwrap();
+                        s.document_id = ids[doc].to_string();
+                        let text = format!("text {sample} of {doc}");
+                        summaries.insert(ids[doc], summary_bytes(&s));
+                        syncs.insert(ids[doc], sync_bytes(&sync_of(sync)));
+                        texts.insert(ids[doc], text.clone());
+                        changes.entries.push(IndexChange::Saved(s, sync_of(sync)));
+                        search.texts.push((ids[doc].to_string(), text));
+                    }
+                    Write::Ack { doc, sync } => {
+                        // Acknowledgements are written only for stored documents.
+                        if summaries.contains_key(ids[doc]) {
+                            syncs.insert(ids[doc], sync_bytes(&sync_of(sync)));
+                        }
+                        changes
+                            .entries
+                            .push(IndexChange::Synced(ids[doc].to_string(), sync_of(sync)));
+                    }
+                }
+            }
+            let key = journal_key(next_sequence(last.as_deref()));
+            last = Some(key.clone());
+            journal.push((key, changes.pack(), search.pack()));
+        }
+        // Storage returns the segments in key order, whatever order they were listed in.
+        journal.reverse();
+        journal.sort_by(|a, b| a.0.cmp(&b.0));
+        let (index, search) = read(&base, &journal);
+        let rebuilt = Index::from_records(
+            summaries.iter().map(|(id, s)| (id.to_string(), s.clone())),
+            syncs.iter().map(|(id, r)| (id.to_string(), r.clone())),
+        );
+        prop_assert_eq!(index, rebuilt);
+        let rebuilt_texts: std::collections::HashMap<String, String> =
+            texts.iter().map(|(id, t)| (id.to_string(), t.clone())).collect();
+        prop_assert_eq!(search.texts, rebuilt_texts);
+    }
+}
+
+/// What start-up reads: the base with every journal segment applied in order.
+fn read(
+    base: &(Index, SearchIndex),
+    journal: &[(String, Vec<u8>, Vec<u8>)],
+) -> (Index, SearchIndex) {
+    let (mut index, mut search) = base.clone();
+    for (_, changes, texts) in journal {
+        index.apply_changes(IndexChanges::unpack(changes).unwrap());
+        search.apply_changes(SearchChanges::unpack(texts).unwrap());
+    }
+    (index, search)
 }
