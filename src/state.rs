@@ -56,6 +56,8 @@ pub struct AppState {
     pub revisions: RwSignal<HashMap<String, u64>>,
     /// When the person last pressed a key or touched the screen (`Date.now()`, ms).
     last_input: StoredValue<f64>,
+    /// When the app started (`Date.now()`, ms).
+    started_at: f64,
 }
 
 /// How long the person must leave the keyboard and screen alone before the list index is
@@ -63,6 +65,12 @@ pub struct AppState {
 /// for 130-300 ms with ten thousand incidents, so it waits for a pause rather than landing in the
 /// middle of typing. The 20 s tick tries again.
 const QUIET_BEFORE_PACKING_MS: f64 = 3_000.0;
+
+/// How long after the app starts packing may run. The start shows the list, loads the search
+/// texts and reconciles with the relay; a person opening the app briefly (as field staff do)
+/// should meet none of packing's blocking, and start-up does not need it (the journal reads
+/// quickly however long it is).
+const SETTLE_BEFORE_PACKING_MS: f64 = 10_000.0;
 
 /// The app state provided by [`crate::app::App`].
 pub fn use_app() -> AppState {
@@ -89,6 +97,7 @@ impl AppState {
             unsaved: RwSignal::new(Vec::new()),
             revisions: RwSignal::new(HashMap::new()),
             last_input: StoredValue::new(0.0),
+            started_at: js_sys::Date::now(),
         };
         provide_context(state);
         state
@@ -286,13 +295,16 @@ impl AppState {
     /// the next start reads them instead.
     fn compact_if_due(self) {
         // Not while catching up: the pull would wait for it, and its end compacts anyway. Not
-        // while the person is typing or tapping either (see QUIET_BEFORE_PACKING_MS).
+        // while the person is typing or tapping either (see QUIET_BEFORE_PACKING_MS), nor just
+        // after start (SETTLE_BEFORE_PACKING_MS).
         let catching_up = self
             .sync_status
             .with_untracked(|s| matches!(s, SyncStatus::CatchingUp(_)));
         let Ok(repo) = self.repo() else { return };
-        let typing = js_sys::Date::now() - self.last_input.get_value() < QUIET_BEFORE_PACKING_MS;
-        if catching_up || typing || !repo.compaction_due() {
+        let now = js_sys::Date::now();
+        let typing = now - self.last_input.get_value() < QUIET_BEFORE_PACKING_MS;
+        let starting = now - self.started_at < SETTLE_BEFORE_PACKING_MS;
+        if catching_up || typing || starting || !repo.compaction_due() {
             return;
         }
         spawn_local(async move {

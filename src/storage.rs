@@ -14,8 +14,8 @@
 //! committed, which is what "saved" means in the UI.
 
 use idb::{
-    Database, DatabaseEvent, Factory, KeyRange, ObjectStoreParams, Query, TransactionMode,
-    TransactionResult,
+    CursorDirection, Database, DatabaseEvent, Factory, KeyRange, ObjectStoreParams, Query,
+    TransactionMode, TransactionResult,
 };
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -186,6 +186,28 @@ impl Tx {
             .collect())
     }
 
+    /// The last key (in the store's order) that starts with `prefix`, if any: one request, however
+    /// many records there are.
+    pub async fn last_key(&self, prefix: &[&str]) -> Result<Option<Vec<String>>, StorageError> {
+        let cursor = self
+            .store
+            .open_key_cursor(
+                Some(Query::KeyRange(prefix_range(prefix)?)),
+                Some(CursorDirection::Prev),
+            )
+            .map_err(classify)?
+            .await
+            .map_err(classify)?;
+        let Some(cursor) = cursor else {
+            return Ok(None);
+        };
+        let key = cursor.key().map_err(classify)?;
+        Ok(key
+            .dyn_into::<Array>()
+            .ok()
+            .and_then(|a| a.iter().map(|v| v.as_string()).collect()))
+    }
+
     /// Puts a record (read-write transactions).
     pub fn put(&self, record: &Record) -> Result<(), StorageError> {
         self.store
@@ -198,6 +220,14 @@ impl Tx {
     pub fn delete(&self, key: &[String]) -> Result<(), StorageError> {
         self.store
             .delete(Query::Key(key_value(key)))
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// Deletes every record whose key starts with `prefix` (read-write transactions).
+    pub fn delete_prefix(&self, prefix: &[&str]) -> Result<(), StorageError> {
+        self.store
+            .delete(Query::KeyRange(prefix_range(prefix)?))
             .map_err(classify)?;
         Ok(())
     }
@@ -272,6 +302,31 @@ impl IdbStore {
         puts: &[Record],
         deletes: &[Vec<String>],
     ) -> Result<(), StorageError> {
+        self.begin_write(puts, deletes)?.commit().await
+    }
+
+    /// Like [`IdbStore::write`], and in the same transaction also the records `numbered` makes
+    /// from the last part of the last key under `sequence` (`None`: no key there yet), read
+    /// after the puts and deletes. Key order under `sequence` is then commit order, across tabs:
+    /// transactions on one store run one at a time.
+    pub async fn write_numbered(
+        &self,
+        puts: &[Record],
+        deletes: &[Vec<String>],
+        sequence: &[&str],
+        numbered: impl FnOnce(Option<&str>) -> Vec<Record>,
+    ) -> Result<(), StorageError> {
+        let tx = self.begin_write(puts, deletes)?;
+        let last = tx.last_key(sequence).await?;
+        for record in numbered(last.as_ref().and_then(|k| k.last()).map(String::as_str)) {
+            tx.put(&record)?;
+        }
+        tx.commit().await
+    }
+
+    /// A read-write transaction with these deletes and puts sent; the values are converted
+    /// first, so nothing but IndexedDB requests happens once it has begun.
+    fn begin_write(&self, puts: &[Record], deletes: &[Vec<String>]) -> Result<Tx, StorageError> {
         let values: Vec<(JsValue, JsValue)> = puts
             .iter()
             .map(|r| Ok((record_value(r)?, key_value(&r.key))))
@@ -283,7 +338,7 @@ impl IdbStore {
         for (value, key) in &values {
             tx.store.put(value, Some(key)).map_err(classify)?;
         }
-        tx.commit().await
+        Ok(tx)
     }
 
     /// Closes the connection (tests reopen to prove data survived).

@@ -5,7 +5,8 @@
 #![cfg(target_arch = "wasm32")]
 
 use outpost::repo::{
-    Repo, RepoError, SyncRecord, CHANGED_NS, INDEX_KEY, SEARCH_KEY, SEARCH_NS, SUMMARY_NS, SYNC_NS,
+    Repo, RepoError, SyncRecord, CHANGED_NS, INDEX_KEY, JOURNAL_INDEX, JOURNAL_SEARCH, SEARCH_KEY,
+    SEARCH_NS, SUMMARY_NS, SYNC_NS,
 };
 use outpost::storage::{IdbStore, Record, StorageError};
 use outpost_core::incident::{DetectionSource, NoteKind};
@@ -517,20 +518,38 @@ async fn create_titled(repo: &Repo, n: u8, title: &str) -> DocumentId {
     id
 }
 
+/// How many journal segments the index has in storage.
+async fn journal(db: &str) -> usize {
+    let store = IdbStore::open(db).await.unwrap();
+    let n = store.keys(&JOURNAL_INDEX).await.unwrap().len();
+    store.close();
+    n
+}
+
+/// Plants a damaged packed index, which makes compaction due.
+async fn damage_packed_index(repo: &Repo) {
+    repo.write_raw(&[Record::new(
+        &INDEX_KEY,
+        b"outpost-index/\x01garbage".to_vec(),
+    )])
+    .await
+    .unwrap();
+}
+
 #[wasm_bindgen_test]
-async fn the_packed_index_and_the_changes_since_read_as_the_records_do() {
+async fn the_packed_index_and_the_journal_read_as_the_records_do() {
     let (db, repo) = fresh("packed-index").await;
     let a = create_titled(&repo, 21, "Badge reader offline").await;
     let b = create_titled(&repo, 22, "Wifi drops in hall B").await;
-    assert_eq!(markers(&db).await, 2);
+    assert_eq!(journal(&db).await, 2, "a segment per write");
+    assert_eq!(markers(&db).await, 0, "journaled writes leave no markers");
     repo.load_index().await.unwrap();
-    assert!(repo.compaction_due(), "there is no packed index yet");
-    assert_eq!(repo.compact_index().await.unwrap(), 2);
-    assert_eq!(markers(&db).await, 0, "folded into the packed index");
     assert!(
         !repo.compaction_due(),
         "two changes are read on top, not packed"
     );
+    assert_eq!(repo.compact_index().await.unwrap(), 2);
+    assert_eq!(journal(&db).await, 0, "folded into the packed index");
 
     // After packing: one incident changes, one is new, one acknowledgement arrives.
     repo.execute(
@@ -544,7 +563,7 @@ async fn the_packed_index_and_the_changes_since_read_as_the_records_do() {
     let c = create_titled(&repo, 23, "Printer jams").await;
     let heads = repo.with_doc(&b, |d| d.automerge().get_heads()).unwrap();
     repo.mark_synced(&[(b, heads)]).await.unwrap();
-    assert_eq!(markers(&db).await, 3);
+    assert_eq!(journal(&db).await, 3);
     assert!(!repo.compaction_due());
 
     let repo = reopen(&db, repo).await;
@@ -561,11 +580,14 @@ async fn the_packed_index_and_the_changes_since_read_as_the_records_do() {
     assert!(search[&c.to_string()].contains("printer jams"));
     assert!(search[&a.to_string()].contains("cy tan"));
 
-    // The same index read record by record, with the packed one gone.
+    // The same index read record by record, with the packed one and the journal gone.
     let store = IdbStore::open(&db).await.unwrap();
     let key: Vec<String> = INDEX_KEY.iter().map(ToString::to_string).collect();
     let search_key: Vec<String> = SEARCH_KEY.iter().map(ToString::to_string).collect();
-    store.write(&[], &[key, search_key]).await.unwrap();
+    let mut gone = vec![key, search_key];
+    gone.extend(store.keys(&JOURNAL_INDEX).await.unwrap());
+    gone.extend(store.keys(&JOURNAL_SEARCH).await.unwrap());
+    store.write(&[], &gone).await.unwrap();
     store.close();
     let repo = reopen(&db, repo).await;
     assert_eq!(repo.load_index().await.unwrap(), index);
@@ -574,7 +596,7 @@ async fn the_packed_index_and_the_changes_since_read_as_the_records_do() {
         repo.compaction_due(),
         "without a packed index one is written"
     );
-    assert_eq!(repo.compact_index().await.unwrap(), 3);
+    repo.compact_index().await.unwrap();
     let repo = reopen(&db, repo).await;
     assert_eq!(repo.load_index().await.unwrap(), index);
     assert_eq!(repo.load_search().await.unwrap(), search);
@@ -582,16 +604,89 @@ async fn the_packed_index_and_the_changes_since_read_as_the_records_do() {
 }
 
 #[wasm_bindgen_test]
+async fn a_journal_without_a_packed_index_is_read_on_its_own() {
+    // A new device: a pull journals every incident before anything is packed.
+    let (db, repo) = fresh("journal-only").await;
+    let a = create_titled(&repo, 31, "Badge reader offline").await;
+    let b = create_titled(&repo, 32, "Wifi drops in hall B").await;
+    let repo = reopen(&db, repo).await;
+    let index = repo.load_index().await.unwrap();
+    assert_eq!(index.summaries.len(), 2);
+    assert_eq!(
+        index.summaries[&b.to_string()].title,
+        "Wifi drops in hall B"
+    );
+    assert!(!repo.compaction_due(), "read from the journal, not rebuilt");
+    assert!(repo.load_search().await.unwrap()[&a.to_string()].contains("badge"));
+}
+
+#[wasm_bindgen_test]
+async fn a_damaged_journal_segment_is_read_past_from_the_records() {
+    let (db, repo) = fresh("journal-damaged").await;
+    let a = create_titled(&repo, 33, "Laptop will not boot").await;
+    create_titled(&repo, 34, "Phone will not charge").await;
+    let store = IdbStore::open(&db).await.unwrap();
+    let first = store.keys(&JOURNAL_INDEX).await.unwrap().remove(0);
+    store
+        .write(&[Record::new(&first, b"garbage".to_vec())], &[])
+        .await
+        .unwrap();
+    store.close();
+    let repo = reopen(&db, repo).await;
+    let index = repo.load_index().await.unwrap();
+    assert_eq!(index.summaries.len(), 2, "rebuilt from the records");
+    assert_eq!(
+        index.summaries[&a.to_string()].title,
+        "Laptop will not boot"
+    );
+    assert!(repo.compaction_due());
+    repo.compact_index().await.unwrap();
+    assert_eq!(journal(&db).await, 0);
+    let repo = reopen(&db, repo).await;
+    assert_eq!(repo.load_index().await.unwrap(), index);
+    assert!(!repo.compaction_due());
+}
+
+#[wasm_bindgen_test]
+async fn the_journal_keeps_the_order_of_two_tabs_writes() {
+    // Two tabs save the same incident one after the other: the later save is what the list
+    // shows, read back through the journal.
+    let (db, first) = fresh("journal-two-tabs").await;
+    let second = Repo::open(&db).await;
+    let a = create_titled(&first, 35, "Projector dead").await;
+    second.open_doc(&a).await.unwrap();
+    second
+        .execute(
+            &a,
+            &Command::SetAssignee("Bo Lind".into()),
+            &by("bo", 3),
+            &cfg(),
+        )
+        .await
+        .unwrap();
+    first
+        .execute(
+            &a,
+            &Command::SetAssignee("Cy Tan".into()),
+            &by("ana", 4),
+            &cfg(),
+        )
+        .await
+        .unwrap();
+    second.close();
+    drop(second);
+    assert_eq!(journal(&db).await, 3);
+    let repo = reopen(&db, first).await;
+    let index = repo.load_index().await.unwrap();
+    assert_eq!(index.summaries[&a.to_string()].assignee, "Cy Tan");
+}
+
+#[wasm_bindgen_test]
 async fn a_damaged_packed_index_is_read_past_and_rewritten() {
     let (db, repo) = fresh("packed-damaged").await;
     let a = create_titled(&repo, 24, "Laptop will not boot").await;
     repo.compact_index().await.unwrap();
-    repo.write_raw(&[Record::new(
-        &INDEX_KEY,
-        b"outpost-index/\x01garbage".to_vec(),
-    )])
-    .await
-    .unwrap();
+    damage_packed_index(&repo).await;
 
     let repo = reopen(&db, repo).await;
     let index = repo.load_index().await.unwrap();
@@ -622,15 +717,16 @@ async fn packing_keeps_what_another_tab_wrote() {
     let index = repo.load_index().await.unwrap();
     assert_eq!(index.summaries[&a.to_string()].title, "Projector dead");
     assert_eq!(index.summaries[&b.to_string()].title, "VPN refuses logins");
-    assert_eq!(markers(&db).await, 0);
+    assert_eq!(journal(&db).await, 0);
 }
 
 #[wasm_bindgen_test]
 async fn a_failed_compaction_loses_nothing_and_waits_before_trying_again() {
     let (db, repo) = fresh("packed-fails").await;
     let a = create_titled(&repo, 27, "Door controller offline").await;
+    damage_packed_index(&repo).await;
     repo.load_index().await.unwrap();
-    assert!(repo.compaction_due(), "there is no packed index yet");
+    assert!(repo.compaction_due(), "the packed index is damaged");
     repo.close(); // the connection is gone: the compaction's transaction cannot start
     assert!(repo.compact_index().await.is_err());
     assert!(
@@ -645,18 +741,19 @@ async fn a_failed_compaction_loses_nothing_and_waits_before_trying_again() {
         "Door controller offline"
     );
     assert!(repo.compaction_due(), "the next start tries again");
-    assert_eq!(markers(&db).await, 1, "the change is still marked");
+    assert_eq!(journal(&db).await, 1, "the change is still journaled");
 }
 
 #[wasm_bindgen_test]
 async fn a_compaction_in_progress_is_not_started_twice() {
     let (_db, repo) = fresh("packed-once").await;
     create_titled(&repo, 28, "Scanner jams").await;
+    damage_packed_index(&repo).await;
     repo.load_index().await.unwrap();
-    assert!(repo.compaction_due(), "there is no packed index yet");
+    assert!(repo.compaction_due(), "the packed index is damaged");
     let (folded, due_meanwhile) =
         futures::future::join(repo.compact_index(), async { repo.compaction_due() }).await;
-    assert_eq!(folded.unwrap(), 1);
+    folded.unwrap();
     assert!(!due_meanwhile, "due again while the first one runs");
     assert!(!repo.compaction_due());
 }

@@ -2,11 +2,12 @@
 //!
 //! The list never loads documents: it reads the summaries ([`Repo::load_index`]), and full-text
 //! search reads the search texts after the list is on screen ([`Repo::load_search`]). Both come
-//! from packed records (one read each) plus the records of the documents marked as changed
-//! since, and are repacked now and then ([`Repo::compact_index`], [`outpost_core::index`]).
-//! Opening an incident loads its chunks ([`Repo::open_doc`]); commands run on the loaded
-//! document and are saved with its new summary, search text, sync record and changed marker in
-//! one transaction ([`Repo::execute`]). Sync saves many documents per transaction ([`Repo::save_many`]).
+//! from a packed base and a journal of what each write changed since, a few range reads in all,
+//! and are repacked when the person is idle ([`Repo::compact_index`], [`listing`],
+//! [`outpost_core::index`]). Opening an incident loads its chunks ([`Repo::open_doc`]); commands
+//! run on the loaded document and are saved with its new summary, search text, sync record and
+//! journal segment in one transaction ([`Repo::execute`]). Sync saves many documents per
+//! transaction ([`Repo::save_many`]).
 //!
 //! Each document has a sync record: its heads (so the sync client can reconcile the catalog
 //! without loading documents), the heads the relay has acknowledged, and how many local changes
@@ -27,7 +28,6 @@ use std::collections::{BTreeSet, HashMap};
 use futures::lock::Mutex;
 use outpost_core::automerge::{Automerge, ChangeHash};
 use outpost_core::incident::ValidationErrors;
-use outpost_core::index::{search_bytes, summary_bytes, sync_bytes, PackError, SearchIndex};
 pub use outpost_core::index::{Index, SyncRecord};
 use outpost_core::schema::ReadError;
 use outpost_core::summary::{IncidentSummary, SearchText};
@@ -39,25 +39,23 @@ use outpost_sync::client::ClientDocs;
 use outpost_sync::storage::{load_chunks, ChunkKey, ChunkSet, LoadError, SavePlan};
 use outpost_sync::DocumentId;
 
-use crate::storage::{IdbStore, Record, StorageError, Tx};
+use crate::storage::{IdbStore, Record, StorageError};
 use crate::tasks::next_task;
 
-/// Key namespace of incident summaries: `["outpost/summary", docId]`.
-pub const SUMMARY_NS: &str = "outpost/summary";
-/// Key namespace of search texts: `["outpost/search", docId]`.
-pub const SEARCH_NS: &str = "outpost/search";
-/// Key namespace of sync records: `["outpost/sync", docId]`.
-pub const SYNC_NS: &str = "outpost/sync";
-/// Key of the packed index ([`outpost_core::index`]): every summary and sync record in one.
-pub const INDEX_KEY: [&str; 2] = ["outpost/index", "packed"];
-/// Key of the packed search texts.
-pub const SEARCH_KEY: [&str; 2] = ["outpost/index", "search"];
-/// Key namespace of the markers of documents whose summary or sync record was written since the
-/// packed index was: `["outpost/changed", docId]`, with no bytes.
-pub const CHANGED_NS: &str = "outpost/changed";
-/// Changed documents that make compaction due. Each costs a start three small reads; each
-/// compaction rewrites every packed record (megabytes at 10,000 incidents).
-const COMPACT_AFTER_MARKS: usize = 200;
+mod listing;
+use listing::{
+    changed_record, read_changed, read_index, read_search, say_rebuilt, search_record,
+    summary_record, sync_record, Segment,
+};
+pub use listing::{
+    CHANGED_NS, INDEX_KEY, JOURNAL_INDEX, JOURNAL_SEARCH, SEARCH_KEY, SEARCH_NS, SUMMARY_NS,
+    SYNC_NS,
+};
+
+/// Journal changes that make compaction due. Start-up reads them all in a few range reads, so
+/// they cost it little; each compaction rewrites the packed bases (megabytes at 10,000
+/// incidents), so it should be rare.
+const COMPACT_AFTER_CHANGES: usize = 1_000;
 /// How long preparing documents for one save may hold the main thread before giving it back.
 const PREPARE_SLICE_MS: f64 = 12.0;
 /// Documents kept in memory once saved; older ones are dropped and reloaded when needed.
@@ -167,127 +165,13 @@ pub struct Repo {
     pinned: RefCell<BTreeSet<DocumentId>>,
     clock: RefCell<u64>,
     writes: Mutex<()>,
-    /// Changed markers in storage not yet folded into the packed records, as far as this tab
-    /// knows (another tab's writes add markers too; compaction folds them all).
-    marks: Cell<usize>,
+    /// Journal changes and markers in storage not yet folded into the packed bases, as far as
+    /// this tab knows (another tab's writes add to the journal too; compaction folds them all).
+    unfolded: Cell<usize>,
     /// Whether a packed record was missing or unusable when last read.
     unpacked: Cell<bool>,
     /// A compaction is running (or waiting for the write lock): another is not due.
     compacting: Cell<bool>,
-}
-
-fn summary_record(id: &DocumentId, summary: &IncidentSummary) -> Record {
-    Record::new(&[SUMMARY_NS, &id.to_string()], summary_bytes(summary))
-}
-
-fn search_record(id: &DocumentId, search: &SearchText) -> Record {
-    Record::new(&[SEARCH_NS, &id.to_string()], search_bytes(search))
-}
-
-fn sync_record(id: &DocumentId, sync: &SyncRecord) -> Record {
-    Record::new(&[SYNC_NS, &id.to_string()], sync_bytes(sync))
-}
-
-/// The marker saying a document's summary or sync record changed since the packed index.
-fn changed_record(id: &str) -> Record {
-    Record::new(&[CHANGED_NS, id], Vec::new())
-}
-
-/// The changed markers in storage, and the records of the marked documents in some namespaces.
-struct Changed {
-    marks: Vec<Vec<String>>,
-    /// Per marked document: its id and its record in each namespace asked for, in order.
-    records: Vec<(String, Vec<Option<Vec<u8>>>)>,
-}
-
-/// Reads the markers, and the records of the marked documents in `namespaces`, in `tx`.
-async fn read_changed(tx: &Tx, namespaces: &[&str]) -> Result<Changed, StorageError> {
-    let marks = tx.keys(&[CHANGED_NS]).await?;
-    let ids: Vec<String> = marks.iter().filter_map(|k| k.get(1).cloned()).collect();
-    let keys: Vec<Vec<String>> = ids
-        .iter()
-        .flat_map(|id| namespaces.iter().map(|ns| vec![ns.to_string(), id.clone()]))
-        .collect();
-    let mut values = tx.get_many(&keys).await?.into_iter();
-    let records = ids
-        .into_iter()
-        .map(|id| (id, values.by_ref().take(namespaces.len()).collect()))
-        .collect();
-    Ok(Changed { marks, records })
-}
-
-/// The packed record under `key`, unpacked, or why not.
-async fn read_packed<T>(
-    tx: &Tx,
-    key: &[&str],
-    unpack: impl FnOnce(&[u8]) -> Result<T, PackError>,
-) -> Result<Result<T, String>, StorageError> {
-    let key: Vec<String> = key.iter().map(ToString::to_string).collect();
-    let packed = tx.get_many(&[key]).await?.pop().flatten();
-    Ok(match packed {
-        None => Err("there is none yet".to_string()),
-        Some(bytes) => unpack(&bytes).map_err(|e| e.to_string()),
-    })
-}
-
-/// `(id, bytes)` of records keyed `[namespace, id]`.
-fn by_id(records: Vec<Record>) -> Vec<(String, Vec<u8>)> {
-    records
-        .into_iter()
-        .filter_map(|r| Some((r.key.get(1)?.clone(), r.bytes)))
-        .collect()
-}
-
-/// The index in `tx`: the packed one with `changed` (summary and sync records, in that order)
-/// applied on top, or, when it is not usable, every record; with why it was not.
-async fn read_index(tx: &Tx, changed: &Changed) -> Result<(Index, Option<String>), StorageError> {
-    Ok(match read_packed(tx, &INDEX_KEY, Index::unpack).await? {
-        Ok(mut index) => {
-            for (id, records) in &changed.records {
-                index.apply(id, records[0].as_deref(), records[1].as_deref());
-            }
-            (index, None)
-        }
-        Err(why) => {
-            let summaries = by_id(tx.range(&[SUMMARY_NS]).await?);
-            let sync = by_id(tx.range(&[SYNC_NS]).await?);
-            (Index::from_records(summaries, sync), Some(why))
-        }
-    })
-}
-
-/// The search texts in `tx`, as [`read_index`] reads the index; `at` is the position of the
-/// search records in `changed`.
-async fn read_search(
-    tx: &Tx,
-    changed: &Changed,
-    at: usize,
-) -> Result<(SearchIndex, Option<String>), StorageError> {
-    Ok(
-        match read_packed(tx, &SEARCH_KEY, SearchIndex::unpack).await? {
-            Ok(mut search) => {
-                for (id, records) in &changed.records {
-                    search.apply(id, records[at].as_deref());
-                }
-                (search, None)
-            }
-            Err(why) => (
-                SearchIndex::from_records(by_id(tx.range(&[SEARCH_NS]).await?)),
-                Some(why),
-            ),
-        },
-    )
-}
-
-fn say_rebuilt(what: &str, why: Option<&String>) {
-    if let Some(why) = why {
-        web_sys::console::info_1(
-            &format!(
-                "Outpost: {what} read record by record, since the packed copy is not usable: {why}"
-            )
-            .into(),
-        );
-    }
 }
 
 /// The sync client's view of the repo's documents (see [`Repo::with_client_docs`]).
@@ -334,7 +218,7 @@ impl Repo {
             pinned: RefCell::new(BTreeSet::new()),
             clock: RefCell::new(0),
             writes: Mutex::new(()),
-            marks: Cell::new(0),
+            unfolded: Cell::new(0),
             unpacked: Cell::new(false),
             compacting: Cell::new(false),
         }
@@ -350,18 +234,20 @@ impl Repo {
         self.unsaved.borrow().iter().copied().collect()
     }
 
-    /// Every stored summary and sync record: the packed index and, on top of it, the records
-    /// of documents written since (see [`outpost_core::index`]).
+    /// Every stored summary and sync record: the packed base with the journal and the marked
+    /// documents' records applied (see [`outpost_core::index`]).
     pub async fn load_index(&self) -> Result<Index, StorageError> {
         let Some(store) = &self.store else {
             return Ok(Index::default());
         };
         let tx = store.read()?;
         let changed = read_changed(&tx, &[SUMMARY_NS, SYNC_NS]).await?;
-        let (index, rebuilt) = read_index(&tx, &changed).await?;
-        say_rebuilt("the list index was", rebuilt.as_ref());
-        self.marks.set(self.marks.get().max(changed.marks.len()));
-        self.unpacked.set(self.unpacked.get() || rebuilt.is_some());
+        let read = read_index(&tx, &changed).await?;
+        say_rebuilt("the list index was", read.rebuilt.as_ref());
+        self.unfolded.set(self.unfolded.get().max(read.unfolded));
+        self.unpacked
+            .set(self.unpacked.get() || read.rebuilt.is_some());
+        let index = read.value;
         let mut records = self.records.borrow_mut();
         for (id, sync) in &index.sync {
             if let Ok(doc) = id.parse() {
@@ -371,65 +257,53 @@ impl Repo {
         Ok(index)
     }
 
-    /// Every stored search text, by document id: the packed texts and the texts of documents
-    /// written since.
+    /// Every stored search text, by document id: the packed texts with the journal and the
+    /// marked documents' texts applied.
     pub async fn load_search(&self) -> Result<HashMap<String, String>, StorageError> {
         let Some(store) = &self.store else {
             return Ok(HashMap::new());
         };
         let tx = store.read()?;
         let changed = read_changed(&tx, &[SEARCH_NS]).await?;
-        let (search, rebuilt) = read_search(&tx, &changed, 0).await?;
-        say_rebuilt("search texts were", rebuilt.as_ref());
-        self.unpacked.set(self.unpacked.get() || rebuilt.is_some());
-        Ok(search.texts)
+        let read = read_search(&tx, &changed, 0).await?;
+        say_rebuilt("search texts were", read.rebuilt.as_ref());
+        self.unpacked
+            .set(self.unpacked.get() || read.rebuilt.is_some());
+        Ok(read.value.texts)
     }
 
-    /// Whether the packed records should be rewritten now: one was missing or unusable, or
-    /// many documents changed since they were written.
+    /// Whether the packed bases should be rewritten now: one was missing or unusable, or the
+    /// journal has grown long.
     pub fn compaction_due(&self) -> bool {
         self.store.is_some()
             && !self.compacting.get()
-            && (self.unpacked.get() || self.marks.get() >= COMPACT_AFTER_MARKS)
+            && (self.unpacked.get() || self.unfolded.get() >= COMPACT_AFTER_CHANGES)
     }
 
-    /// Folds every changed document into new packed records (index and search texts), in one
-    /// transaction, so the next start reads one record instead of one per document. Returns the
-    /// number of documents folded in.
+    /// Folds the journal and the marked documents into new packed bases (index and search
+    /// texts), in one transaction. Returns the number of changes folded in.
     ///
-    /// The packed records are built from storage, not from this tab's memory, so another tab's
-    /// writes are never lost: they are either folded in or their markers stay. After a failure
+    /// The bases are built from storage, not from this tab's memory, so another tab's writes
+    /// are never lost: they are either folded in or still in the journal. After a failure
     /// (storage full, say) nothing is lost either, and compaction is not due again until
-    /// another [`COMPACT_AFTER_MARKS`] changes or the next start, rather than on every tick.
+    /// another [`COMPACT_AFTER_CHANGES`] changes or the next start, rather than on every tick.
+    /// Start-up never waits for it: the journal reads quickly however long it is.
     pub async fn compact_index(&self) -> Result<usize, StorageError> {
         let Some(store) = &self.store else {
             return Ok(0);
         };
         self.compacting.set(true);
         let _turn = self.writes.lock().await;
-        let folded = async {
-            let tx = store.read_write()?;
-            let changed = read_changed(&tx, &[SUMMARY_NS, SYNC_NS, SEARCH_NS]).await?;
-            let (index, _) = read_index(&tx, &changed).await?;
-            let (search, _) = read_search(&tx, &changed, 2).await?;
-            tx.put(&Record::new(&INDEX_KEY, index.pack()))?;
-            tx.put(&Record::new(&SEARCH_KEY, search.pack()))?;
-            for key in &changed.marks {
-                tx.delete(key)?;
-            }
-            tx.commit().await?;
-            Ok(changed.marks.len())
-        }
-        .await;
-        self.marks.set(0);
+        let folded = listing::compact(store).await;
+        self.unfolded.set(0);
         self.unpacked.set(false);
         self.compacting.set(false);
         folded
     }
 
-    /// Counts markers written by a committed write.
-    fn wrote_marks(&self, count: usize) {
-        self.marks.set(self.marks.get() + count);
+    /// Counts journal changes or markers written by a committed write.
+    fn wrote_unfolded(&self, count: usize) {
+        self.unfolded.set(self.unfolded.get() + count);
     }
 
     /// Whether a document is loaded in memory.
@@ -700,19 +574,20 @@ impl Repo {
             Some(store) => {
                 let mut puts = Vec::new();
                 let mut deletes = Vec::new();
+                let mut segment = Segment::default();
                 for (id, plan, saved) in &prepared {
                     puts.extend(plan.puts.iter().map(|(k, b)| Record::new(k, b.clone())));
                     puts.push(summary_record(id, &saved.summary));
                     puts.push(search_record(id, &saved.search));
                     puts.push(sync_record(id, &saved.sync));
-                    puts.push(changed_record(&id.to_string()));
+                    segment.saved(&saved.summary, &saved.search, &saved.sync);
                     deletes.extend(plan.deletes.iter().map(|k| k.to_vec()));
                 }
-                store.write(&puts, &deletes).await
+                segment.write(store, &puts, &deletes).await
             }
         };
         if durable.is_ok() {
-            self.wrote_marks(prepared.len());
+            self.wrote_unfolded(prepared.len());
         }
         for (id, plan, mut saved) in prepared {
             saved.durable = durable.clone();
@@ -778,13 +653,17 @@ impl Repo {
             }
         }
         if let Some(store) = &self.store {
-            let puts: Vec<Record> = updated
-                .iter()
-                .flat_map(|(id, r)| [sync_record(id, r), changed_record(&id.to_string())])
-                .collect();
-            if !puts.is_empty() {
-                store.write(&puts, &[]).await?;
-                self.wrote_marks(updated.len());
+            if !updated.is_empty() {
+                let mut segment = Segment::default();
+                let puts: Vec<Record> = updated
+                    .iter()
+                    .map(|(id, r)| {
+                        segment.synced(id, r);
+                        sync_record(id, r)
+                    })
+                    .collect();
+                segment.write(store, &puts, &[]).await?;
+                self.wrote_unfolded(updated.len());
             }
         }
         let mut records = self.records.borrow_mut();
@@ -810,7 +689,7 @@ impl Repo {
     }
 
     /// Stores records as they are (tests use this to plant damaged data), marking the documents
-    /// whose summary or sync record they replace, as every write does.
+    /// whose summary or sync record they replace, so the list reads those records as they are.
     pub async fn write_raw(&self, puts: &[Record]) -> Result<(), StorageError> {
         let marks: Vec<Record> = puts
             .iter()
@@ -825,7 +704,7 @@ impl Repo {
         match &self.store {
             Some(store) => {
                 store.write(&[puts, &marks].concat(), &[]).await?;
-                self.wrote_marks(marks.len());
+                self.wrote_unfolded(marks.len());
                 Ok(())
             }
             None => Err(self
