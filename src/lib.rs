@@ -11,12 +11,15 @@
 //! - [`sync`]: the sync client's IO (WebSocket, reconnects, batching).
 //! - [`pwa`]: the installable app: the service worker bridge (offline copy, updates) and
 //!   persistent storage.
+//! - [`tasks`]: when work runs (slices, and work a page starts); [`crash`]: what a person sees
+//!   after an internal error.
 //! - [`settings`]: per-device settings; [`clock`]: time and randomness; [`format`]: how times
 //!   read.
 
 pub mod app;
 pub mod clock;
 pub mod components;
+pub mod crash;
 pub mod format;
 pub mod pages;
 pub mod pwa;

@@ -1,6 +1,6 @@
 //! Mounts the Outpost app. Everything else lives in the library (`lib.rs`).
 
 fn main() {
-    console_error_panic_hook::set_once();
+    outpost::crash::install();
     leptos::mount::mount_to_body(outpost::App);
 }

@@ -14,7 +14,6 @@ pub(crate) mod sections;
 mod timeline;
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
 use outpost_core::IncidentView;
 use outpost_sync::DocumentId;
@@ -23,12 +22,14 @@ use crate::components::badges::{PriorityBadge, StateBadge};
 use crate::components::title::Title;
 use crate::format::{ago, local_time};
 use crate::state::{use_app, AppState};
+use crate::tasks::PageScope;
 
 pub use sections::Feedback;
 
 /// Runs commands for one section of the page and reports the outcome in `feedback`; `done` runs
 /// after they all succeed.
 pub(crate) fn dispatch(
+    scope: PageScope,
     state: AppState,
     id: Memo<String>,
     commands: Vec<outpost_core::Command>,
@@ -43,14 +44,12 @@ pub(crate) fn dispatch(
         return;
     }
     feedback.set(Feedback::Busy);
-    spawn_local(async move {
-        match state.run_all(doc, commands).await {
-            Ok(_) => {
-                feedback.set(Feedback::Saved);
-                done();
-            }
-            Err(e) => feedback.set(Feedback::from_error(&e)),
+    scope.finish(state.run_all(doc, commands), move |result| match result {
+        Ok(_) => {
+            feedback.set(Feedback::Saved);
+            done();
         }
+        Err(e) => feedback.set(Feedback::from_error(&e)),
     });
 }
 
@@ -62,6 +61,7 @@ pub fn IncidentPage() -> impl IntoView {
     let loaded = RwSignal::new(None::<IncidentView>);
     let loaded_for = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
+    let scope = PageScope::new();
 
     Effect::new(move |_| {
         let text = id.get();
@@ -78,7 +78,7 @@ pub fn IncidentPage() -> impl IntoView {
             problem.set(Some("This address does not name an incident.".into()));
             return;
         };
-        spawn_local(async move {
+        scope.spawn(async move {
             let result = state.view(doc).await;
             if id.get_untracked() != text {
                 return; // navigated elsewhere meanwhile

@@ -5,7 +5,6 @@
 //! renders them. Rows are rendered a page at a time.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
@@ -19,7 +18,7 @@ use crate::components::title::Title;
 use crate::components::welcome::Welcome;
 use crate::format::{ago, level_class};
 use crate::state::use_app;
-use crate::tasks::next_task;
+use crate::tasks::{next_task, PageScope};
 
 /// Rows rendered per "Show more".
 const PAGE: usize = 50;
@@ -42,6 +41,7 @@ pub fn IncidentList() -> impl IntoView {
     let text = RwSignal::new(param("q"));
     let sort = RwSignal::new(SortOrder::from_key(&param("sort")).key().to_string());
     let limit = RwSignal::new(PAGE);
+    let scope = PageScope::new();
 
     // Typing updates the box at once and the search after a short pause.
     let typing = StoredValue::new(0u64);
@@ -49,13 +49,13 @@ pub fn IncidentList() -> impl IntoView {
         typed.set(event_target_value(&ev));
         typing.update_value(|g| *g += 1);
         let generation = typing.get_value();
-        set_timeout(
+        scope.after(
+            std::time::Duration::from_millis(SEARCH_DELAY_MS),
             move || {
                 if typing.get_value() == generation {
                     text.set(typed.get_untracked());
                 }
             },
-            std::time::Duration::from_millis(SEARCH_DELAY_MS),
         );
     };
 
@@ -103,7 +103,7 @@ pub fn IncidentList() -> impl IntoView {
         limit.set(PAGE);
     });
 
-    let (results, searching) = scanned(query);
+    let (results, searching) = scanned(scope, query);
     let total = Memo::new(move |_| results.with(|r| r.as_ref().map_or(0, Vec::len)));
     let visible = move || {
         results.with(|r| {
@@ -200,12 +200,15 @@ pub fn IncidentList() -> impl IntoView {
 /// them, so typing stays responsive with ten thousand incidents. The previous list stays on
 /// screen until a run finishes. [`ScanRuns`] decides which run is current: a new query abandons
 /// one, changed incidents make it run again once done.
-fn scanned(query: Memo<ListQuery>) -> (ReadSignal<Option<Vec<String>>>, ReadSignal<bool>) {
+fn scanned(
+    scope: PageScope,
+    query: Memo<ListQuery>,
+) -> (ReadSignal<Option<Vec<String>>>, ReadSignal<bool>) {
     let state = use_app();
     let (results, set_results) = signal(None::<Vec<String>>);
     let (searching, set_searching) = signal(false);
     let runs = StoredValue::new(ScanRuns::default());
-    let current = move |run| runs.try_with_value(|r| r.is_current(run)) == Some(true);
+    let current = move |run| runs.with_value(|r| r.is_current(run));
     let again = Trigger::new();
 
     Effect::new(move |_| {
@@ -222,7 +225,7 @@ fn scanned(query: Memo<ListQuery>) -> (ReadSignal<Option<Vec<String>>>, ReadSign
             .with_untracked(|all| all.keys().cloned().collect());
         let mut scan = ListScan::new(q, &me, ids);
         set_searching.set(true);
-        spawn_local(async move {
+        scope.spawn(async move {
             let mut spent = 0.0;
             loop {
                 if !current(run) {
@@ -249,7 +252,7 @@ fn scanned(query: Memo<ListQuery>) -> (ReadSignal<Option<Vec<String>>>, ReadSign
             }
             set_results.set(Some(state.summaries.with_untracked(|all| scan.finish(all))));
             set_searching.set(false);
-            if runs.try_update_value(|r| r.finished(run)) == Some(true) {
+            if runs.try_update_value(|r| r.finished(run)).unwrap_or(false) {
                 again.notify();
             }
         });

@@ -2,7 +2,6 @@
 //! gives is shown live; problems are shown next to the field they are about.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use outpost_core::incident::{DetectionSource, FieldError, NewIncident};
@@ -14,6 +13,7 @@ use crate::components::title::Title;
 use crate::format::parse_datetime_local;
 use crate::repo::RepoError;
 use crate::state::use_app;
+use crate::tasks::PageScope;
 
 /// `aria-invalid` for an input.
 fn invalid(
@@ -32,6 +32,7 @@ fn invalid(
 #[component]
 pub fn NewIncidentPage() -> impl IntoView {
     let state = use_app();
+    let scope = PageScope::new();
     let navigate = use_navigate();
     let title = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
@@ -122,8 +123,8 @@ pub fn NewIncidentPage() -> impl IntoView {
         busy.set(true);
         form_error.set(None);
         let navigate = navigate.clone();
-        spawn_local(async move {
-            match state.create(new).await {
+        scope.finish(state.create(new), move |result| {
+            match result {
                 Ok(id) => navigate(&format!("/incidents/{id}"), Default::default()),
                 Err(RepoError::Invalid(problems)) => {
                     let (user, fields): (Vec<FieldError>, Vec<FieldError>) =

@@ -1,7 +1,6 @@
 //! The post-incident report: printable, and downloadable as Markdown.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use outpost_core::report::render_report;
@@ -10,6 +9,7 @@ use outpost_sync::DocumentId;
 use crate::components::title::Title;
 use crate::pages::incident::sections::save_file;
 use crate::state::use_app;
+use crate::tasks::PageScope;
 
 #[component]
 pub fn ReportPage() -> impl IntoView {
@@ -17,6 +17,7 @@ pub fn ReportPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let report = RwSignal::new(None::<Result<(String, String), String>>);
+    let scope = PageScope::new();
     Effect::new(move |_| {
         let text = id.get();
         if !state.ready.get() {
@@ -26,7 +27,7 @@ pub fn ReportPage() -> impl IntoView {
             report.set(Some(Err("This address does not name an incident.".into())));
             return;
         };
-        spawn_local(async move {
+        scope.spawn(async move {
             report.set(Some(
                 state
                     .view(doc)

@@ -141,7 +141,11 @@ pub fn SettingsPage() -> impl IntoView {
             <fieldset id="sync">
                 <legend>"Sync"</legend>
                 <p class="sync-detail" role="status">
-                    {move || format!("{} — {}", state.sync_status.get().label(), state.sync_status.get().detail())}
+                    {move || {
+                        let status = state.sync_status.get();
+                        let (label, detail) = (status.label(), status.detail());
+                        if detail == label { label } else { format!("{label} — {detail}") }
+                    }}
                 </p>
                 <p>
                     {move || match state.pending_total() {
@@ -173,8 +177,30 @@ pub fn SettingsPage() -> impl IntoView {
                     }
                 }>"Reconnect now"</button>
             </fieldset>
+            <LastError/>
             <button type="submit">"Save settings"</button>
             {move || saved.get().map(|m| view! { <p class="feedback feedback-ok" role="status">{m}</p> })}
         </form>
+    }
+}
+
+/// The last internal error's details, kept for a bug report (see [`crate::crash`]).
+#[component]
+fn LastError() -> impl IntoView {
+    let report = RwSignal::new(crate::crash::last_report());
+    view! {
+        <Show when=move || report.with(Option::is_some)>
+            <fieldset id="last-error">
+                <legend>"Last internal error"</legend>
+                <p class="hint" id="last-error-hint">"Outpost stopped with this error. Copy it into a bug report, then clear it."</p>
+                <label for="s-last-error">"Error details"</label>
+                <textarea id="s-last-error" readonly rows="6" aria-describedby="last-error-hint"
+                    prop:value=move || report.get().unwrap_or_default()></textarea>
+                <button type="button" class="secondary" on:click=move |_| {
+                    crate::crash::clear_report();
+                    report.set(None);
+                }>"Clear error details"</button>
+            </fieldset>
+        </Show>
     }
 }

@@ -9,10 +9,12 @@ use outpost_core::{Command, IncidentView};
 use super::dispatch;
 use super::sections::{invalid_attr, Feedback, FeedbackLine};
 use crate::state::use_app;
+use crate::tasks::PageScope;
 
 #[component]
 pub fn Actions(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
     let state = use_app();
+    let scope = PageScope::new();
     let open = RwSignal::new(None::<ActionKind>);
     let feedback = RwSignal::new(Feedback::Idle);
     let hold_reason = RwSignal::new(HoldReason::AwaitingCaller.key().to_string());
@@ -30,6 +32,7 @@ pub fn Actions(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
     };
     let send = move |action: Action| {
         dispatch(
+            scope,
             state,
             id,
             vec![Command::Transition(action)],

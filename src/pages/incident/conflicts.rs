@@ -7,6 +7,7 @@ use outpost_core::{Command, Field, IncidentView};
 use super::dispatch;
 use super::sections::{Feedback, FeedbackLine};
 use crate::state::use_app;
+use crate::tasks::PageScope;
 
 /// A button name for a value: short values by name, long text by version number.
 fn keep_label(field: Field, shown: &str, index: usize) -> String {
@@ -20,6 +21,7 @@ fn keep_label(field: Field, shown: &str, index: usize) -> String {
 #[component]
 pub fn Conflicts(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
     let state = use_app();
+    let scope = PageScope::new();
     let feedback = RwSignal::new(Feedback::Idle);
     let conflicts = Memo::new(move |_| view.with(|v| v.conflicts.clone()));
     view! {
@@ -48,7 +50,7 @@ pub fn Conflicts(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
                                             <p class="conflict-value">{shown}</p>
                                             <button type="button" on:click=move |_| {
                                                 let cmd = Command::SettleConflict { field, value: value.clone() };
-                                                dispatch(state, id, vec![cmd], feedback, || {});
+                                                dispatch(scope, state, id, vec![cmd], feedback, || {});
                                             }>{label}</button>
                                         </li>
                                     }

@@ -13,6 +13,7 @@ use super::dispatch;
 use super::sections::{invalid_attr, Feedback, FeedbackLine};
 use crate::format::{datetime_local_value, local_time, parse_datetime_local};
 use crate::state::use_app;
+use crate::tasks::PageScope;
 
 /// The editable fields, as the form holds them.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -138,6 +139,7 @@ fn or_none(s: &str) -> String {
 #[component]
 pub fn Details(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
     let state = use_app();
+    let scope = PageScope::new();
     let editing = RwSignal::new(false);
     let base = StoredValue::new(Draft::default());
     let feedback = RwSignal::new(Feedback::Idle);
@@ -189,7 +191,7 @@ pub fn Details(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
             major: major.get_untracked(),
         };
         match draft.commands(&base.get_value()) {
-            Ok(cmds) => dispatch(state, id, cmds, feedback, move || editing.set(false)),
+            Ok(cmds) => dispatch(scope, state, id, cmds, feedback, move || editing.set(false)),
             Err((field, message)) => feedback.set(Feedback::Error {
                 message,
                 field: Some(field.to_string()),
@@ -198,7 +200,14 @@ pub fn Details(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
     };
     let assign_to_me = move |_| {
         let name = me.get_untracked();
-        dispatch(state, id, vec![Command::SetAssignee(name)], feedback, || {});
+        dispatch(
+            scope,
+            state,
+            id,
+            vec![Command::SetAssignee(name)],
+            feedback,
+            || {},
+        );
     };
     let categories = state.config().categories;
     let priority = Memo::new(move |_| {
@@ -338,6 +347,7 @@ pub fn Details(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
 #[component]
 pub fn AffectedUsers(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
     let state = use_app();
+    let scope = PageScope::new();
     let name = RwSignal::new(String::new());
     let feedback = RwSignal::new(Feedback::Idle);
     let read_only = Memo::new(move |_| view.with(|v| v.incident.state.is_read_only()));
@@ -345,6 +355,7 @@ pub fn AffectedUsers(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoVie
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         dispatch(
+            scope,
             state,
             id,
             vec![Command::AddAffectedUser(name.get_untracked())],
@@ -363,7 +374,7 @@ pub fn AffectedUsers(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoVie
                             {u.clone()}
                             <Show when=move || !read_only.get()>
                                 <button type="button" class="chip-remove" aria-label=format!("Remove {who}")
-                                    on:click={ let who = who.clone(); move |_| dispatch(state, id, vec![Command::RemoveAffectedUser(who.clone())], feedback, || {}) }>
+                                    on:click={ let who = who.clone(); move |_| dispatch(scope, state, id, vec![Command::RemoveAffectedUser(who.clone())], feedback, || {}) }>
                                     "×"
                                 </button>
                             </Show>

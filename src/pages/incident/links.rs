@@ -14,6 +14,7 @@ use outpost_core::{Command, Field, IncidentView};
 use super::dispatch;
 use super::sections::{invalid_attr, Feedback, FeedbackLine};
 use crate::state::use_app;
+use crate::tasks::PageScope;
 
 /// Suggestions shown while typing a link target.
 const SUGGESTIONS: usize = 12;
@@ -21,6 +22,7 @@ const SUGGESTIONS: usize = 12;
 #[component]
 pub fn Links(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
     let state = use_app();
+    let scope = PageScope::new();
     let feedback = RwSignal::new(Feedback::Idle);
     let read_only = Memo::new(move |_| view.with(|v| v.incident.state.is_read_only()));
     let kind = RwSignal::new(ReferenceKind::Problem.key().to_string());
@@ -88,7 +90,7 @@ pub fn Links(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
         } else {
             Command::SetDuplicateOf(target)
         };
-        dispatch(state, id, vec![cmd], feedback, move || {
+        dispatch(scope, state, id, vec![cmd], feedback, move || {
             choice.set(String::new())
         });
     };
@@ -99,6 +101,7 @@ pub fn Links(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
             id: number.get_untracked(),
         };
         dispatch(
+            scope,
             state,
             id,
             vec![Command::AddReference(reference)],
@@ -123,7 +126,7 @@ pub fn Links(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
                             " "
                             <button type="button" class="link-button" on:click=move |_| {
                                 let cmd = if field == Field::Parent { Command::SetParent(None) } else { Command::SetDuplicateOf(None) };
-                                dispatch(state, id, vec![cmd], feedback, || {});
+                                dispatch(scope, state, id, vec![cmd], feedback, || {});
                             }>{label}</button>
                         </Show>
                     </p>
@@ -161,7 +164,7 @@ pub fn Links(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
             <h2 id="links-title">"Links"</h2>
             <h3>"Parent incident"</h3>
             {linked(Field::Parent)}
-            {picker(Field::Parent, parent_choice, "link-parent", "Parent incident", "Set parent")}
+            {picker(Field::Parent, parent_choice, "link-parent", "New parent", "Set parent")}
             <h3>"Child incidents"</h3>
             <Show when=move || !children.with(Vec::is_empty) fallback=|| view! { <p class="muted">"None."</p> }>
                 <ul>
@@ -172,7 +175,7 @@ pub fn Links(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
             </Show>
             <h3>"Duplicate of"</h3>
             {linked(Field::DuplicateOf)}
-            {picker(Field::DuplicateOf, duplicate_choice, "link-duplicate", "Duplicate of", "Mark as duplicate")}
+            {picker(Field::DuplicateOf, duplicate_choice, "link-duplicate", "Original incident", "Mark as duplicate")}
             <h3>"Problems, changes and knowledge"</h3>
             <ul class="reference-list">
                 {move || view.with(|v| v.incident.references.clone()).into_iter().map(|r| {
@@ -184,7 +187,7 @@ pub fn Links(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
                             <Show when=move || !read_only.get()>
                                 " "
                                 <button type="button" class="link-button" aria-label=format!("Remove {text}")
-                                    on:click={ let remove = remove.clone(); move |_| dispatch(state, id, vec![Command::RemoveReference(remove.clone())], feedback, || {}) }>
+                                    on:click={ let remove = remove.clone(); move |_| dispatch(scope, state, id, vec![Command::RemoveReference(remove.clone())], feedback, || {}) }>
                                     "Remove"
                                 </button>
                             </Show>

@@ -9,6 +9,7 @@ use super::dispatch;
 use super::sections::{invalid_attr, Feedback, FeedbackLine};
 use crate::format::local_time;
 use crate::state::use_app;
+use crate::tasks::PageScope;
 
 #[component]
 pub fn Notes(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
@@ -39,6 +40,7 @@ fn NoteList(
     read_only: Memo<bool>,
 ) -> impl IntoView {
     let state = use_app();
+    let scope = PageScope::new();
     let draft = RwSignal::new(String::new());
     let feedback = RwSignal::new(Feedback::Idle);
     let input_id = format!("note-{}", kind.key());
@@ -54,7 +56,7 @@ fn NoteList(
             kind,
             body: draft.get_untracked(),
         };
-        dispatch(state, id, vec![cmd], feedback, move || {
+        dispatch(scope, state, id, vec![cmd], feedback, move || {
             draft.set(String::new())
         });
     };

@@ -9,10 +9,12 @@ use outpost_core::{Command, IncidentView, State};
 use super::dispatch;
 use super::sections::{Feedback, FeedbackLine};
 use crate::state::use_app;
+use crate::tasks::PageScope;
 
 #[component]
 pub fn Review(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
     let state = use_app();
+    let scope = PageScope::new();
     let feedback = RwSignal::new(Feedback::Idle);
     let visible = Memo::new(move |_| {
         view.with(|v| matches!(v.incident.state, State::Resolved | State::Closed))
@@ -60,7 +62,7 @@ pub fn Review(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
                     text: d.get_untracked(),
                 })
                 .collect();
-            dispatch(state, id, cmds, feedback, || {});
+            dispatch(scope, state, id, cmds, feedback, || {});
         }
     };
     view! {

@@ -2,7 +2,6 @@
 //! communication clocks, and what to show when an incident cannot be read.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use outpost_core::sla::SlaClock;
 use outpost_core::IncidentView;
 use outpost_sync::DocumentId;
@@ -11,6 +10,7 @@ use wasm_bindgen::JsCast;
 use crate::format::{due, level_class, local_time};
 use crate::repo::RepoError;
 use crate::state::use_app;
+use crate::tasks::PageScope;
 
 /// What happened to the last command a section sent.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -93,12 +93,13 @@ pub fn FeedbackLine(
 
 fn clock_line(
     clock: &SlaClock,
-    now: outpost_core::DeviceTime,
     calendar: &outpost_core::calendar::BusinessCalendar,
 ) -> impl IntoView {
+    // The line already says how much time is left; this says when that runs out, as a time of
+    // day (business-hours clocks run out later than the time left suggests).
     let breach = clock
         .breach_at(calendar)
-        .map(|t| format!(" · breaches {}", due(t, now)));
+        .map(|t| format!(" · due {}", local_time(t)));
     view! {
         <li class=level_class(clock)>
             <span class="clock-text">{clock.describe()}</span>
@@ -123,8 +124,8 @@ pub fn Clocks(view: Memo<IncidentView>) -> impl IntoView {
                 let c = &v.communication;
                 view! {
                     <ul class="clock-list">
-                        {clock_line(&v.sla.response, now, &calendar)}
-                        {clock_line(&v.sla.resolution, now, &calendar)}
+                        {clock_line(&v.sla.response, &calendar)}
+                        {clock_line(&v.sla.resolution, &calendar)}
                     </ul>
                     <ul class="update-list">
                         {c.update_due.map(|t| view! {
@@ -161,11 +162,12 @@ pub fn Unreadable(id: Memo<String>, message: String) -> impl IntoView {
             .with(|s| s.get(&id).map(|s| format!("{} ({})", s.reference, s.title)))
     });
     let note = RwSignal::new(None::<String>);
+    let scope = PageScope::new();
     let download = move |_| {
         let Ok(doc) = id.get_untracked().parse::<DocumentId>() else {
             return;
         };
-        spawn_local(async move {
+        scope.spawn(async move {
             let Ok(repo) = state.repo() else { return };
             match repo.raw_records(&doc).await {
                 Ok(records) if !records.is_empty() => {
