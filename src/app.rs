@@ -84,17 +84,14 @@ fn SyncIndicator() -> impl IntoView {
         let n = state.pending_total();
         (n > 0).then(|| format!("{n} change{} not yet synced", if n == 1 { "" } else { "s" }))
     };
+    // The link's name is its text, so what a screen reader says is what is shown: "Sync:" and
+    // the separator are there for screen readers only.
     view! {
-        <A href="/settings#sync" attr:class=class attr:aria-label=move || {
-            let mut text = format!("Sync: {}", state.sync_status.get().label());
-            if let Some(p) = pending() {
-                text.push_str(&format!(", {p}"));
-            }
-            text
-        } attr:title=move || state.sync_status.get().detail()>
+        <A href="/settings#sync" attr:class=class attr:title=move || state.sync_status.get().detail()>
             <span class="sync-dot" aria-hidden="true"></span>
+            <span class="visually-hidden">"Sync: "</span>
             <span class="sync-label" role="status">{move || state.sync_status.get().label()}</span>
-            {move || pending().map(|p| view! { <span class="sync-pending">{p}</span> })}
+            {move || pending().map(|p| view! { <span class="visually-hidden">", "</span><span class="sync-pending">{p}</span> })}
         </A>
     }
 }

@@ -72,10 +72,16 @@ pub fn IncidentList() -> impl IntoView {
         sort: SortOrder::from_key(&sort.get()),
     });
 
-    // Keep the URL in step, without adding history entries.
+    // Keep the URL in step with the filters the person changes, without adding history
+    // entries. Not on arrival: the address the list opened at already says what it shows, and
+    // navigating while the router is still arriving (after Back, say) tangled the history so
+    // that Back led forward again.
     let navigate = use_navigate();
-    Effect::new(move |_| {
+    Effect::new(move |arrived: Option<()>| {
         let q = query.get();
+        if arrived.is_none() {
+            return;
+        }
         let mut parts = vec![
             format!("state={}", q.state.key()),
             format!("sort={}", q.sort.key()),
@@ -92,14 +98,24 @@ pub fn IncidentList() -> impl IntoView {
         if !q.text.is_empty() {
             parts.push(format!("q={}", js_sys::encode_uri_component(&q.text)));
         }
-        navigate(
-            &format!("/?{}", parts.join("&")),
-            NavigateOptions {
-                replace: true,
-                scroll: false,
-                ..Default::default()
-            },
-        );
+        let target = format!("/?{}", parts.join("&"));
+        // Only when it differs: replacing the entry the person just came Back to would tangle
+        // the history, and Back would then lead forward again.
+        let here = window()
+            .location()
+            .search()
+            .map(|search| format!("/{search}"))
+            .unwrap_or_default();
+        if here != target {
+            navigate(
+                &target,
+                NavigateOptions {
+                    replace: true,
+                    scroll: false,
+                    ..Default::default()
+                },
+            );
+        }
         limit.set(PAGE);
     });
 

@@ -4,35 +4,22 @@
 // saved, dropped from memory and acknowledged afterwards, as on a real team's device.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Relay } from './support/relay.mjs';
+import { seedRelay } from './support/seed.mjs';
 import { launchBrowser, watchErrors } from './support/browser.mjs';
 import { openApp, until } from './support/app.mjs';
-import { generate } from '../../bench/data/generate.mjs';
 
 const COUNT = 600;
-const run = promisify(execFile);
-let relay, browser, dir;
+let relay, browser;
 
 before(async () => {
-  if (!process.env.OUTPOST_BENCH) throw new Error('OUTPOST_BENCH must be set (scripts/test.sh sets it)');
   relay = await Relay.start({ dev: true });
   browser = await launchBrowser();
-  // The team's incidents, pushed by a native Outpost peer as colleagues' devices would.
-  dir = await mkdtemp(join(tmpdir(), 'outpost-new-device-'));
-  const data = join(dir, 'incidents.json');
-  await writeFile(data, JSON.stringify(generate(COUNT, 7)));
-  const { token } = await (await fetch(new URL('/api/dev-token?user=colleague', relay.url))).json();
-  await run(process.env.OUTPOST_BENCH, ['--data', data, 'seed', '--url', `ws://127.0.0.1:${relay.port}/sync`, '--token', token, '--count', String(COUNT)]);
+  await seedRelay(relay, COUNT, 7);
 });
 after(async () => {
   await browser?.close();
   await relay?.dispose();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 const listed = async (page) => {
@@ -40,7 +27,7 @@ const listed = async (page) => {
   const m = text.match(/^(\d+) incidents?$/);
   return m ? Number(m[1]) : 0;
 };
-const syncState = (page) => page.getByRole('link', { name: /^Sync:/ }).getAttribute('aria-label');
+const syncState = (page) => page.getByRole('link', { name: /^Sync:/ }).textContent();
 
 /** Every incident listed, sync up to date, and no change counted as not yet synced. */
 async function settled(page) {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Relay } from './support/relay.mjs';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, launchBrowser, phoneContext, watchErrors } from './support/browser.mjs';
+import { CHROMIUM_ARGS, guardContext, launchBrowser, phoneContext, watchErrors } from './support/browser.mjs';
 import { openApp, logIncident, until } from './support/app.mjs';
 import { audit } from './support/a11y.mjs';
 
@@ -109,7 +109,7 @@ test('Chromium finds the app installable', { timeout: 120_000 }, async () => {
   // Not a throwaway (incognito) context: Chromium never offers to install from one.
   const profile = await mkdtemp(join(tmpdir(), 'outpost-profile-'));
   cleanup.push(() => rm(profile, { recursive: true, force: true }));
-  const context = await chromium.launchPersistentContext(profile, {
+  const context = guardContext(await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: CHROMIUM_ARGS,
     headless: true,
@@ -117,7 +117,7 @@ test('Chromium finds the app installable', { timeout: 120_000 }, async () => {
     deviceScaleFactor: 2,
     isMobile: true,
     hasTouch: true,
-  });
+  }));
   cleanup.push(() => context.close());
   const page = await context.newPage();
   const errors = watchErrors(page);

@@ -111,17 +111,17 @@ test('incidents link to a parent and as duplicates, chosen by typing', { timeout
   await logIncident(page, { title: 'Floor 2 printers offline' });
 
   // Typing title words offers the matching incident; setting it links the two.
-  await page.getByLabel('Parent incident').fill('core switch');
+  await page.getByLabel('New parent').fill('core switch');
   await until(async () => (await page.locator('#link-parent-suggestions option').evaluateAll((os) => os.map((o) => o.value))).join() === parentRef, { message: 'the parent suggested' });
   await page.getByRole('button', { name: 'Set parent' }).click();
   const links = page.getByRole('region', { name: 'Links' });
   await links.getByRole('link', { name: `${parentRef}: Core switch failure in building B` }).waitFor();
 
   // A target that matches nothing is refused in words, next to the field.
-  await page.getByLabel('Duplicate of').fill('no such incident');
+  await page.getByLabel('Original incident').fill('no such incident');
   await page.getByRole('button', { name: 'Mark as duplicate' }).click();
   await links.getByText('No other incident on this device matches “no such incident”.').waitFor();
-  assert.equal(await page.getByLabel('Duplicate of').getAttribute('aria-invalid'), 'true');
+  assert.equal(await page.getByLabel('Original incident').getAttribute('aria-invalid'), 'true');
 
   // The parent lists its child.
   await links.getByRole('link', { name: new RegExp(parentRef) }).click();
