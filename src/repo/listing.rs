@@ -66,7 +66,7 @@ impl Segment {
     pub fn saved(&mut self, summary: &IncidentSummary, search: &SearchText, sync: &SyncRecord) {
         self.index
             .entries
-            .push(IndexChange::Saved(summary.clone(), sync.clone()));
+            .push(IndexChange::Saved(Box::new(summary.clone()), sync.clone()));
         self.search
             .texts
             .push((search.document_id.clone(), search.text.clone()));

@@ -105,8 +105,9 @@ pub struct IndexChanges {
 /// One document's change in a journal segment.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum IndexChange {
-    /// The document was saved: its new summary and sync record.
-    Saved(IncidentSummary, SyncRecord),
+    /// The document was saved: its new summary (boxed: it is ten times the size of the other
+    /// variant) and sync record.
+    Saved(Box<IncidentSummary>, SyncRecord),
     /// Only its sync record changed (the relay acknowledged it): `(document id, record)`.
     Synced(String, SyncRecord),
 }
@@ -223,7 +224,7 @@ impl Index {
                     let id = summary.document_id.clone();
                     self.unreadable.remove(&id);
                     self.sync.insert(id.clone(), sync);
-                    self.summaries.insert(id, summary);
+                    self.summaries.insert(id, *summary);
                 }
                 IndexChange::Synced(id, sync) => {
                     if self.summaries.contains_key(&id) || self.unreadable.contains(&id) {

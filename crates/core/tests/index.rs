@@ -249,7 +249,7 @@ fn journal_segments_read_back_exactly_and_refuse_damage() {
     let mut entries: Vec<IndexChange> = index
         .summaries
         .values()
-        .map(|s| IndexChange::Saved(s.clone(), index.sync[&s.document_id].clone()))
+        .map(|s| IndexChange::Saved(Box::new(s.clone()), index.sync[&s.document_id].clone()))
         .collect();
     entries.push(IndexChange::Synced("doc-a".into(), sync_of(7)));
     let changes = IndexChanges { entries };
@@ -425,7 +425,9 @@ proptest! {
                         summaries.insert(ids[doc], summary_bytes(&s));
                         syncs.insert(ids[doc], sync_bytes(&sync_of(sync)));
                         texts.insert(ids[doc], text.clone());
-                        changes.entries.push(IndexChange::Saved(s, sync_of(sync)));
+                        changes
+                            .entries
+                            .push(IndexChange::Saved(Box::new(s), sync_of(sync)));
                         search.texts.push((ids[doc].to_string(), text));
                     }
                     Write::Ack { doc, sync } => {
