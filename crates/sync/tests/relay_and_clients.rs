@@ -7,9 +7,66 @@ use std::collections::VecDeque;
 
 use automerge::{transaction::Transactable, Automerge, ObjType, ReadDoc, ROOT};
 use outpost_sync::client::{Client, ClientDocs, Event, MemoryDocs, Phase};
-use outpost_sync::hub::{ConnId, Grant, Hub, Input, MemoryStorage, Output};
+use outpost_sync::hub::{ConnId, Grant, Hub, HubStorage, Input, MemoryStorage, Output, StoreError};
 use outpost_sync::wire::{self, Message};
 use outpost_sync::DocumentId;
+
+/// The relay's storage here: in memory, on a disk that can fill up.
+#[derive(Default)]
+struct TestStorage {
+    memory: MemoryStorage,
+    /// Make the next commit fail, writing nothing, as a full disk does.
+    fail_next_commit: bool,
+}
+
+impl std::ops::Deref for TestStorage {
+    type Target = MemoryStorage;
+
+    fn deref(&self) -> &MemoryStorage {
+        &self.memory
+    }
+}
+
+impl HubStorage for TestStorage {
+    fn load(&mut self, doc: &DocumentId) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        self.memory.load(doc)
+    }
+
+    fn append(
+        &mut self,
+        doc: &DocumentId,
+        workspace: &str,
+        changes: &[u8],
+        heads: &[automerge::ChangeHash],
+    ) -> Result<(), StoreError> {
+        self.memory.append(doc, workspace, changes, heads)
+    }
+
+    fn commit(&mut self) -> Result<(), StoreError> {
+        if std::mem::take(&mut self.fail_next_commit) {
+            return Err(StoreError("the disk is full".into()));
+        }
+        self.memory.commit()
+    }
+
+    fn rollback(&mut self) {
+        self.memory.rollback();
+    }
+
+    fn heads(
+        &mut self,
+        doc: &DocumentId,
+    ) -> Result<Option<(String, Vec<automerge::ChangeHash>)>, StoreError> {
+        self.memory.heads(doc)
+    }
+
+    fn catalog(
+        &mut self,
+        workspace: &str,
+    ) -> Result<Vec<(DocumentId, Vec<automerge::ChangeHash>)>, StoreError> {
+        self.memory.catalog(workspace)
+    }
+}
 
 struct Node {
     client: Client,
@@ -25,7 +82,7 @@ struct Node {
 /// A relay and its clients, wired together in memory.
 struct Net {
     hub: Hub,
-    storage: MemoryStorage,
+    storage: TestStorage,
     nodes: Vec<Node>,
     next_conn: ConnId,
     to_hub: VecDeque<(ConnId, Vec<u8>)>,
@@ -41,7 +98,7 @@ impl Net {
     fn new() -> Net {
         Net {
             hub: Hub::new("relay", "relay-storage", 10_000),
-            storage: MemoryStorage::default(),
+            storage: TestStorage::default(),
             nodes: Vec::new(),
             next_conn: 1,
             to_hub: VecDeque::new(),
@@ -609,6 +666,75 @@ fn a_plain_peer_told_unavailable_gets_the_document_when_it_arrives() {
 }
 
 #[test]
+fn ephemeral_messages_stay_in_their_workspace() {
+    // A peer that asked for another workspace's document was told it is unavailable, and the
+    // relay remembered the ask; that must not make it a watcher of the document's ephemeral
+    // messages (presence, cursors) when its owners send them.
+    let mut net = Net::new();
+    let alice = net.add("alice", "acme");
+    net.connect(alice);
+    net.create(alice, doc(8), "badge readers down");
+    use automerge::sync::SyncDoc;
+    let request = Automerge::new()
+        .generate_sync_message(&mut automerge::sync::State::new())
+        .unwrap()
+        .encode();
+    let mut plain = Vec::new();
+    for (name, workspace) in [
+        ("js-acme", "acme"),
+        ("js-acme-2", "acme"),
+        ("js-globex", "globex"),
+    ] {
+        let conn = 2000 + plain.len() as ConnId;
+        let grant = Grant {
+            user: name.into(),
+            workspace: workspace.into(),
+        };
+        net.hub
+            .handle(Input::Connected { conn, grant }, &mut net.storage);
+        let join = Message::Join {
+            sender_id: name.into(),
+            peer_metadata: Default::default(),
+            supported_protocol_versions: Some(vec!["1".into()]),
+        };
+        let ask = Message::Request {
+            sender_id: name.into(),
+            target_id: "relay".into(),
+            document_id: doc(8),
+            data: request.clone(),
+        };
+        net.to_hub.push_back((conn, wire::encode(&join)));
+        net.to_hub.push_back((conn, wire::encode(&ask)));
+        net.settle();
+        plain.push(conn);
+    }
+    net.to_others.clear();
+    let presence = Message::Ephemeral {
+        sender_id: "js-acme".into(),
+        target_id: "relay".into(),
+        document_id: doc(8),
+        data: b"ana is typing".to_vec(),
+        count: 1,
+        session_id: "s1".into(),
+    };
+    net.to_hub.push_back((plain[0], wire::encode(&presence)));
+    net.settle();
+    let heard = |conn| {
+        net.to_others
+            .iter()
+            .any(|(c, m)| *c == conn && matches!(m, Message::Ephemeral { .. }))
+    };
+    assert!(
+        heard(plain[1]),
+        "a watcher in the same workspace heard nothing"
+    );
+    assert!(
+        !heard(plain[2]),
+        "a peer of another workspace got acme's ephemeral message"
+    );
+}
+
+#[test]
 fn a_scoped_client_hears_only_about_its_own_documents() {
     let mut net = Net::new();
     let (alice, probe) = (net.add("alice", "acme"), net.add_scoped("probe", "acme"));
@@ -752,6 +878,72 @@ fn bad_input_gets_an_error_and_a_closed_connection() {
             .handle(Input::Disconnected { conn: conn + 100 }, &mut net.storage);
     }
     assert_eq!(net.hub.stats().protocol_errors, 2);
+}
+
+#[test]
+fn a_sync_message_whose_bloom_filter_would_crash_automerge_is_refused() {
+    // Found by the hub_frames fuzz target: a Bloom filter that claims entries but has no bits
+    // makes Automerge 0.12 divide by zero when it answers, which would stop the hub for everyone.
+    let mut net = Net::new();
+    let a = net.add("alice", "w");
+    net.connect(a);
+    net.create(a, doc(1), "Printer on fire");
+    let conn = 77;
+    net.hub.handle(
+        Input::Connected {
+            conn,
+            grant: Grant {
+                user: "mallory".into(),
+                workspace: "w".into(),
+            },
+        },
+        &mut net.storage,
+    );
+    let join = Message::Join {
+        sender_id: "mallory".into(),
+        peer_metadata: Default::default(),
+        supported_protocol_versions: Some(vec!["1".into()]),
+    };
+    let poisoned = automerge::sync::Message {
+        heads: vec![],
+        need: vec![],
+        have: vec![automerge::sync::Have {
+            last_sync: vec![],
+            // One entry, zero bits per entry, seven probes: no bits at all.
+            bloom: automerge::sync::BloomFilter::try_from(&[1u8, 0, 7][..]).unwrap(),
+        }],
+        changes: automerge::sync::ChunkList::empty(),
+        flags: None,
+        version: automerge::sync::MessageVersion::V1,
+    };
+    let sync = Message::Sync {
+        sender_id: "mallory".into(),
+        target_id: "relay".into(),
+        document_id: doc(1),
+        data: poisoned.encode(),
+    };
+    for frame in [wire::encode(&join), wire::encode(&sync)] {
+        net.hub
+            .handle(Input::Frame { conn, bytes: frame }, &mut net.storage);
+    }
+    let (out, _) = net.hub.finish_batch(&mut net.storage);
+    let error = out.iter().find_map(|o| match o {
+        Output::Send {
+            message: Message::Error { message, .. },
+            ..
+        } => Some(message.clone()),
+        _ => None,
+    });
+    assert!(
+        error.as_deref().is_some_and(|m| m.contains("Bloom filter")),
+        "{out:?}"
+    );
+    assert!(out.iter().any(|o| matches!(o, Output::Close { .. })));
+    // The hub still serves everyone else.
+    net.note(a, doc(1), "still syncing");
+    let b = net.add("bob", "w");
+    net.connect(b);
+    assert_eq!(net.notes(b, &doc(1)), vec!["still syncing".to_string()]);
 }
 
 #[test]
