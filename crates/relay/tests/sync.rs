@@ -1,16 +1,26 @@
 //! The relay binary, over real sockets: devices converge, auth is enforced, bad input is refused,
-//! a crash loses nothing acknowledged, and shutdown is clean.
+//! a crash loses nothing acknowledged, and shutdown is clean. What only this machine may ask for
+//! is also tested without a socket, through the router, so a request can come from another
+//! machine.
 
 mod support;
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use automerge::transaction::Transactable;
 use automerge::{ObjType, ReadDoc, ROOT};
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
 use outpost_peer::{Peer, PeerError, TokenIn};
+use outpost_relay::cli::Config;
+use outpost_relay::server::{app, RelayState};
 use outpost_sync::wire::{self, Message};
 use outpost_sync::DocumentId;
 use support::{http_get, Relay};
+use tower::ServiceExt;
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -410,6 +420,79 @@ async fn development_tokens_only_in_dev_mode_and_only_for_this_machine() {
         .await
         .unwrap();
     ana.caught_up(WAIT).await.unwrap();
+}
+
+/// A relay's router with no socket, in development mode or not.
+fn socket_free_relay(root: &std::path::Path, dev: bool) -> std::sync::Arc<RelayState> {
+    let dist = root.join("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>Outpost</title>",
+    )
+    .unwrap();
+    let mut config = Config::new(dist, root.join("data"));
+    config.dev = dev;
+    RelayState::open(&config).unwrap()
+}
+
+/// A GET through the router, as if it came from `peer` (what `axum::serve` records for it).
+async fn get_from(
+    state: &std::sync::Arc<RelayState>,
+    path: &str,
+    peer: &str,
+) -> (StatusCode, String) {
+    let peer: SocketAddr = peer.parse().unwrap();
+    let mut request = Request::get(path).body(Body::empty()).unwrap();
+    request.extensions_mut().insert(ConnectInfo(peer));
+    let response = app(state.clone()).oneshot(request).await.unwrap();
+    let status = response.status();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// Peers on the local network and beyond, over IPv4 and IPv6.
+const OTHER_MACHINES: [&str; 4] = [
+    "192.168.1.20:51000",
+    "10.0.0.7:51000",
+    "203.0.113.1:51000",
+    "[2001:db8::7]:51000",
+];
+/// Loopback: all of 127.0.0.0/8, and IPv6's.
+const THIS_MACHINE: [&str; 3] = ["127.0.0.1:51000", "127.8.9.10:51000", "[::1]:51000"];
+
+#[tokio::test(flavor = "current_thread")]
+async fn development_tokens_are_refused_to_other_machines() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = socket_free_relay(dir.path(), true);
+    for peer in OTHER_MACHINES {
+        let (status, body) = get_from(&relay, "/api/dev-token?user=mallory", peer).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{peer}: {body}");
+        assert!(
+            body.contains("only given to this machine"),
+            "{peer}: {body}"
+        );
+        assert!(!body.contains("opt_"), "{peer} got a token: {body}");
+    }
+    for peer in THIS_MACHINE {
+        let (status, body) = get_from(&relay, "/api/dev-token?user=ana", peer).await;
+        assert_eq!(status, StatusCode::OK, "{peer}: {body}");
+        let reply: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert!(
+            reply["token"].as_str().unwrap().starts_with("opt_"),
+            "{body}"
+        );
+        assert_eq!(reply["workspace"], "default", "{body}");
+    }
+    relay.shut_down();
+    // Without --dev nobody gets one, from here or elsewhere.
+    let dir = tempfile::tempdir().unwrap();
+    let relay = socket_free_relay(dir.path(), false);
+    for peer in [OTHER_MACHINES[0], THIS_MACHINE[0]] {
+        let (status, body) = get_from(&relay, "/api/dev-token?user=ana", peer).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{peer}: {body}");
+    }
+    relay.shut_down();
 }
 
 #[tokio::test(flavor = "current_thread")]
