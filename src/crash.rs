@@ -75,48 +75,64 @@ fn show(report: &str) -> Result<(), JsValue> {
     let doc = window.document().ok_or("no document")?;
     let body = doc.body().ok_or("no body")?;
     let location = window.location();
+    body.set_text_content(None);
+    render(
+        &doc,
+        &body,
+        report,
+        &location.pathname()?,
+        &location.search()?,
+    )?;
+    doc.set_title("Internal error · Outpost");
+    Ok(())
+}
 
-    let main = doc.create_element("main")?;
+/// Appends the message to `into`: what went wrong, a Reload button that asks for `path` and
+/// `search` again without the module (a GET form), and `report`.
+pub fn render(
+    doc: &Document,
+    into: &Element,
+    report: &str,
+    path: &str,
+    search: &str,
+) -> Result<(), JsValue> {
+    let main = add(doc, into, "main", None)?;
     main.set_class_name("app-main crash");
     main.set_attribute("role", "alert")?;
-    add(&doc, &main, "h1", Some("Outpost hit an internal error"))?;
+    add(doc, &main, "h1", Some("Outpost hit an internal error"))?;
     add(
-        &doc,
+        doc,
         &main,
         "p",
         Some("Your saved work is safe on this device. Reload to go on working; the changes you saved will be there."),
     )?;
 
     // A form, not a script: the module has stopped, and a GET of the same address reloads.
-    let form = add(&doc, &main, "form", None)?;
+    let form = add(doc, &main, "form", None)?;
     form.set_attribute("method", "get")?;
-    form.set_attribute("action", &location.pathname()?)?;
-    for (name, value) in query_pairs(&location.search()?) {
-        let hidden = add(&doc, &form, "input", None)?;
+    form.set_attribute("action", path)?;
+    for (name, value) in query_pairs(search) {
+        let hidden = add(doc, &form, "input", None)?;
         hidden.set_attribute("type", "hidden")?;
         hidden.set_attribute("name", &name)?;
         hidden.set_attribute("value", &value)?;
     }
-    add(&doc, &form, "button", Some("Reload"))?.set_attribute("type", "submit")?;
+    add(doc, &form, "button", Some("Reload"))?.set_attribute("type", "submit")?;
 
-    let details = add(&doc, &main, "details", None)?;
+    let details = add(doc, &main, "details", None)?;
     add(
-        &doc,
+        doc,
         &details,
         "summary",
         Some("Error details for a bug report"),
     )?;
     add(
-        &doc,
+        doc,
         &details,
         "p",
         Some("Outpost keeps these details in Settings until you clear them."),
     )?;
-    add(&doc, &details, "pre", Some(report))?;
-
-    body.set_text_content(None);
-    body.append_child(&main)?;
-    doc.set_title("Internal error · Outpost");
+    add(doc, &details, "pre", Some(report))?;
     Ok(())
 }
 

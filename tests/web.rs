@@ -1,9 +1,14 @@
 //! Browser tests for the app itself (wasm-bindgen-test in headless Chromium): it mounts, and a
 //! conflict merged in from a second copy is shown and settled through the incident page.
+//!
+//! Every test starts on a fresh device ([`fresh_device`]): the tests of one binary share one page,
+//! so one localStorage and one IndexedDB, and what one test leaves behind would otherwise change
+//! what the next one sees.
 #![cfg(target_arch = "wasm32")]
 
 use outpost::repo::Repo;
 use outpost::settings::Settings;
+use outpost::storage::IdbStore;
 use outpost_core::incident::DetectionSource;
 use outpost_core::{
     Attribution, Command, DevicePrefix, DeviceTime, NewIncident, ReferenceNumber, WorkspaceConfig,
@@ -13,6 +18,27 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+/// Makes this a device the app has never run on: no settings, nothing stored.
+///
+/// The app always opens its own database ([`outpost::state::DATABASE`]) and its own settings
+/// key, so a test cannot give it names of its own; it clears them instead. The database is
+/// emptied rather than deleted: an earlier test's app (unmounted, but its tasks still running)
+/// may hold a connection to it, and a deletion would wait for that connection to close.
+async fn fresh_device() {
+    web_sys::window()
+        .unwrap()
+        .local_storage()
+        .unwrap()
+        .expect("localStorage")
+        .clear()
+        .unwrap();
+    let store = IdbStore::open(outpost::state::DATABASE).await.unwrap();
+    let keys = store.keys(&[]).await.unwrap();
+    store.write(&[], &keys).await.unwrap();
+    assert!(store.keys(&[]).await.unwrap().is_empty());
+    store.close();
+}
 
 /// Mounts the app into a fresh container and returns it with the handle that unmounts it.
 fn mount() -> (
@@ -66,6 +92,7 @@ fn route_to(path: &str) {
 
 #[wasm_bindgen_test]
 async fn the_shell_mounts_names_the_product_and_shows_the_list() {
+    fresh_device().await;
     route_to("/");
     let (container, _handle) = mount();
     leptos::task::tick().await;
@@ -79,10 +106,21 @@ async fn the_shell_mounts_names_the_product_and_shows_the_list() {
         .unwrap()
         .expect("a page heading");
     assert_eq!(heading.text_content().as_deref(), Some("Incidents"));
+    // A fresh device: nothing another test stored shows up.
+    let empty = wait_for("the empty list", || {
+        container.query_selector("p.empty").ok().flatten()
+    })
+    .await;
+    assert!(empty
+        .text_content()
+        .unwrap_or_default()
+        .starts_with("No incidents on this device yet."));
+    assert!(container.query_selector(".incident-row").unwrap().is_none());
 }
 
 #[wasm_bindgen_test]
 async fn a_conflict_from_a_second_copy_is_shown_and_settled() {
+    fresh_device().await;
     Settings {
         user_name: "Tess Tester".into(),
         ..Settings::default()
@@ -167,4 +205,52 @@ async fn a_conflict_from_a_second_copy_is_shown_and_settled() {
     assert!(conflicts.is_empty());
     assert_eq!(assignee, "ben");
     assert_eq!(history.last().unwrap().by, "Tess Tester");
+}
+
+#[wasm_bindgen_test]
+fn an_internal_error_page_offers_a_reload_that_needs_no_module() {
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let container = doc.create_element("div").unwrap();
+    outpost::crash::render(
+        &doc,
+        &container,
+        "panicked at src/pages/list.rs:1:1",
+        "/incidents/abc",
+        "?state=all&q=two%20words",
+    )
+    .unwrap();
+    let text = container.text_content().unwrap();
+    assert!(text.contains("Outpost hit an internal error"), "{text}");
+    assert!(text.contains("Your saved work is safe"), "{text}");
+    assert!(text.contains("panicked at src/pages/list.rs:1:1"), "{text}");
+    // The Reload button submits a GET form for the same address, query included: it works
+    // with the module stopped.
+    let form = container.query_selector("form").unwrap().expect("a form");
+    assert_eq!(form.get_attribute("method").as_deref(), Some("get"));
+    assert_eq!(
+        form.get_attribute("action").as_deref(),
+        Some("/incidents/abc")
+    );
+    let button = form.query_selector("button").unwrap().expect("a button");
+    assert_eq!(button.text_content().as_deref(), Some("Reload"));
+    assert_eq!(button.get_attribute("type").as_deref(), Some("submit"));
+    let hidden: Vec<(String, String)> = (0..2)
+        .map(|i| {
+            let input = form
+                .query_selector(&format!("input:nth-of-type({})", i + 1))
+                .unwrap()
+                .expect("a hidden input");
+            (
+                input.get_attribute("name").unwrap(),
+                input.get_attribute("value").unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        hidden,
+        [
+            ("state".to_string(), "all".to_string()),
+            ("q".to_string(), "two words".to_string())
+        ]
+    );
 }
