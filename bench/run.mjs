@@ -136,7 +136,14 @@ const fmtBytes = (x) => (x === undefined ? '—' : x >= 2 ** 20 ? `${(x / 2 ** 2
 const fmtCount = (x) => (x === undefined ? '—' : String(x));
 const fmtMb = (x) => (x === undefined ? '—' : `${x.toFixed(1)} MB`);
 const measures = [
-  ['1', `cold start, ${size.browser} stored (median)`, 'cold-start', 'median_ms', fmtMs, '1 s'],
+  ['1', `cold start, ${size.browser} stored, worst case (its median)`, 'cold-start', 'worst_case_ms', fmtMs, '1 s'],
+  ['1', 'cold start: right after the pull', 'cold-start', 'after_pull_ms', fmtMs, ''],
+  ['1', 'cold start: short visits, 3 s apart (median)', 'cold-start', 'short_visits_ms', fmtMs, ''],
+  ['1', 'cold start: after a crash mid-write (median)', 'cold-start', 'after_crash_ms', fmtMs, ''],
+  ['1', 'cold start: once packed (median)', 'cold-start', 'settled_ms', fmtMs, ''],
+  ['1', `cold start, ${size.browser} stored (median of every start)`, 'cold-start', 'median_ms', fmtMs, ''],
+  ['1', 'cold start: longest task in the 3 s after the list shows (worst)', 'cold-start', 'longest_task_after_worst_ms', fmtMs, '50 ms'],
+  ['1', 'packing the index while idle: longest task', 'cold-start', 'packing_longest_task_ms', fmtMs, ''],
   ['1', 'cold start: of which until the app runs', 'cold-start', 'wasm_started_median_ms', fmtMs, ''],
   ['2', 'create, durable (p95)', 'create', 'p95_ms', fmtMs, '50 ms'],
   ['2', 'create, durable (median)', 'create', 'median_ms', fmtMs, ''],
