@@ -44,6 +44,8 @@
 //! - [`summary`]: the list entries, filters, search and sort.
 //! - [`index`]: every stored summary and sync record, packed for a fast start.
 //! - [`config`]: workspace configuration.
+//! - [`role`]: the four roles and which command each may run (the app and the relay's judge
+//!   share it).
 //! - [`time`]: device time.
 
 pub mod calendar;
@@ -60,6 +62,7 @@ mod keyword;
 pub mod priority;
 pub mod reference;
 pub mod report;
+pub mod role;
 pub mod scan;
 pub mod schema;
 pub mod sla;
@@ -77,6 +80,7 @@ pub use incident::{Incident, NewIncident};
 pub use keyword::UnknownKeyword;
 pub use priority::{Impact, Priority, PriorityMatrix, Urgency};
 pub use reference::{DevicePrefix, ReferenceNumber};
+pub use role::{Capability, Role, RoleRefusal};
 pub use state::{Action, ActionKind, HoldReason, ResolutionCode, State};
 pub use time::DeviceTime;
 
