@@ -362,11 +362,11 @@ impl Client {
         docs: &mut impl ClientDocs,
         events: &mut Vec<Event>,
     ) {
-        let message = match sync::Message::decode(data) {
+        let message = match crate::sync_data::decode(data) {
             Ok(m) => m,
             Err(e) => {
                 events.push(Event::Refused(format!(
-                    "the relay sent a broken sync message for {id} ({e})"
+                    "the relay sent sync data for {id} that {e}"
                 )));
                 return;
             }

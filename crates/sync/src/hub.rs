@@ -160,39 +160,7 @@ pub struct Hub {
 }
 
 fn sync_message(data: &[u8]) -> Result<sync::Message, String> {
-    let message = sync::Message::decode(data)
-        .map_err(|e| format!("the sync data is not an Automerge sync message ({e})"))?;
-    if !message.have.iter().all(|have| bloom_is_usable(&have.bloom)) {
-        return Err("the sync message's Bloom filter is malformed".to_string());
-    }
-    Ok(message)
-}
-
-/// The most probes a peer's Bloom filter may ask for: Automerge uses 7, and allocates a vector of
-/// this many for every change it looks up.
-const MAX_BLOOM_PROBES: u64 = 64;
-
-/// Whether Automerge can safely look changes up in a peer's Bloom filter. Automerge 0.12 decodes
-/// any filter, but one that claims entries and has no bits makes it divide by zero when it
-/// answers (a panic, which would stop the hub for every connection), and a huge probe count makes
-/// it allocate that much per lookup.
-fn bloom_is_usable(bloom: &sync::BloomFilter) -> bool {
-    // The encoding: nothing for an empty filter (never looked into), else the number of entries,
-    // bits per entry and probes (LEB128), then the bits.
-    let bytes = bloom.to_bytes();
-    if bytes.is_empty() {
-        return true;
-    }
-    let mut rest = bytes.as_slice();
-    let mut fields = [0u64; 3];
-    for field in &mut fields {
-        match leb128::read::unsigned(&mut rest) {
-            Ok(value) => *field = value,
-            Err(_) => return false,
-        }
-    }
-    let [_, _, probes] = fields;
-    !rest.is_empty() && probes <= MAX_BLOOM_PROBES
+    crate::sync_data::decode(data).map_err(|e| format!("the sync data {e}"))
 }
 
 impl Hub {

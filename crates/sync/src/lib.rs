@@ -8,6 +8,7 @@
 //! - [`document_id`]: document ids and `automerge:` URLs.
 //! - [`storage`]: automerge-repo's storage keys and compaction rule.
 //! - [`wire`]: the protocol's messages and their CBOR encoding.
+//! - [`sync_data`]: the Automerge sync data inside them, checked where Automerge would panic.
 //! - [`reconcile`]: Outpost's catalog reconciliation extension.
 //! - [`hub`]: the relay's side: a storing peer, scoped by workspace, acknowledging only what is
 //!   durable.
@@ -19,6 +20,7 @@ pub mod document_id;
 pub mod hub;
 pub mod reconcile;
 pub mod storage;
+pub mod sync_data;
 pub mod wire;
 
 pub use document_id::{DocumentId, DocumentIdError};

@@ -1020,3 +1020,51 @@ fn a_relay_over_capacity_keeps_its_limit_and_every_document() {
     net.note(a, doc(1), "replaced the fan");
     assert_eq!(net.notes(b, &doc(1)).len(), 2);
 }
+
+#[test]
+fn a_relay_sending_a_bloom_filter_that_would_crash_automerge_is_refused_by_the_client() {
+    // The same poisoned filter the hub refuses, from the other side. The client reads it with
+    // the same Automerge code, so it refuses it the same way (before this it was taken as sync
+    // data and answered), says so, and keeps working.
+    let mut net = Net::new();
+    let a = net.add("alice", "w");
+    net.connect(a);
+    net.create(a, doc(1), "Printer on fire");
+    let poisoned = automerge::sync::Message {
+        heads: vec![],
+        need: vec![],
+        have: vec![automerge::sync::Have {
+            last_sync: vec![],
+            bloom: automerge::sync::BloomFilter::try_from(&[1u8, 0, 7][..]).unwrap(),
+        }],
+        changes: automerge::sync::ChunkList::empty(),
+        flags: None,
+        version: automerge::sync::MessageVersion::V1,
+    };
+    let node = &mut net.nodes[a];
+    let events = node.client.handle(
+        Message::Sync {
+            sender_id: "relay".into(),
+            target_id: "alice".into(),
+            document_id: doc(1),
+            data: poisoned.encode(),
+        },
+        &mut node.docs,
+    );
+    let refused: Vec<&String> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Refused(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        refused.iter().any(|r| r.contains("Bloom filter")),
+        "{events:?}"
+    );
+    // Still syncing normally.
+    net.note(a, doc(1), "still syncing");
+    let b = net.add("bob", "w");
+    net.connect(b);
+    assert_eq!(net.notes(b, &doc(1)), vec!["still syncing".to_string()]);
+}
