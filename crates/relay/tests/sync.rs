@@ -424,14 +424,7 @@ async fn development_tokens_only_in_dev_mode_and_only_for_this_machine() {
 
 /// A relay's router with no socket, in development mode or not.
 fn socket_free_relay(root: &std::path::Path, dev: bool) -> std::sync::Arc<RelayState> {
-    let dist = root.join("dist");
-    std::fs::create_dir_all(&dist).unwrap();
-    std::fs::write(
-        dist.join("index.html"),
-        "<!doctype html><title>Outpost</title>",
-    )
-    .unwrap();
-    let mut config = Config::new(dist, root.join("data"));
+    let mut config = Config::new(support::dist_dir(root), root.join("data"));
     config.dev = dev;
     RelayState::open(&config).unwrap()
 }

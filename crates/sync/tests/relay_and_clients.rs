@@ -126,6 +126,38 @@ impl Net {
         self.nodes.len() - 1
     }
 
+    /// A plain automerge-repo peer (not a node) connects as `name` in `workspace`, joins and
+    /// asks for `id` with the sync data `request`.
+    fn plain_peer_asks(
+        &mut self,
+        conn: ConnId,
+        name: &str,
+        workspace: &str,
+        id: DocumentId,
+        request: &[u8],
+    ) {
+        let grant = Grant {
+            user: name.into(),
+            workspace: workspace.into(),
+        };
+        self.hub
+            .handle(Input::Connected { conn, grant }, &mut self.storage);
+        let join = Message::Join {
+            sender_id: name.into(),
+            peer_metadata: Default::default(),
+            supported_protocol_versions: Some(vec!["1".into()]),
+        };
+        let ask = Message::Request {
+            sender_id: name.into(),
+            target_id: "relay".into(),
+            document_id: id,
+            data: request.to_vec(),
+        };
+        self.to_hub.push_back((conn, wire::encode(&join)));
+        self.to_hub.push_back((conn, wire::encode(&ask)));
+        self.settle();
+    }
+
     /// A node that syncs only its own documents ([`Client::scoped`]).
     fn add_scoped(&mut self, name: &str, workspace: &str) -> usize {
         let i = self.add(name, workspace);
@@ -584,26 +616,7 @@ fn a_plain_peer_told_unavailable_gets_the_document_when_it_arrives() {
     let mut plain = Vec::new();
     for (name, workspace) in [("js-acme", "acme"), ("js-globex", "globex")] {
         let conn = 1000 + plain.len() as ConnId;
-        let grant = Grant {
-            user: name.into(),
-            workspace: workspace.into(),
-        };
-        net.hub
-            .handle(Input::Connected { conn, grant }, &mut net.storage);
-        let join = Message::Join {
-            sender_id: name.into(),
-            peer_metadata: Default::default(),
-            supported_protocol_versions: Some(vec!["1".into()]),
-        };
-        let ask = Message::Request {
-            sender_id: name.into(),
-            target_id: "relay".into(),
-            document_id: doc(7),
-            data: request.clone(),
-        };
-        net.to_hub.push_back((conn, wire::encode(&join)));
-        net.to_hub.push_back((conn, wire::encode(&ask)));
-        net.settle();
+        net.plain_peer_asks(conn, name, workspace, doc(7), &request);
         plain.push(conn);
     }
     let unavailable = |net: &Net, conn| {
@@ -686,26 +699,7 @@ fn ephemeral_messages_stay_in_their_workspace() {
         ("js-globex", "globex"),
     ] {
         let conn = 2000 + plain.len() as ConnId;
-        let grant = Grant {
-            user: name.into(),
-            workspace: workspace.into(),
-        };
-        net.hub
-            .handle(Input::Connected { conn, grant }, &mut net.storage);
-        let join = Message::Join {
-            sender_id: name.into(),
-            peer_metadata: Default::default(),
-            supported_protocol_versions: Some(vec!["1".into()]),
-        };
-        let ask = Message::Request {
-            sender_id: name.into(),
-            target_id: "relay".into(),
-            document_id: doc(8),
-            data: request.clone(),
-        };
-        net.to_hub.push_back((conn, wire::encode(&join)));
-        net.to_hub.push_back((conn, wire::encode(&ask)));
-        net.settle();
+        net.plain_peer_asks(conn, name, workspace, doc(8), &request);
         plain.push(conn);
     }
     net.to_others.clear();
@@ -880,6 +874,23 @@ fn bad_input_gets_an_error_and_a_closed_connection() {
     assert_eq!(net.hub.stats().protocol_errors, 2);
 }
 
+/// Sync data whose Bloom filter claims one entry but has no bits (zero bits per entry, seven
+/// probes): Automerge 0.12 divides by zero when it answers it.
+fn poisoned_sync_data() -> Vec<u8> {
+    automerge::sync::Message {
+        heads: vec![],
+        need: vec![],
+        have: vec![automerge::sync::Have {
+            last_sync: vec![],
+            bloom: automerge::sync::BloomFilter::try_from(&[1u8, 0, 7][..]).unwrap(),
+        }],
+        changes: automerge::sync::ChunkList::empty(),
+        flags: None,
+        version: automerge::sync::MessageVersion::V1,
+    }
+    .encode()
+}
+
 #[test]
 fn a_sync_message_whose_bloom_filter_would_crash_automerge_is_refused() {
     // Found by the hub_frames fuzz target: a Bloom filter that claims entries but has no bits
@@ -904,23 +915,11 @@ fn a_sync_message_whose_bloom_filter_would_crash_automerge_is_refused() {
         peer_metadata: Default::default(),
         supported_protocol_versions: Some(vec!["1".into()]),
     };
-    let poisoned = automerge::sync::Message {
-        heads: vec![],
-        need: vec![],
-        have: vec![automerge::sync::Have {
-            last_sync: vec![],
-            // One entry, zero bits per entry, seven probes: no bits at all.
-            bloom: automerge::sync::BloomFilter::try_from(&[1u8, 0, 7][..]).unwrap(),
-        }],
-        changes: automerge::sync::ChunkList::empty(),
-        flags: None,
-        version: automerge::sync::MessageVersion::V1,
-    };
     let sync = Message::Sync {
         sender_id: "mallory".into(),
         target_id: "relay".into(),
         document_id: doc(1),
-        data: poisoned.encode(),
+        data: poisoned_sync_data(),
     };
     for frame in [wire::encode(&join), wire::encode(&sync)] {
         net.hub
@@ -1030,24 +1029,13 @@ fn a_relay_sending_a_bloom_filter_that_would_crash_automerge_is_refused_by_the_c
     let a = net.add("alice", "w");
     net.connect(a);
     net.create(a, doc(1), "Printer on fire");
-    let poisoned = automerge::sync::Message {
-        heads: vec![],
-        need: vec![],
-        have: vec![automerge::sync::Have {
-            last_sync: vec![],
-            bloom: automerge::sync::BloomFilter::try_from(&[1u8, 0, 7][..]).unwrap(),
-        }],
-        changes: automerge::sync::ChunkList::empty(),
-        flags: None,
-        version: automerge::sync::MessageVersion::V1,
-    };
     let node = &mut net.nodes[a];
     let events = node.client.handle(
         Message::Sync {
             sender_id: "relay".into(),
             target_id: "alice".into(),
             document_id: doc(1),
-            data: poisoned.encode(),
+            data: poisoned_sync_data(),
         },
         &mut node.docs,
     );

@@ -19,7 +19,8 @@ pub struct Relay {
     extra: Vec<String>,
 }
 
-fn dist_dir(root: &Path) -> PathBuf {
+/// A minimal built app under `root` (an index.html), for relays that serve one.
+pub fn dist_dir(root: &Path) -> PathBuf {
     let dist = root.join("dist");
     std::fs::create_dir_all(&dist).unwrap();
     std::fs::write(
