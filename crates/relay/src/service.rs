@@ -172,20 +172,27 @@ fn run(rx: mpsc::Receiver<Command>, mut storage: Storage, mut hub: Hub, shared: 
         if let Some(e) = error {
             tracing::error!(error = %e, "storage failed; the batch was not acknowledged and its connections were closed");
         }
+        // Encoded first, so the statistics can be published before any answer leaves: whoever
+        // hears an answer then reads statistics that include its batch.
+        let outputs: Vec<(ConnId, Result<Vec<u8>, String>)> = outputs
+            .into_iter()
+            .map(|output| match output {
+                Output::Send { conn, message } => (conn, Ok(wire::encode(&message))),
+                Output::Close { conn, reason } => (conn, Err(reason)),
+            })
+            .collect();
+        publish(shared, &hub, &arrivals, closed_not_reading);
         let mut dropped = Vec::new();
-        for output in outputs {
+        for (conn, output) in outputs {
             match output {
-                Output::Send { conn, message } => {
+                Ok(frame) => {
                     if let Some(outbox) = outboxes.get(&conn) {
-                        if outbox
-                            .try_send(Outbound::Frame(wire::encode(&message)))
-                            .is_err()
-                        {
+                        if outbox.try_send(Outbound::Frame(frame)).is_err() {
                             dropped.push(conn);
                         }
                     }
                 }
-                Output::Close { conn, reason } => {
+                Err(reason) => {
                     if let Some(outbox) = outboxes.remove(&conn) {
                         tracing::warn!(conn, %reason, "closing connection");
                         let _ = outbox.try_send(Outbound::Close(reason));
@@ -193,43 +200,30 @@ fn run(rx: mpsc::Receiver<Command>, mut storage: Storage, mut hub: Hub, shared: 
                 }
             }
         }
-        for conn in dropped {
-            if outboxes.remove(&conn).is_some() {
-                tracing::warn!(
-                    conn,
-                    "closing a connection that stopped reading (outbox full)"
-                );
-                closed_not_reading += 1;
-                hub.handle(Input::Disconnected { conn }, &mut storage);
+        if !dropped.is_empty() {
+            for conn in dropped {
+                if outboxes.remove(&conn).is_some() {
+                    tracing::warn!(
+                        conn,
+                        "closing a connection that stopped reading (outbox full)"
+                    );
+                    closed_not_reading += 1;
+                    hub.handle(Input::Disconnected { conn }, &mut storage);
+                }
             }
+            publish(shared, &hub, &[], closed_not_reading);
         }
-        {
-            let routed = Instant::now();
-            let mut shared = shared.lock().unwrap_or_else(|e| e.into_inner());
-            for arrived in &arrivals {
-                shared.delays.record(routed - *arrived);
-            }
-            let s = hub.stats();
-            shared.stats = ServiceStats {
-                connections: hub.connections(),
-                documents_in_memory: hub.documents_in_memory(),
-                frames_in: s.frames_in,
-                messages_out: s.messages_out,
-                documents_changed: s.documents_changed,
-                closed_not_reading,
-                hub_delay: Default::default(),
-            };
-            batches += 1;
-            if batches.is_multiple_of(10_000) {
-                let s = &shared.stats;
-                tracing::info!(
-                    connections = s.connections,
-                    frames_in = s.frames_in,
-                    messages_out = s.messages_out,
-                    documents_changed = s.documents_changed,
-                    "hub"
-                );
-            }
+        batches += 1;
+        if batches.is_multiple_of(10_000) {
+            let shared = shared.lock().unwrap_or_else(|e| e.into_inner());
+            let s = &shared.stats;
+            tracing::info!(
+                connections = s.connections,
+                frames_in = s.frames_in,
+                messages_out = s.messages_out,
+                documents_changed = s.documents_changed,
+                "hub"
+            );
         }
         if stop {
             break;
@@ -240,4 +234,24 @@ fn run(rx: mpsc::Receiver<Command>, mut storage: Storage, mut hub: Hub, shared: 
         tracing::error!(error = %e, "storage failed while shutting down");
     }
     tracing::info!("sync service stopped; storage committed");
+}
+
+/// Publishes the hub's counters, and the delay of each frame that `arrivals` lists (from its
+/// arrival to now, when its answers are about to leave), for `/api/stats`.
+fn publish(shared: &Mutex<Shared>, hub: &Hub, arrivals: &[Instant], closed_not_reading: u64) {
+    let routed = Instant::now();
+    let mut shared = shared.lock().unwrap_or_else(|e| e.into_inner());
+    for arrived in arrivals {
+        shared.delays.record(routed - *arrived);
+    }
+    let s = hub.stats();
+    shared.stats = ServiceStats {
+        connections: hub.connections(),
+        documents_in_memory: hub.documents_in_memory(),
+        frames_in: s.frames_in,
+        messages_out: s.messages_out,
+        documents_changed: s.documents_changed,
+        closed_not_reading,
+        hub_delay: Default::default(),
+    };
 }
