@@ -172,9 +172,11 @@ async fn session(State(state): State<Arc<RelayState>>, headers: HeaderMap) -> Re
     }
 }
 
-/// A 403 for `what` when the request comes from another machine.
+/// A 403 for `what` when the request comes from another machine. An IPv4 address mapped into
+/// IPv6 (`::ffff:127.0.0.1`, how a dual-stack socket reports a local IPv4 client) counts as
+/// what it maps.
 fn unless_this_machine(peer: SocketAddr, what: &str) -> Option<Response> {
-    (!peer.ip().is_loopback()).then(|| {
+    (!peer.ip().to_canonical().is_loopback()).then(|| {
         refusal(
             StatusCode::FORBIDDEN,
             &format!("{what} are only given to this machine"),

@@ -444,15 +444,21 @@ async fn get_from(
     (status, String::from_utf8_lossy(&body).into_owned())
 }
 
-/// Peers on the local network and beyond, over IPv4 and IPv6.
-const OTHER_MACHINES: [&str; 4] = [
+/// Peers on the local network and beyond, over IPv4 and IPv6 (and IPv4 mapped into IPv6).
+const OTHER_MACHINES: [&str; 5] = [
     "192.168.1.20:51000",
     "10.0.0.7:51000",
     "203.0.113.1:51000",
     "[2001:db8::7]:51000",
+    "[::ffff:192.168.1.20]:51000",
 ];
-/// Loopback: all of 127.0.0.0/8, and IPv6's.
-const THIS_MACHINE: [&str; 3] = ["127.0.0.1:51000", "127.8.9.10:51000", "[::1]:51000"];
+/// Loopback: all of 127.0.0.0/8, IPv6's, and 127.0.0.1 as a dual-stack socket reports it.
+const THIS_MACHINE: [&str; 4] = [
+    "127.0.0.1:51000",
+    "127.8.9.10:51000",
+    "[::1]:51000",
+    "[::ffff:127.0.0.1]:51000",
+];
 
 #[tokio::test(flavor = "current_thread")]
 async fn development_tokens_are_refused_to_other_machines() {
