@@ -127,15 +127,13 @@ impl Net {
     }
 
     /// A plain automerge-repo peer (not a node) connects as `name` in `workspace`, joins and
-    /// asks for `id` with the sync data `request`.
-    fn plain_peer_asks(
-        &mut self,
-        conn: ConnId,
-        name: &str,
-        workspace: &str,
-        id: DocumentId,
-        request: &[u8],
-    ) {
+    /// asks for `id` holding nothing of it, as automerge-repo's `find` does.
+    fn plain_peer_asks(&mut self, conn: ConnId, name: &str, workspace: &str, id: DocumentId) {
+        use automerge::sync::SyncDoc;
+        let request = Automerge::new()
+            .generate_sync_message(&mut automerge::sync::State::new())
+            .expect("an empty document asks for everything")
+            .encode();
         let grant = Grant {
             user: name.into(),
             workspace: workspace.into(),
@@ -151,7 +149,7 @@ impl Net {
             sender_id: name.into(),
             target_id: "relay".into(),
             document_id: id,
-            data: request.to_vec(),
+            data: request,
         };
         self.to_hub.push_back((conn, wire::encode(&join)));
         self.to_hub.push_back((conn, wire::encode(&ask)));
@@ -609,14 +607,10 @@ fn a_plain_peer_told_unavailable_gets_the_document_when_it_arrives() {
     let alice = net.add("alice", "acme");
     let mut probe = Automerge::new();
     use automerge::sync::SyncDoc;
-    let request = probe
-        .generate_sync_message(&mut automerge::sync::State::new())
-        .unwrap()
-        .encode();
     let mut plain = Vec::new();
     for (name, workspace) in [("js-acme", "acme"), ("js-globex", "globex")] {
         let conn = 1000 + plain.len() as ConnId;
-        net.plain_peer_asks(conn, name, workspace, doc(7), &request);
+        net.plain_peer_asks(conn, name, workspace, doc(7));
         plain.push(conn);
     }
     let unavailable = |net: &Net, conn| {
@@ -687,11 +681,6 @@ fn ephemeral_messages_stay_in_their_workspace() {
     let alice = net.add("alice", "acme");
     net.connect(alice);
     net.create(alice, doc(8), "badge readers down");
-    use automerge::sync::SyncDoc;
-    let request = Automerge::new()
-        .generate_sync_message(&mut automerge::sync::State::new())
-        .unwrap()
-        .encode();
     let mut plain = Vec::new();
     for (name, workspace) in [
         ("js-acme", "acme"),
@@ -699,7 +688,7 @@ fn ephemeral_messages_stay_in_their_workspace() {
         ("js-globex", "globex"),
     ] {
         let conn = 2000 + plain.len() as ConnId;
-        net.plain_peer_asks(conn, name, workspace, doc(8), &request);
+        net.plain_peer_asks(conn, name, workspace, doc(8));
         plain.push(conn);
     }
     net.to_others.clear();
