@@ -102,15 +102,14 @@ fn prefix_range(prefix: &[&str]) -> Result<KeyRange, StorageError> {
         .map_err(|e| StorageError::Failed(describe(&e)))
 }
 
+/// A key as stored (an array of strings), or `None` for any other value.
+fn key_from(value: JsValue) -> Option<Vec<String>> {
+    let array = value.dyn_into::<Array>().ok()?;
+    array.iter().map(|v| v.as_string()).collect()
+}
+
 fn record_from(value: JsValue) -> Option<Record> {
-    let key = Reflect::get(&value, &"key".into())
-        .ok()?
-        .dyn_into::<Array>()
-        .ok()?;
-    let key = key
-        .iter()
-        .map(|k| k.as_string())
-        .collect::<Option<Vec<String>>>()?;
+    let key = key_from(Reflect::get(&value, &"key".into()).ok()?)?;
     let binary = Reflect::get(&value, &"binary".into())
         .ok()?
         .dyn_into::<Uint8Array>()
@@ -179,11 +178,7 @@ impl Tx {
             .map_err(classify)?
             .await
             .map_err(classify)?;
-        Ok(keys
-            .into_iter()
-            .filter_map(|k| k.dyn_into::<Array>().ok())
-            .filter_map(|a| a.iter().map(|v| v.as_string()).collect())
-            .collect())
+        Ok(keys.into_iter().filter_map(key_from).collect())
     }
 
     /// The last key (in the store's order) that starts with `prefix`, if any: one request, however
@@ -201,11 +196,7 @@ impl Tx {
         let Some(cursor) = cursor else {
             return Ok(None);
         };
-        let key = cursor.key().map_err(classify)?;
-        Ok(key
-            .dyn_into::<Array>()
-            .ok()
-            .and_then(|a| a.iter().map(|v| v.as_string()).collect()))
+        Ok(key_from(cursor.key().map_err(classify)?))
     }
 
     /// Puts a record (read-write transactions).
