@@ -98,24 +98,14 @@ pub fn IncidentList() -> impl IntoView {
         if !q.text.is_empty() {
             parts.push(format!("q={}", js_sys::encode_uri_component(&q.text)));
         }
-        let target = format!("/?{}", parts.join("&"));
-        // Only when it differs: replacing the entry the person just came Back to would tangle
-        // the history, and Back would then lead forward again.
-        let here = window()
-            .location()
-            .search()
-            .map(|search| format!("/{search}"))
-            .unwrap_or_default();
-        if here != target {
-            navigate(
-                &target,
-                NavigateOptions {
-                    replace: true,
-                    scroll: false,
-                    ..Default::default()
-                },
-            );
-        }
+        navigate(
+            &format!("/?{}", parts.join("&")),
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
+        );
         limit.set(PAGE);
     });
 
