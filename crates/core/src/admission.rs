@@ -1,0 +1,189 @@
+//! Whether a change to an incident may be kept: the rules the relay's judge applies to every
+//! change a peer sends, whatever program wrote it.
+//!
+//! A change is judged by what it does to the incident **as its author saw it**: the incident
+//! read at the change's dependencies (`before`) against the incident with the change applied
+//! (`after`). Offline work made in good faith is therefore never refused because of what others
+//! did meanwhile; concurrent results stay conflicts for people to settle.
+//!
+//! What the change amounts to is mapped onto the commands of [`crate::role`]'s table, so the
+//! relay and the app can never disagree about who may do what. Beyond roles, some things nobody
+//! may do: change a Closed or Canceled incident other than its review, rewrite or delete a
+//! note once written, change the reference number or the creation record, or move the incident
+//! along a transition the lifecycle does not have.
+
+use crate::command::Command;
+use crate::incident::{Incident, Note, NoteKind};
+use crate::role::{Capability, Role, RoleRefusal};
+use crate::state::{Action, ActionKind, HoldReason, State};
+
+/// Why a change was refused, in words for the person whose change it was.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// Their role may not do it.
+    #[error("{0}")]
+    Role(#[from] RoleRefusal),
+    /// The incident is Closed or Canceled.
+    #[error("the incident is {state}; only its review can still change")]
+    ReadOnly {
+        /// Closed or Canceled.
+        state: State,
+    },
+    /// A note already written was edited or deleted.
+    #[error("{} cannot be edited or deleted once written", kind_plural(*.kind))]
+    NoteRewritten {
+        /// Which list.
+        kind: NoteKind,
+    },
+    /// The reference number or the creation record changed.
+    #[error("the reference number and the creation record of an incident cannot be changed")]
+    CreationChanged,
+    /// A state change the lifecycle does not have.
+    #[error("an incident cannot go from {from} to {to}")]
+    Transition {
+        /// The state as the author saw it.
+        from: State,
+        /// The state the change wrote.
+        to: State,
+    },
+    /// The document no longer reads as an incident.
+    #[error("the change leaves a document that is not a readable incident ({0})")]
+    NotAnIncident(String),
+}
+
+impl Refusal {
+    /// The refusal as a person reads it at the start of a sentence: "Closing needs the manager
+    /// role".
+    pub fn sentence(&self) -> String {
+        let text = self.to_string();
+        let mut chars = text.chars();
+        match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect(),
+            None => text,
+        }
+    }
+}
+
+fn kind_plural(kind: NoteKind) -> &'static str {
+    match kind {
+        NoteKind::WorkNote => "work notes",
+        NoteKind::Comment => "comments",
+        NoteKind::StatusUpdate => "status updates",
+    }
+}
+
+/// Whether `role` may make a change that turns the incident from `before` (`None`: the document
+/// was empty, so the change logs it) into `after`.
+pub fn admit(role: Role, before: Option<&Incident>, after: &Incident) -> Result<(), Refusal> {
+    if !role.can_change() {
+        return Err(RoleRefusal {
+            what: "Changing an incident",
+            needed: Role::Agent,
+        }
+        .into());
+    }
+    let Some(before) = before else {
+        role.may_do(Capability::LogIncident)?;
+        transition(role, State::New, after)?;
+        if after.major_incident {
+            role.may(&Command::SetMajorIncident(true), State::New)?;
+        }
+        return Ok(());
+    };
+    if before.reference != after.reference
+        || before.reported_at != after.reported_at
+        || before.reported_by != after.reported_by
+    {
+        return Err(Refusal::CreationChanged);
+    }
+    for kind in [
+        NoteKind::WorkNote,
+        NoteKind::Comment,
+        NoteKind::StatusUpdate,
+    ] {
+        if !kept(before.notes(kind), after.notes(kind)) {
+            return Err(Refusal::NoteRewritten { kind });
+        }
+    }
+    let review_changed = before.review != after.review;
+    if before.state.is_read_only() {
+        let mut rest = after.clone();
+        rest.review = before.review.clone();
+        if rest != *before {
+            return Err(Refusal::ReadOnly {
+                state: before.state,
+            });
+        }
+    }
+    if review_changed {
+        role.may(&review_command(), before.state)?;
+    }
+    if before.major_incident != after.major_incident {
+        role.may(
+            &Command::SetMajorIncident(after.major_incident),
+            before.state,
+        )?;
+    }
+    if before.state != after.state {
+        transition(role, before.state, after)?;
+    }
+    Ok(())
+}
+
+fn review_command() -> Command {
+    Command::UpdateReview {
+        section: crate::incident::ReviewSection::Overview,
+        text: String::new(),
+    }
+}
+
+/// Every note of `before` is still in `after`, unchanged and in order.
+fn kept(before: &[Note], after: &[Note]) -> bool {
+    let mut after = after.iter();
+    before.iter().all(|note| after.any(|n| n == note))
+}
+
+/// Checks that `after.state` is one lifecycle action away from `from`, and that the role may
+/// take that action.
+fn transition(role: Role, from: State, after: &Incident) -> Result<(), Refusal> {
+    let to = after.state;
+    if from == to {
+        return Ok(());
+    }
+    let refused = Refusal::Transition { from, to };
+    let kind = match (from, to) {
+        (State::Resolved, State::InProgress) => ActionKind::Reopen,
+        (_, State::InProgress) => ActionKind::StartWork,
+        (_, State::OnHold(_)) => ActionKind::PutOnHold,
+        (_, State::Resolved) => ActionKind::Resolve,
+        (_, State::Closed) => ActionKind::Close,
+        (_, State::Canceled) => ActionKind::Cancel,
+        (_, State::New) => return Err(refused),
+    };
+    if from.is_read_only() || !from.available_actions().contains(&kind) {
+        return Err(refused);
+    }
+    if kind == ActionKind::Resolve && after.resolution_code.is_none() {
+        return Err(refused);
+    }
+    let action = match kind {
+        ActionKind::StartWork => Action::StartWork,
+        ActionKind::PutOnHold => Action::PutOnHold {
+            reason: HoldReason::AwaitingCaller,
+            note: String::new(),
+        },
+        ActionKind::Resolve => Action::Resolve {
+            code: after.resolution_code,
+            notes: after.resolution_notes.clone(),
+        },
+        ActionKind::Reopen => Action::Reopen {
+            reason: String::new(),
+        },
+        ActionKind::Close => Action::Close,
+        ActionKind::Cancel => Action::Cancel {
+            reason: String::new(),
+        },
+    };
+    role.may(&Command::Transition(action), from)?;
+    Ok(())
+}
