@@ -134,6 +134,7 @@ impl World {
                 grant: Grant {
                     user: format!("fuzz-{i}"),
                     workspace: WORKSPACES[i / 2].to_string(),
+                    ..Default::default()
                 },
                 metadata: PeerMetadata {
                     outpost_reconcile: (i % 2 == 1).then_some(RECONCILE_VERSION),

@@ -12,9 +12,13 @@
 //! note once written, change the reference number or the creation record, or move the incident
 //! along a transition the lifecycle does not have.
 
+use automerge::{Automerge, ReadDoc, ROOT};
+
 use crate::command::Command;
+use crate::field::{Field, FieldValue};
 use crate::incident::{Incident, Note, NoteKind};
 use crate::role::{Capability, Role, RoleRefusal};
+use crate::schema::{read_field_values, read_incident, SCHEMA, TYPE};
 use crate::state::{Action, ActionKind, HoldReason, State};
 
 /// Why a change was refused, in words for the person whose change it was.
@@ -72,9 +76,9 @@ fn kind_plural(kind: NoteKind) -> &'static str {
     }
 }
 
-/// Whether `role` may make a change that turns the incident from `before` (`None`: the document
-/// was empty, so the change logs it) into `after`.
-pub fn admit(role: Role, before: Option<&Incident>, after: &Incident) -> Result<(), Refusal> {
+/// Whether `role` may make a change that turns the document `before` (as the change's author
+/// saw it; empty when the change logs the incident) into `after`.
+pub fn admit(role: Role, before: &Automerge, after: &Automerge) -> Result<(), Refusal> {
     if !role.can_change() {
         return Err(RoleRefusal {
             what: "Changing an incident",
@@ -82,14 +86,69 @@ pub fn admit(role: Role, before: Option<&Incident>, after: &Incident) -> Result<
         }
         .into());
     }
-    let Some(before) = before else {
+    let empty = |doc: &Automerge| doc.length(ROOT) == 0;
+    if empty(before) && empty(after) {
+        // An empty change, as automerge-repo's `create()` makes before anything is written.
+        return Ok(());
+    }
+    let incident = read_incident(after).map_err(|e| Refusal::NotAnIncident(e.to_string()))?;
+    if empty(before) {
         role.may_do(Capability::LogIncident)?;
-        transition(role, State::New, after)?;
-        if after.major_incident {
+        transition(role, State::New, &incident)?;
+        if incident.major_incident {
             role.may(&Command::SetMajorIncident(true), State::New)?;
         }
         return Ok(());
-    };
+    }
+    let earlier = read_incident(before).map_err(|e| Refusal::NotAnIncident(e.to_string()))?;
+    if [TYPE, SCHEMA]
+        .iter()
+        .any(|key| scalar(before, key) != scalar(after, key))
+    {
+        return Err(Refusal::CreationChanged);
+    }
+    judge(role, &earlier, &incident, &Fields::compare(before, after))
+}
+
+/// The single-valued fields a change touched, and which of them it settled: a conflict as the
+/// author saw it, now holding one of its values.
+struct Fields {
+    changed: Vec<Field>,
+    settled: Vec<Field>,
+}
+
+impl Fields {
+    fn compare(before: &Automerge, after: &Automerge) -> Fields {
+        let mut fields = Fields {
+            changed: Vec::new(),
+            settled: Vec::new(),
+        };
+        for &field in Field::ALL {
+            let (was, now) = (
+                read_field_values(before, field),
+                read_field_values(after, field),
+            );
+            if was == now {
+                continue;
+            }
+            fields.changed.push(field);
+            if was.len() > 1 && now.len() == 1 && was.contains(&now[0]) {
+                fields.settled.push(field);
+            }
+        }
+        fields
+    }
+}
+
+fn scalar(doc: &Automerge, key: &str) -> Option<String> {
+    doc.get(ROOT, key)
+        .ok()
+        .flatten()
+        .map(|(value, _)| value.to_string())
+}
+
+/// The rules, on the incident as its author saw it and as the change leaves it.
+fn judge(role: Role, before: &Incident, after: &Incident, fields: &Fields) -> Result<(), Refusal> {
     if before.reference != after.reference
         || before.reported_at != after.reported_at
         || before.reported_by != after.reported_by
@@ -105,29 +164,54 @@ pub fn admit(role: Role, before: Option<&Incident>, after: &Incident) -> Result<
             return Err(Refusal::NoteRewritten { kind });
         }
     }
-    let review_changed = before.review != after.review;
+    for &field in &fields.settled {
+        let value = read_value(after, field);
+        role.may(&Command::SettleConflict { field, value }, before.state)?;
+    }
+    let unsettled = |field: &Field| !fields.settled.contains(field);
     if before.state.is_read_only() {
-        let mut rest = after.clone();
-        rest.review = before.review.clone();
-        if rest != *before {
+        let lists_kept = before.affected_users == after.affected_users
+            && before.references == after.references
+            && [
+                NoteKind::WorkNote,
+                NoteKind::Comment,
+                NoteKind::StatusUpdate,
+            ]
+            .iter()
+            .all(|k| before.notes(*k).len() == after.notes(*k).len());
+        let only_review = fields
+            .changed
+            .iter()
+            .filter(|f| unsettled(f))
+            .all(|f| f.is_review());
+        if !lists_kept || !only_review {
             return Err(Refusal::ReadOnly {
                 state: before.state,
             });
         }
     }
-    if review_changed {
+    if fields.changed.iter().any(|f| f.is_review() && unsettled(f)) {
         role.may(&review_command(), before.state)?;
     }
-    if before.major_incident != after.major_incident {
+    if before.major_incident != after.major_incident && unsettled(&Field::MajorIncident) {
         role.may(
             &Command::SetMajorIncident(after.major_incident),
             before.state,
         )?;
     }
-    if before.state != after.state {
+    if before.state != after.state && unsettled(&Field::State) {
         transition(role, before.state, after)?;
     }
     Ok(())
+}
+
+/// The value a settled field now holds.
+fn read_value(after: &Incident, field: Field) -> FieldValue {
+    match field {
+        Field::State => FieldValue::Text(after.state.key()),
+        Field::MajorIncident => FieldValue::Flag(after.major_incident),
+        _ => FieldValue::Empty,
+    }
 }
 
 fn review_command() -> Command {

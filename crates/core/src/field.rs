@@ -90,6 +90,19 @@ impl Field {
         }
     }
 
+    /// A section of the post-incident review.
+    pub fn is_review(self) -> bool {
+        matches!(
+            self,
+            Field::ReviewOverview
+                | Field::ReviewImpact
+                | Field::ReviewRootCause
+                | Field::ReviewCorrectiveActions
+                | Field::ReviewLessons
+                | Field::ReviewAppendices
+        )
+    }
+
     /// Fields people type free text into (shown as text areas or inputs when picking a value).
     pub fn is_long_text(self) -> bool {
         matches!(

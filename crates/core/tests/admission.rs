@@ -6,10 +6,11 @@ mod common;
 use common::*;
 use outpost_core::admission::{admit, Refusal};
 use outpost_core::automerge::transaction::Transactable;
+use outpost_core::automerge::Automerge;
 use outpost_core::automerge::{ObjType, ReadDoc, ROOT};
 use outpost_core::incident::{NoteKind, ReviewSection};
 use outpost_core::role::Role;
-use outpost_core::{Action, Command, Incident, IncidentDoc, ResolutionCode, State};
+use outpost_core::{Action, Command, IncidentDoc, ResolutionCode, State};
 
 fn resolve() -> Command {
     Command::Transition(Action::Resolve {
@@ -25,16 +26,11 @@ fn note(body: &str) -> Command {
     }
 }
 
-/// The incident before and after `cmd`, run by someone who may run anything.
-fn step(doc: &mut IncidentDoc, cmd: Command) -> (Incident, Incident) {
-    let before = doc.read().unwrap();
-    ok(doc, "alice", 5, cmd);
-    (before, doc.read().unwrap())
-}
-
+/// Runs `cmd` (as someone who may run anything) and judges the change it made for `role`.
 fn judged(role: Role, doc: &mut IncidentDoc, cmd: Command) -> Result<(), Refusal> {
-    let (before, after) = step(doc, cmd);
-    admit(role, Some(&before), &after)
+    let before = doc.automerge().clone();
+    ok(doc, "alice", 5, cmd);
+    admit(role, &before, doc.automerge())
 }
 
 fn resolved() -> IncidentDoc {
@@ -50,22 +46,27 @@ fn closed() -> IncidentDoc {
     doc
 }
 
-/// Writes straight into the Automerge document, as a program that ignores our rules would.
+/// Writes straight into the Automerge document, as a program that ignores our rules would, and
+/// judges that change for `role`.
 fn tamper(
+    role: Role,
     doc: &mut IncidentDoc,
     edit: impl FnOnce(&mut outpost_core::automerge::transaction::Transaction),
-) -> (Incident, Result<Incident, outpost_core::schema::ReadError>) {
-    let before = doc.read().unwrap();
+) -> Result<(), Refusal> {
+    let before = doc.automerge().clone();
     let mut tx = doc.automerge_mut().transaction();
     edit(&mut tx);
     tx.commit();
-    (before, doc.read())
+    admit(role, &before, doc.automerge())
+}
+
+fn logging(role: Role, doc: &IncidentDoc) -> Result<(), Refusal> {
+    admit(role, &Automerge::new(), doc.automerge())
 }
 
 #[test]
 fn an_agent_works_an_incident_from_logging_to_resolution() {
-    let doc = logged();
-    assert_eq!(admit(Role::Agent, None, &doc.read().unwrap()), Ok(()));
+    assert_eq!(logging(Role::Agent, &logged()), Ok(()));
     let mut doc = logged();
     for cmd in [
         Command::Transition(Action::StartWork),
@@ -86,13 +87,12 @@ fn an_agent_works_an_incident_from_logging_to_resolution() {
 
 #[test]
 fn a_viewer_changes_nothing_not_even_a_note() {
-    let mut doc = logged();
-    let refusal = judged(Role::Viewer, &mut doc, note("hello")).unwrap_err();
+    let refusal = judged(Role::Viewer, &mut logged(), note("hello")).unwrap_err();
     assert_eq!(
         refusal.sentence(),
         "Changing an incident needs the agent role"
     );
-    assert!(admit(Role::Viewer, None, &logged().read().unwrap()).is_err());
+    assert!(logging(Role::Viewer, &logged()).is_err());
 }
 
 #[test]
@@ -136,13 +136,12 @@ fn a_closed_incident_takes_only_its_review_and_only_from_a_manager() {
             .sentence(),
         "Editing a closed incident's review needs the manager role"
     );
-    // The app refuses a note on a closed incident, so write it as another program would.
-    let mut doc = closed();
-    let (before, after) = tamper(&mut doc, |tx| {
+    // The app refuses this on a closed incident, so write it as another program would.
+    let refusal = tamper(Role::Admin, &mut closed(), |tx| {
         tx.put(ROOT, "title", "Rewritten after closure").unwrap();
     });
     assert_eq!(
-        admit(Role::Admin, Some(&before), &after.unwrap()),
+        refusal,
         Err(Refusal::ReadOnly {
             state: State::Closed
         })
@@ -153,57 +152,57 @@ fn a_closed_incident_takes_only_its_review_and_only_from_a_manager() {
 fn a_note_once_written_is_never_edited_or_deleted() {
     let mut doc = logged();
     ok(&mut doc, "alice", 2, note("First look"));
-    let list = |doc: &IncidentDoc| doc.automerge().get(ROOT, "work_notes").unwrap().unwrap().1;
-    let notes = list(&doc);
-    let (before, after) = tamper(&mut doc.fork(), |tx| tx.delete(&notes, 0).unwrap());
+    let notes = doc.automerge().get(ROOT, "work_notes").unwrap().unwrap().1;
+    let deleted = tamper(Role::Admin, &mut doc.fork(), |tx| {
+        tx.delete(&notes, 0).unwrap()
+    });
     assert_eq!(
-        admit(Role::Admin, Some(&before), &after.unwrap()),
+        deleted,
         Err(Refusal::NoteRewritten {
             kind: NoteKind::WorkNote
         })
     );
-    let (before, after) = tamper(&mut doc, |tx| {
+    let edited = tamper(Role::Admin, &mut doc, |tx| {
         let first = tx.get(&notes, 0).unwrap().unwrap().1;
         tx.put(&first, "body", "Nothing to see").unwrap();
     });
-    assert!(matches!(
-        admit(Role::Admin, Some(&before), &after.unwrap()),
-        Err(Refusal::NoteRewritten { .. })
-    ));
+    assert!(matches!(edited, Err(Refusal::NoteRewritten { .. })));
 }
 
 #[test]
 fn the_reference_and_creation_record_are_fixed() {
     for (key, value) in [("reference", "INC-7F3A-0001"), ("reported_by", "mallory")] {
-        let (before, after) = tamper(&mut logged(), |tx| tx.put(ROOT, key, value).unwrap());
-        assert_eq!(
-            admit(Role::Admin, Some(&before), &after.unwrap()),
-            Err(Refusal::CreationChanged),
-            "{key}"
-        );
+        let refusal = tamper(Role::Admin, &mut logged(), |tx| {
+            tx.put(ROOT, key, value).unwrap()
+        });
+        assert_eq!(refusal, Err(Refusal::CreationChanged), "{key}");
     }
+    let older = tamper(Role::Admin, &mut logged(), |tx| {
+        tx.put(ROOT, "schema", 0).unwrap()
+    });
+    assert!(older.is_err());
+    let gone = tamper(Role::Admin, &mut logged(), |tx| {
+        tx.delete(ROOT, "type").unwrap()
+    });
+    assert!(matches!(gone, Err(Refusal::NotAnIncident(_))));
 }
 
 #[test]
 fn the_lifecycle_holds_whatever_program_wrote_the_change() {
     // New straight to Closed, Resolved back to New, and Resolved without a resolution code.
-    let (before, after) = tamper(&mut logged(), |tx| tx.put(ROOT, "state", "closed").unwrap());
-    assert!(matches!(
-        admit(Role::Admin, Some(&before), &after.unwrap()),
-        Err(Refusal::Transition { .. })
-    ));
-    let (before, after) = tamper(&mut resolved(), |tx| tx.put(ROOT, "state", "new").unwrap());
-    assert!(matches!(
-        admit(Role::Admin, Some(&before), &after.unwrap()),
-        Err(Refusal::Transition { .. })
-    ));
-    let (before, after) = tamper(&mut logged(), |tx| {
-        tx.put(ROOT, "state", "resolved").unwrap()
-    });
-    assert!(matches!(
-        admit(Role::Admin, Some(&before), &after.unwrap()),
-        Err(Refusal::Transition { .. })
-    ));
+    for (mut doc, state) in [
+        (logged(), "closed"),
+        (resolved(), "new"),
+        (logged(), "resolved"),
+    ] {
+        let refusal = tamper(Role::Admin, &mut doc, |tx| {
+            tx.put(ROOT, "state", state).unwrap()
+        });
+        assert!(
+            matches!(refusal, Err(Refusal::Transition { .. })),
+            "{state}"
+        );
+    }
 }
 
 #[test]
@@ -212,13 +211,55 @@ fn logging_an_incident_already_closed_or_major_needs_more_than_an_agent() {
     let mut tx = doc.automerge_mut().transaction();
     tx.put(ROOT, "major_incident", true).unwrap();
     tx.commit();
-    let incident = doc.read().unwrap();
-    assert!(admit(Role::Agent, None, &incident).is_err());
-    assert_eq!(admit(Role::Manager, None, &incident), Ok(()));
+    assert!(logging(Role::Agent, &doc).is_err());
+    assert_eq!(logging(Role::Manager, &doc), Ok(()));
     let mut doc = logged();
     let mut tx = doc.automerge_mut().transaction();
     tx.put(ROOT, "state", "closed").unwrap();
     let _ = tx.put_object(ROOT, "extra", ObjType::Map).unwrap();
     tx.commit();
-    assert!(admit(Role::Admin, None, &doc.read().unwrap()).is_err());
+    assert!(logging(Role::Admin, &doc).is_err());
+    // An empty first change, as automerge-repo's `create()` writes, is harmless.
+    let mut empty = Automerge::new();
+    empty.transaction().commit();
+    let mut tx = empty.transaction();
+    tx.put(ROOT, "x", 1).unwrap();
+    tx.delete(ROOT, "x").unwrap();
+    tx.commit();
+    assert_eq!(admit(Role::Agent, &Automerge::new(), &empty), Ok(()));
+}
+
+#[test]
+fn a_state_conflict_on_a_closed_incident_is_settled_by_a_manager_either_way() {
+    // An agent resolves offline while a manager closes: both were made in good faith.
+    let mut manager = resolved();
+    let mut agent = manager.fork();
+    ok(
+        &mut agent,
+        "alice",
+        6,
+        Command::Transition(Action::Reopen {
+            reason: "Still failing".into(),
+        }),
+    );
+    ok(&mut manager, "mona", 6, Command::Transition(Action::Close));
+    manager.merge(&mut agent).unwrap();
+    assert_eq!(manager.conflicts().len(), 1);
+    let shown = manager.read().unwrap().state;
+    for (value, role, kept) in [
+        (State::InProgress, Role::Manager, true),
+        (State::Closed, Role::Manager, true),
+        (State::Closed, Role::Agent, false),
+    ] {
+        let mut doc = manager.fork();
+        let settle = Command::SettleConflict {
+            field: outpost_core::Field::State,
+            value: outpost_core::FieldValue::Text(value.key()),
+        };
+        assert_eq!(
+            judged(role, &mut doc, settle).is_ok(),
+            kept,
+            "settling {value} (shown: {shown}) as {role:?}"
+        );
+    }
 }

@@ -27,6 +27,7 @@ use automerge::sync::{self, SyncDoc};
 use automerge::{Automerge, ChangeHash};
 
 use crate::document_id::DocumentId;
+use crate::gate::{self, AdmitAll, Judge, Refused};
 use crate::reconcile::Responder;
 use crate::wire::{self, Message, PeerId, PeerMetadata, PROTOCOL_V1, RECONCILE_VERSION};
 
@@ -34,12 +35,16 @@ use crate::wire::{self, Message, PeerId, PeerMetadata, PROTOCOL_V1, RECONCILE_VE
 pub type ConnId = u64;
 
 /// What a connection's token grants.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Grant {
     /// The person.
     pub user: String,
     /// Their workspace.
     pub workspace: String,
+    /// Their role, as the token names it. The hub does not read it; the [`Judge`] does.
+    pub role: String,
+    /// The token's listed id, so the audit says which device delivered a change.
+    pub device: String,
 }
 
 /// A storage failure.
@@ -65,6 +70,17 @@ pub trait HubStorage {
     fn rollback(&mut self);
     /// A stored document's workspace and heads, without reading its bytes.
     fn heads(&mut self, doc: &DocumentId) -> Result<Option<(String, Vec<ChangeHash>)>, StoreError>;
+    /// Records that `grant` delivered these changes of a document (the relay's audit), in the
+    /// same transaction as their [`HubStorage::append`].
+    fn arrived(
+        &mut self,
+        doc: &DocumentId,
+        grant: &Grant,
+        changes: &[ChangeHash],
+    ) -> Result<(), StoreError> {
+        let _ = (doc, grant, changes);
+        Ok(())
+    }
     /// Every document of a workspace with its heads.
     fn catalog(
         &mut self,
@@ -126,7 +142,13 @@ pub struct HubStats {
     pub documents_changed: u64,
     /// Connections closed for protocol errors.
     pub protocol_errors: u64,
+    /// Changes the judge refused.
+    pub changes_refused: u64,
 }
+
+/// How many refused changes one connection may send before the relay stops listening to it: the
+/// relay remembers each one so that it never asks for it again.
+pub const MAX_REFUSED_PER_CONNECTION: usize = 4_096;
 
 struct LoadedDoc {
     doc: Automerge,
@@ -141,6 +163,8 @@ struct Conn {
     syncs: HashMap<DocumentId, sync::State>,
     responder: Option<(u64, Responder)>,
     closing: bool,
+    /// Changes refused from this connection, never to be asked for again.
+    refused: gate::RefusedChanges,
 }
 
 /// The relay's state.
@@ -157,6 +181,9 @@ pub struct Hub {
     /// Documents stored in this batch, fanned out once it commits.
     stored: BTreeSet<DocumentId>,
     stats: HubStats,
+    judge: Box<dyn Judge>,
+    /// Ephemeral messages this relay has sent (automerge-repo de-duplicates by session and count).
+    ephemeral_count: u64,
 }
 
 fn sync_message(data: &[u8]) -> Result<sync::Message, String> {
@@ -183,7 +210,15 @@ impl Hub {
             changed: BTreeSet::new(),
             stored: BTreeSet::new(),
             stats: HubStats::default(),
+            judge: Box::new(AdmitAll),
+            ephemeral_count: 0,
         }
+    }
+
+    /// The same hub, judging every change with `judge` before it is kept.
+    pub fn with_judge(mut self, judge: impl Judge + 'static) -> Hub {
+        self.judge = Box::new(judge);
+        self
     }
 
     /// The relay's peer id.
@@ -246,6 +281,7 @@ impl Hub {
                         syncs: HashMap::new(),
                         responder: None,
                         closing: false,
+                        refused: Default::default(),
                     },
                 );
             }
@@ -467,7 +503,7 @@ impl Hub {
                     );
                     return Ok(());
                 }
-                self.receive_sync(conn, &peer, document_id, sync_message(&data)?)?;
+                self.receive_sync(conn, &peer, document_id, sync_message(&data)?, storage)?;
                 self.persist(document_id, storage)
             }
             Message::Sync {
@@ -502,7 +538,7 @@ impl Hub {
                         },
                     );
                 }
-                self.receive_sync(conn, &peer, document_id, message)?;
+                self.receive_sync(conn, &peer, document_id, message, storage)?;
                 self.persist(document_id, storage)
             }
             Message::DocUnavailable { .. }
@@ -606,29 +642,47 @@ impl Hub {
         }
     }
 
-    /// Applies a peer's sync message to a loaded document and answers it.
+    /// Passes a peer's sync message through the gate, applies what it admits to a loaded
+    /// document, records who delivered it, and answers.
     fn receive_sync(
         &mut self,
         conn: ConnId,
         peer: &str,
         doc: DocumentId,
-        message: sync::Message,
+        mut message: sync::Message,
+        storage: &mut impl HubStorage,
     ) -> Result<(), String> {
         let Some(loaded) = self.docs.get_mut(&doc) else {
             return Err("document vanished".to_string());
         };
         let before = loaded.doc.get_heads();
-        let state = self
-            .conns
-            .get_mut(&conn)
-            .ok_or("no connection")?
-            .syncs
-            .entry(doc)
-            .or_default();
+        let c = self.conns.get_mut(&conn).ok_or("no connection")?;
+        let passage = gate::pass(
+            &mut loaded.doc,
+            &mut message,
+            &c.grant,
+            self.judge.as_mut(),
+            &mut c.refused,
+        )?;
+        if !passage.accepted.is_empty() {
+            storage
+                .arrived(&doc, &c.grant, &passage.accepted)
+                .map_err(|e| e.to_string())?;
+        }
+        let too_many = c.refused.len() > MAX_REFUSED_PER_CONNECTION;
+        let state = c.syncs.entry(doc).or_default();
         loaded
             .doc
             .receive_sync_message(state, message)
             .map_err(|e| format!("the sync message could not be applied ({e})"))?;
+        if passage.carried_changes {
+            // The gate applied the changes itself and handed Automerge a message without them,
+            // which it would take for a peer merely reporting heads it already shares, and leave
+            // unanswered. A peer that sent changes waits for an answer (automerge-repo sends
+            // nothing more until it has one), and an Outpost client learns from it that they
+            // are stored.
+            state.last_sent_heads.clear();
+        }
         if loaded.doc.get_heads() != before {
             self.changed.insert(doc);
         }
@@ -642,7 +696,31 @@ impl Hub {
             };
             self.send(conn, message);
         }
+        if let Some(refused) = passage.refused {
+            self.stats.changes_refused += refused.changes.len() as u64;
+            self.tell_refused(conn, peer, doc, &refused);
+        }
+        if too_many {
+            return Err(format!(
+                "more than {MAX_REFUSED_PER_CONNECTION} refused changes from one connection"
+            ));
+        }
         Ok(())
+    }
+
+    /// Tells a peer which of its changes were refused and why, as an ephemeral message on the
+    /// document: every automerge-repo peer hands those to its application.
+    fn tell_refused(&mut self, conn: ConnId, peer: &str, doc: DocumentId, refused: &Refused) {
+        self.ephemeral_count += 1;
+        let message = Message::Ephemeral {
+            sender_id: self.peer_id.clone(),
+            target_id: peer.to_string(),
+            document_id: doc,
+            data: gate::refusal_data(refused),
+            count: self.ephemeral_count,
+            session_id: self.peer_id.clone(),
+        };
+        self.send(conn, message);
     }
 
     /// Stores a document's new changes and tells its other peers about them.

@@ -10,6 +10,8 @@
 //! - [`wire`]: the protocol's messages and their CBOR encoding.
 //! - [`sync_data`]: the Automerge sync data inside them, checked where Automerge would panic.
 //! - [`reconcile`]: Outpost's catalog reconciliation extension.
+//! - [`gate`]: what every change passes before the relay keeps it: the judge, as its author
+//!   saw the document.
 //! - [`hub`]: the relay's side: a storing peer, scoped by workspace, acknowledging only what is
 //!   durable.
 //! - [`client`]: a client's side: handshake, reconciliation, catch-up, live changes.
@@ -17,6 +19,7 @@
 mod ack;
 pub mod client;
 pub mod document_id;
+pub mod gate;
 pub mod hub;
 pub mod reconcile;
 pub mod storage;

@@ -117,6 +117,7 @@ impl Net {
             grant: Grant {
                 user: name.into(),
                 workspace: workspace.into(),
+                ..Default::default()
             },
             online: false,
             refusals: Vec::new(),
@@ -137,6 +138,7 @@ impl Net {
         let grant = Grant {
             user: name.into(),
             workspace: workspace.into(),
+            ..Default::default()
         };
         self.hub
             .handle(Input::Connected { conn, grant }, &mut self.storage);
@@ -774,6 +776,7 @@ fn bad_input_gets_an_error_and_a_closed_connection() {
                 grant: Grant {
                     user: "u".into(),
                     workspace: "w".into(),
+                    ..Default::default()
                 },
             },
             &mut net.storage,
@@ -895,6 +898,7 @@ fn a_sync_message_whose_bloom_filter_would_crash_automerge_is_refused() {
             grant: Grant {
                 user: "mallory".into(),
                 workspace: "w".into(),
+                ..Default::default()
             },
         },
         &mut net.storage,
