@@ -11,6 +11,10 @@
 //! may do: change a Closed or Canceled incident other than its review, rewrite or delete a
 //! note once written, change the reference number or the creation record, or move the incident
 //! along a transition the lifecycle does not have.
+//!
+//! Documents that are not incidents (no `type: "outpost/incident"` marker, before or after the
+//! change) are not judged here; a change that removes the marker is refused like any other that
+//! leaves the incident unreadable, and one that adds it is judged as logging a new incident.
 
 use automerge::{Automerge, ReadDoc, ROOT};
 
@@ -18,7 +22,7 @@ use crate::command::Command;
 use crate::field::{Field, FieldValue};
 use crate::incident::{Incident, Note, NoteKind};
 use crate::role::{Capability, Role, RoleRefusal};
-use crate::schema::{read_field_values, read_incident, SCHEMA, TYPE};
+use crate::schema::{read_field_values, read_incident, DOC_TYPE, SCHEMA, TYPE};
 use crate::state::{Action, ActionKind, HoldReason, State};
 
 /// Why a change was refused, in words for the person whose change it was.
@@ -86,13 +90,14 @@ pub fn admit(role: Role, before: &Automerge, after: &Automerge) -> Result<(), Re
         }
         .into());
     }
-    let empty = |doc: &Automerge| doc.length(ROOT) == 0;
-    if empty(before) && empty(after) {
-        // An empty change, as automerge-repo's `create()` makes before anything is written.
+    let (was, is) = (claims_incident(before), claims_incident(after));
+    if !was && !is {
+        // Not an incident, before or after: an empty first change (automerge-repo's `create()`
+        // writes one) or a document of another kind. The gate's other rules still apply.
         return Ok(());
     }
     let incident = read_incident(after).map_err(|e| Refusal::NotAnIncident(e.to_string()))?;
-    if empty(before) {
+    if !was {
         role.may_do(Capability::LogIncident)?;
         transition(role, State::New, &incident)?;
         if incident.major_incident {
@@ -138,6 +143,14 @@ impl Fields {
         }
         fields
     }
+}
+
+/// Whether the document carries the incident type marker (readable or not).
+fn claims_incident(doc: &Automerge) -> bool {
+    matches!(
+        doc.get(ROOT, TYPE),
+        Ok(Some((automerge::Value::Scalar(s), _))) if s.as_str() == Some(DOC_TYPE)
+    )
 }
 
 fn scalar(doc: &Automerge, key: &str) -> Option<String> {

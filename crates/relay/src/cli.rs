@@ -25,6 +25,11 @@ pub enum Command {
     /// Issue, list and revoke access tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Show which token delivered each change of an incident and when it arrived.
+    Audit {
+        /// The incident's reference number (INC-7F3A-0042) or document id.
+        incident: String,
+    },
 }
 
 /// Token subcommands.
@@ -38,6 +43,9 @@ pub enum TokenCommand {
         /// The person it is for.
         #[arg(long)]
         user: String,
+        /// What they may do: viewer, agent, manager or admin.
+        #[arg(long, default_value = "agent", value_parser = parse_role)]
+        role: outpost_core::Role,
     },
     /// List tokens (their ids, never the tokens).
     List,
@@ -46,6 +54,11 @@ pub enum TokenCommand {
         /// The id shown by `token list`.
         id: String,
     },
+}
+
+fn parse_role(text: &str) -> Result<outpost_core::Role, String> {
+    outpost_core::Role::from_key(text.trim())
+        .ok_or_else(|| format!("\"{text}\" is not a role; use viewer, agent, manager or admin"))
 }
 
 /// How the relay serves.
@@ -86,6 +99,10 @@ pub struct Config {
     /// Documents kept in memory; the rest are read from storage when needed.
     #[arg(long, default_value_t = 5_000)]
     pub memory_documents: usize,
+
+    /// Keep every change without judging it (benchmarks compare the judge's cost this way).
+    #[arg(long, hide = true)]
+    pub no_judge: bool,
 }
 
 impl Config {
@@ -101,6 +118,7 @@ impl Config {
             rate_limit: Limits::default().messages_per_second,
             rate_burst: Limits::default().burst,
             memory_documents: 5_000,
+            no_judge: false,
         }
     }
 

@@ -2,12 +2,14 @@
 //!
 //! One binary that serves the built Outpost app and syncs incident documents between devices.
 //! It is a storing peer that speaks automerge-repo's protocol, so the official JavaScript
-//! automerge-repo can sync through it too. It holds no domain logic: the rules live in the app.
+//! automerge-repo can sync through it too. Its hub holds no domain logic; every change a peer sends is judged by `outpost-judge`, which
+//! applies the same rules as the app, before it is stored or forwarded.
 //!
 //! The shape follows mini-redis and the axum examples, around the sans-IO protocol hub in
 //! `outpost-sync`:
 //!
-//! - [`cli`] parses the command line: serve, or manage tokens;
+//! - [`cli`] parses the command line: serve, manage tokens, or read the audit;
+//! - [`audit`] reports who delivered each change of an incident, and when;
 //! - [`server`] builds the router ([`server::app`], socket-free for tests) and runs it with
 //!   graceful shutdown ([`server::run`]);
 //! - [`auth`] issues tokens and finds them in requests; tokens are checked at the WebSocket
@@ -19,6 +21,7 @@
 //! - [`assets`] serves the single-page app; [`shutdown`] turns signals into a future.
 
 pub mod assets;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod connection;

@@ -26,7 +26,11 @@ fn tokens(config: &Config, command: TokenCommand) -> ExitCode {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
     match command {
-        TokenCommand::Create { workspace, user } => {
+        TokenCommand::Create {
+            workspace,
+            user,
+            role,
+        } => {
             let (workspace, user) = (workspace.trim().to_string(), user.trim().to_string());
             if workspace.is_empty() || user.is_empty() {
                 return fail("--workspace and --user must not be empty");
@@ -37,6 +41,8 @@ fn tokens(config: &Config, command: TokenCommand) -> ExitCode {
                 &Grant {
                     user: user.clone(),
                     workspace: workspace.clone(),
+                    role: role.key().to_string(),
+                    device: String::new(),
                 },
                 now,
             ) {
@@ -44,16 +50,18 @@ fn tokens(config: &Config, command: TokenCommand) -> ExitCode {
             }
             println!("{token}");
             eprintln!(
-                "Token for {user} in workspace {workspace}. It is shown only now; store it safely."
+                "Token for {user} ({}) in workspace {workspace}. It is shown only now; store it safely.",
+                role.key()
             );
         }
         TokenCommand::List => match storage.tokens() {
             Ok(list) => {
+                println!("id\tworkspace\tuser\trole\tstate");
                 for t in list {
                     let state = if t.revoked { "revoked" } else { "active" };
                     println!(
-                        "{}\t{}\t{}\t{}",
-                        t.id, t.grant.workspace, t.grant.user, state
+                        "{}\t{}\t{}\t{}\t{}",
+                        t.id, t.grant.workspace, t.grant.user, t.grant.role, state
                     );
                 }
             }
@@ -123,6 +131,21 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Token(command)) => tokens(&cli.serve, command),
+        Some(Command::Audit { incident }) => {
+            let mut storage = match Storage::open(&cli.serve.data_dir) {
+                Ok(s) => s,
+                Err(e) => {
+                    return fail(format!("cannot open {}: {e}", cli.serve.data_dir.display()))
+                }
+            };
+            match outpost_relay::audit::report(&mut storage, &incident) {
+                Ok(text) => {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
         None => serve(cli.serve).await,
     }
 }

@@ -71,6 +71,7 @@ impl RelayState {
             peer_id.clone(),
             storage_id,
             config.memory_documents,
+            !config.no_judge,
         ));
         let (stop, shutdown) = watch::channel(false);
         Ok(Arc::new(RelayState {
@@ -161,9 +162,10 @@ async fn session(State(state): State<Arc<RelayState>>, headers: HeaderMap) -> Re
         return refusal(StatusCode::UNAUTHORIZED, "no token was sent");
     };
     match state.verify(&token) {
-        Ok(Some(g)) => {
-            Json(serde_json::json!({ "user": g.user, "workspace": g.workspace })).into_response()
-        }
+        Ok(Some(g)) => Json(serde_json::json!({
+            "user": g.user, "workspace": g.workspace, "role": g.role, "device": g.device
+        }))
+        .into_response(),
         Ok(None) => refusal(
             StatusCode::UNAUTHORIZED,
             "the token was refused (unknown or revoked)",
@@ -187,6 +189,8 @@ fn unless_this_machine(peer: SocketAddr, what: &str) -> Option<Response> {
 #[derive(Deserialize)]
 struct DevTokenQuery {
     user: Option<String>,
+    /// The role the token carries; the person running a development relay is its admin.
+    role: Option<String>,
 }
 
 async fn dev_token(
@@ -208,9 +212,23 @@ async fn dev_token(
         .map(|u| u.trim().to_string())
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| "developer".into());
+    let role = match q.role.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        None => outpost_core::Role::Admin,
+        Some(r) => match outpost_core::Role::from_key(r) {
+            Some(role) => role,
+            None => {
+                return refusal(
+                    StatusCode::BAD_REQUEST,
+                    &format!("\"{r}\" is not a role; use viewer, agent, manager or admin"),
+                )
+            }
+        },
+    };
     let grant = Grant {
         user: user.clone(),
         workspace: DEV_WORKSPACE.to_string(),
+        role: role.key().to_string(),
+        device: String::new(),
     };
     let issued = state
         .tokens
@@ -218,7 +236,7 @@ async fn dev_token(
         .map_err(|_| "token store unavailable".to_string())
         .and_then(|tokens| {
             let token = tokens
-                .identity(&format!("dev-token:{user}"), new_token)
+                .identity(&format!("dev-token:{user}:{}", role.key()), new_token)
                 .map_err(|e| e.to_string())?;
             if tokens
                 .verify_token(&token)
@@ -233,7 +251,8 @@ async fn dev_token(
         });
     match issued {
         Ok(token) => Json(serde_json::json!({
-            "token": token, "user": user, "workspace": DEV_WORKSPACE, "development": true
+            "token": token, "user": user, "workspace": DEV_WORKSPACE, "role": role.key(),
+            "development": true
         }))
         .into_response(),
         Err(e) => refusal(StatusCode::SERVICE_UNAVAILABLE, &e),

@@ -60,16 +60,22 @@ pub struct SyncService {
 }
 
 impl SyncService {
-    /// Starts the hub thread on `storage`.
+    /// Starts the hub thread on `storage`, judging every change unless `judge` is false.
     pub fn start(
         storage: Storage,
         peer_id: String,
         storage_id: String,
         capacity: usize,
+        judge: bool,
     ) -> SyncService {
         let (tx, rx) = mpsc::channel::<Command>();
         let shared = Arc::new(Mutex::new(Shared::default()));
         let hub = Hub::new(peer_id, storage_id, capacity);
+        let hub = if judge {
+            hub.with_judge(outpost_judge::IncidentJudge)
+        } else {
+            hub
+        };
         let for_hub = shared.clone();
         let thread = std::thread::Builder::new()
             .name("outpost-hub".into())

@@ -7,7 +7,9 @@
 //! process being killed at any moment (`kill -9`); a power cut can lose the last commits but
 //! never corrupts the database.
 //!
-//! Tokens live here too, as SHA-256 hashes: the database never holds a usable token.
+//! Tokens live here too, as SHA-256 hashes: the database never holds a usable token. So does the
+//! audit: which token delivered each change and when it arrived, append-only, written in the
+//! same transaction as the change itself.
 
 use std::path::Path;
 
@@ -47,6 +49,17 @@ fn short_id(hash: &[u8]) -> String {
 
 fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.trim().as_bytes()).to_vec()
+}
+
+/// One change's arrival at the relay, from the audit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arrival {
+    /// The change.
+    pub change: ChangeHash,
+    /// The token that delivered it (its workspace left empty).
+    pub grant: Grant,
+    /// When it arrived (seconds since the epoch).
+    pub arrived_at: i64,
 }
 
 /// A token as listed (never the token itself).
@@ -94,9 +107,32 @@ impl Storage {
                  user TEXT NOT NULL,
                  created_at INTEGER NOT NULL,
                  revoked_at INTEGER
-             );",
+             );
+             CREATE TABLE IF NOT EXISTS arrivals (
+                 doc TEXT NOT NULL,
+                 change BLOB NOT NULL,
+                 user TEXT NOT NULL,
+                 role TEXT NOT NULL,
+                 device TEXT NOT NULL,
+                 arrived_at INTEGER NOT NULL
+             );
+             CREATE INDEX IF NOT EXISTS arrivals_by_doc ON arrivals (doc);
+             CREATE TRIGGER IF NOT EXISTS arrivals_are_kept BEFORE DELETE ON arrivals
+                 BEGIN SELECT RAISE(ABORT, 'the audit is append-only'); END;
+             CREATE TRIGGER IF NOT EXISTS arrivals_are_not_rewritten BEFORE UPDATE ON arrivals
+                 BEGIN SELECT RAISE(ABORT, 'the audit is append-only'); END;",
         )
         .map_err(err)?;
+        // Tokens issued before roles existed could do everything but are given the agent's role:
+        // the least that keeps their holders working. An admin raises them with `token create`.
+        let has_role: bool = db
+            .prepare("SELECT 1 FROM pragma_table_info('tokens') WHERE name = 'role'")
+            .and_then(|mut s| s.exists([]))
+            .map_err(err)?;
+        if !has_role {
+            db.execute_batch("ALTER TABLE tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'agent'")
+                .map_err(err)?;
+        }
         Ok(Storage {
             db,
             in_transaction: false,
@@ -129,8 +165,8 @@ impl Storage {
     pub fn add_token(&self, token: &str, grant: &Grant, now: i64) -> Result<(), StoreError> {
         self.db
             .execute(
-                "INSERT INTO tokens (hash, workspace, user, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![token_hash(token), grant.workspace, grant.user, now],
+                "INSERT INTO tokens (hash, workspace, user, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![token_hash(token), grant.workspace, grant.user, grant.role, now],
             )
             .map_err(err)?;
         Ok(())
@@ -140,12 +176,14 @@ impl Storage {
     pub fn verify_token(&self, token: &str) -> Result<Option<Grant>, StoreError> {
         self.db
             .query_row(
-                "SELECT workspace, user FROM tokens WHERE hash = ?1 AND revoked_at IS NULL",
+                "SELECT workspace, user, role FROM tokens WHERE hash = ?1 AND revoked_at IS NULL",
                 [token_hash(token)],
                 |r| {
                     Ok(Grant {
                         workspace: r.get(0)?,
                         user: r.get(1)?,
+                        role: r.get(2)?,
+                        device: short_id(&token_hash(token)),
                     })
                 },
             )
@@ -157,7 +195,7 @@ impl Storage {
     pub fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
         let mut stmt = self
             .db
-            .prepare("SELECT hash, workspace, user, created_at, revoked_at FROM tokens ORDER BY created_at DESC")
+            .prepare("SELECT hash, workspace, user, created_at, revoked_at, role FROM tokens ORDER BY created_at DESC")
             .map_err(err)?;
         let rows = stmt
             .query_map([], |r| {
@@ -167,6 +205,8 @@ impl Storage {
                     grant: Grant {
                         workspace: r.get(1)?,
                         user: r.get(2)?,
+                        role: r.get(5)?,
+                        device: short_id(&hash),
                     },
                     created_at: r.get(3)?,
                     revoked: r.get::<_, Option<i64>>(4)?.is_some(),
@@ -203,6 +243,61 @@ impl Storage {
                 .map_err(err)?;
         }
         Ok(matching.len())
+    }
+
+    /// Who delivered each change of a document and when, in arrival order.
+    pub fn arrivals(&self, doc: &DocumentId) -> Result<Vec<Arrival>, StoreError> {
+        let mut stmt = self
+            .db
+            .prepare(
+                "SELECT change, user, role, device, arrived_at FROM arrivals WHERE doc = ?1 ORDER BY rowid",
+            )
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([doc.to_string()], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    Grant {
+                        user: r.get(1)?,
+                        role: r.get(2)?,
+                        device: r.get(3)?,
+                        workspace: String::new(),
+                    },
+                    r.get::<_, i64>(4)?,
+                ))
+            })
+            .map_err(err)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (change, grant, arrived_at) = row.map_err(err)?;
+            if let Some(change) = heads_from(&change).into_iter().next() {
+                out.push(Arrival {
+                    change,
+                    grant,
+                    arrived_at,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every stored document with its workspace (for finding one by reference number).
+    pub fn documents(&self) -> Result<Vec<(DocumentId, String)>, StoreError> {
+        let mut stmt = self
+            .db
+            .prepare("SELECT id, workspace FROM documents")
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(err)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, workspace) = row.map_err(err)?;
+            if let Ok(doc) = id.parse() {
+                out.push((doc, workspace));
+            }
+        }
+        Ok(out)
     }
 
     /// Documents and bytes stored, for the start-up log.
@@ -346,6 +441,35 @@ impl HubStorage for Storage {
             .map_err(err)
     }
 
+    fn arrived(
+        &mut self,
+        doc: &DocumentId,
+        grant: &Grant,
+        changes: &[ChangeHash],
+    ) -> Result<(), StoreError> {
+        self.begin()?;
+        let mut insert = self
+            .db
+            .prepare_cached(
+                "INSERT INTO arrivals (doc, change, user, role, device, arrived_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .map_err(err)?;
+        let (id, now) = (doc.to_string(), now_seconds());
+        for change in changes {
+            insert
+                .execute(params![
+                    id,
+                    change.0.as_slice(),
+                    grant.user,
+                    grant.role,
+                    grant.device,
+                    now
+                ])
+                .map_err(err)?;
+        }
+        Ok(())
+    }
+
     fn catalog(
         &mut self,
         workspace: &str,
@@ -379,6 +503,8 @@ mod tests {
         Grant {
             user: "u".into(),
             workspace: w.into(),
+            role: "agent".into(),
+            device: String::new(),
         }
     }
 
@@ -434,14 +560,65 @@ mod tests {
     }
 
     #[test]
+    fn tokens_from_before_roles_become_agents_and_the_audit_is_append_only() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = Connection::open(dir.path().join("relay.sqlite3")).unwrap();
+            db.execute_batch(
+                "CREATE TABLE tokens (hash BLOB PRIMARY KEY, workspace TEXT NOT NULL, user TEXT NOT NULL,
+                 created_at INTEGER NOT NULL, revoked_at INTEGER);",
+            )
+            .unwrap();
+            db.execute(
+                "INSERT INTO tokens (hash, workspace, user, created_at) VALUES (?1, 'acme', 'old', 1)",
+                [token_hash("opt_old")],
+            )
+            .unwrap();
+        }
+        let mut s = Storage::open(dir.path()).unwrap();
+        assert_eq!(s.verify_token("opt_old").unwrap().unwrap().role, "agent");
+        let doc = DocumentId::from_bytes([3; 16]);
+        let change = ChangeHash([9; 32]);
+        s.append(&doc, "acme", b"x", &[change]).unwrap();
+        s.arrived(&doc, &grant("acme"), &[change]).unwrap();
+        s.commit().unwrap();
+        let arrivals = s.arrivals(&doc).unwrap();
+        assert_eq!(arrivals.len(), 1);
+        assert_eq!(
+            (arrivals[0].change, arrivals[0].grant.user.as_str()),
+            (change, "u")
+        );
+        assert!(s.db.execute("DELETE FROM arrivals", []).is_err());
+        assert!(s.db.execute("UPDATE arrivals SET user = 'x'", []).is_err());
+        // A rolled-back batch leaves no arrival behind.
+        s.arrived(&doc, &grant("acme"), &[ChangeHash([8; 32])])
+            .unwrap();
+        s.rollback();
+        assert_eq!(s.arrivals(&doc).unwrap().len(), 1);
+    }
+
+    #[test]
     fn tokens_are_stored_hashed_verified_and_revoked() {
         let dir = tempfile::tempdir().unwrap();
         let s = Storage::open(dir.path()).unwrap();
-        s.add_token("opt_secret", &grant("acme"), 1).unwrap();
-        assert_eq!(s.verify_token("opt_secret").unwrap(), Some(grant("acme")));
+        let manager = Grant {
+            role: "manager".into(),
+            ..grant("acme")
+        };
+        s.add_token("opt_secret", &manager, 1).unwrap();
+        let verified = s.verify_token("opt_secret").unwrap().expect("known");
+        assert_eq!(
+            (verified.workspace.as_str(), verified.role.as_str()),
+            ("acme", "manager")
+        );
         assert_eq!(s.verify_token("opt_other").unwrap(), None);
         let listed = s.tokens().unwrap();
         assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].grant.role, "manager");
+        assert_eq!(
+            verified.device, listed[0].id,
+            "the audit names the listed id"
+        );
         assert!(!listed[0].id.contains("secret"));
         let raw: i64 =
             s.db.query_row(

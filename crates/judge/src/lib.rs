@@ -1,0 +1,44 @@
+//! # outpost-judge: Outpost's rules, held at the relay
+//!
+//! The relay's hub knows nothing about incidents; it takes a [`Judge`] and asks it about every
+//! change a peer sends, with the document as the change's author saw it. This crate is that
+//! judge for Outpost: it reads the role the peer's token carries and applies
+//! [`outpost_core::admission`], the same rules and the same role table the app uses, so a plain
+//! automerge-repo peer, a script or a tampered page is judged exactly like the app.
+
+use automerge::{Automerge, Change};
+use outpost_core::admission::admit;
+use outpost_core::Role;
+use outpost_sync::gate::Judge;
+use outpost_sync::hub::Grant;
+
+/// Judges incident documents by the role in each connection's token.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct IncidentJudge;
+
+impl Judge for IncidentJudge {
+    fn judge(
+        &mut self,
+        grant: &Grant,
+        before: &Automerge,
+        after: &Automerge,
+        _change: &Change,
+    ) -> Result<(), String> {
+        let role = role_of(grant)?;
+        admit(role, before, after).map_err(|refusal| refusal.sentence())
+    }
+}
+
+/// The role a grant carries. A token without one (issued before roles existed) is an agent's,
+/// which is what every token could do then, short of closing.
+pub fn role_of(grant: &Grant) -> Result<Role, String> {
+    if grant.role.is_empty() {
+        return Ok(Role::Agent);
+    }
+    Role::from_key(&grant.role).ok_or_else(|| {
+        format!(
+            "the sign-in names a role this relay does not know (\"{}\")",
+            grant.role
+        )
+    })
+}

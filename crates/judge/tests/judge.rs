@@ -1,0 +1,249 @@
+//! The judge on real incident documents, as the relay's gate runs it: two people work apart and
+//! merge, and whatever the rules refuse is refused whichever program wrote it.
+
+use automerge::sync;
+use automerge::{transaction::Transactable, Automerge, ReadDoc, ROOT};
+use outpost_core::incident::{DetectionSource, NoteKind};
+use outpost_core::{
+    Action, Attribution, Command, DevicePrefix, DeviceTime, Impact, IncidentDoc, NewIncident,
+    ReferenceNumber, ResolutionCode, State, Urgency, WorkspaceConfig,
+};
+use outpost_judge::IncidentJudge;
+use outpost_sync::gate::{self, Passage, RefusedChanges};
+use outpost_sync::hub::Grant;
+
+fn grant(user: &str, role: &str) -> Grant {
+    Grant {
+        user: user.into(),
+        workspace: "acme".into(),
+        role: role.into(),
+        device: format!("{user}-phone"),
+    }
+}
+
+fn by(name: &str, minutes: i64) -> Attribution {
+    let at = DeviceTime::parse_rfc3339("2026-11-30T08:30:00Z")
+        .unwrap()
+        .plus(outpost_core::time::Span::minutes(minutes));
+    Attribution::new(name, at)
+}
+
+fn run(doc: &mut IncidentDoc, who: &str, minutes: i64, cmd: Command) {
+    doc.execute(&cmd, &by(who, minutes), &WorkspaceConfig::default())
+        .expect("the app allows it");
+}
+
+fn logged() -> IncidentDoc {
+    let new = NewIncident {
+        title: "Users cannot log in to email".into(),
+        description: "Failed logins since 08:30.".into(),
+        caller: "Dana Reyes".into(),
+        category: "Software".into(),
+        subcategory: "Email".into(),
+        affected_service: "Corporate email".into(),
+        affected_users: vec![],
+        detection_source: DetectionSource::UserReport,
+        detected_at: None,
+        impact: Impact::High,
+        urgency: Urgency::Medium,
+        assignment_group: "Messaging".into(),
+        assignee: String::new(),
+        major_incident: false,
+    };
+    let reference = ReferenceNumber::new(DevicePrefix::new("7F3A").unwrap(), 42);
+    IncidentDoc::create(
+        &reference,
+        &new,
+        &by("alice", 0),
+        &WorkspaceConfig::default(),
+    )
+    .unwrap()
+}
+
+/// The relay's copy of a document and what each connection was refused.
+struct Relay {
+    doc: Automerge,
+    refused: RefusedChanges,
+}
+
+impl Relay {
+    fn new() -> Relay {
+        Relay {
+            doc: Automerge::new(),
+            refused: RefusedChanges::new(),
+        }
+    }
+
+    /// `from` sends everything the relay lacks in one sync message, as `grant`.
+    fn deliver(&mut self, from: &Automerge, grant: &Grant) -> Passage {
+        let changes = self
+            .doc
+            .get_changes_added(from)
+            .iter()
+            .map(|c| c.raw_bytes().to_vec())
+            .collect::<Vec<_>>();
+        let mut message = sync::Message {
+            heads: from.get_heads(),
+            need: vec![],
+            have: vec![],
+            changes: changes.into(),
+            flags: None,
+            version: sync::MessageVersion::V1,
+        };
+        gate::pass(
+            &mut self.doc,
+            &mut message,
+            grant,
+            &mut IncidentJudge,
+            &mut self.refused,
+        )
+        .expect("a well-formed message")
+    }
+
+    fn incident(&self) -> outpost_core::Incident {
+        IncidentDoc::from_automerge(self.doc.clone())
+            .unwrap()
+            .read()
+            .unwrap()
+    }
+}
+
+fn resolved_on_relay() -> (Relay, IncidentDoc) {
+    let mut relay = Relay::new();
+    let mut doc = logged();
+    run(&mut doc, "alice", 1, Command::Transition(Action::StartWork));
+    run(
+        &mut doc,
+        "alice",
+        2,
+        Command::Transition(Action::Resolve {
+            code: Some(ResolutionCode::SolutionProvided),
+            notes: "Renewed the certificate".into(),
+        }),
+    );
+    let passage = relay.deliver(doc.automerge(), &grant("alice", "agent"));
+    assert_eq!(passage.accepted.len(), 3);
+    (relay, doc)
+}
+
+#[test]
+fn an_agent_reopening_offline_while_a_manager_closes_are_both_kept_as_a_conflict() {
+    let (mut relay, resolved) = resolved_on_relay();
+    let mut agent = resolved.fork();
+    let mut manager = resolved.fork();
+    run(
+        &mut agent,
+        "alice",
+        5,
+        Command::Transition(Action::Reopen {
+            reason: "Still failing for finance".into(),
+        }),
+    );
+    run(&mut manager, "mona", 6, Command::Transition(Action::Close));
+    assert!(relay
+        .deliver(manager.automerge(), &grant("mona", "manager"))
+        .refused
+        .is_none());
+    // Alice's reopen reaches a relay where the incident is closed, but she reopened what she saw,
+    // a resolved incident: kept.
+    let passage = relay.deliver(agent.automerge(), &grant("alice", "agent"));
+    assert_eq!(passage.refused, None);
+    let merged = IncidentDoc::from_automerge(relay.doc.clone()).unwrap();
+    let conflicts = merged.conflicts();
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    assert_eq!(conflicts[0].field, outpost_core::Field::State);
+}
+
+#[test]
+fn an_agents_close_is_refused_and_a_managers_kept() {
+    let (mut relay, resolved) = resolved_on_relay();
+    let mut doc = resolved.fork();
+    run(&mut doc, "alice", 5, Command::Transition(Action::Close));
+    let refused = relay
+        .deliver(doc.automerge(), &grant("alice", "agent"))
+        .refused
+        .expect("refused");
+    assert_eq!(refused.reason, "Closing needs the manager role");
+    assert_eq!(relay.incident().state, State::Resolved);
+    // The same bytes from a manager's token are kept.
+    let mut relay_for_manager = Relay::new();
+    relay_for_manager.deliver(resolved.automerge(), &grant("alice", "agent"));
+    let passage = relay_for_manager.deliver(doc.automerge(), &grant("mona", "manager"));
+    assert_eq!(passage.refused, None);
+    assert_eq!(relay_for_manager.incident().state, State::Closed);
+}
+
+#[test]
+fn deleting_a_note_is_refused_whoever_sends_it() {
+    let mut relay = Relay::new();
+    let mut doc = logged();
+    run(
+        &mut doc,
+        "alice",
+        1,
+        Command::AddNote {
+            kind: NoteKind::WorkNote,
+            body: "Gateway restarted".into(),
+        },
+    );
+    relay.deliver(doc.automerge(), &grant("alice", "agent"));
+    let mut tampered = doc.automerge().clone();
+    let notes = tampered.get(ROOT, "work_notes").unwrap().unwrap().1;
+    let mut tx = tampered.transaction();
+    tx.delete(&notes, 0).unwrap();
+    tx.commit();
+    let refused = relay
+        .deliver(&tampered, &grant("root", "admin"))
+        .refused
+        .expect("refused");
+    assert_eq!(
+        refused.reason,
+        "Work notes cannot be edited or deleted once written"
+    );
+    assert_eq!(relay.incident().work_notes.len(), 1);
+}
+
+#[test]
+fn a_viewer_and_an_unknown_role_are_refused_everything() {
+    let mut relay = Relay::new();
+    let doc = logged();
+    let refused = relay
+        .deliver(doc.automerge(), &grant("val", "viewer"))
+        .refused;
+    assert_eq!(
+        refused.unwrap().reason,
+        "Changing an incident needs the agent role"
+    );
+    let refused = relay
+        .deliver(doc.automerge(), &grant("x", "superuser"))
+        .refused;
+    assert!(refused.unwrap().reason.contains("superuser"));
+    assert!(relay.doc.get_heads().is_empty(), "nothing was kept");
+}
+
+#[test]
+fn a_note_in_someone_elses_name_is_kept_and_the_delivering_token_is_known() {
+    // The change's recorded author is whatever the device wrote; the relay records who delivered
+    // it, and the timeline shows both when they differ.
+    let mut relay = Relay::new();
+    let doc = logged();
+    relay.deliver(doc.automerge(), &grant("alice", "agent"));
+    let mut forged = doc.fork();
+    run(
+        &mut forged,
+        "the CEO",
+        3,
+        Command::AddNote {
+            kind: NoteKind::Comment,
+            body: "Approved".into(),
+        },
+    );
+    let passage = relay.deliver(forged.automerge(), &grant("mallory", "agent"));
+    assert_eq!(passage.refused, None);
+    let record = forged
+        .history()
+        .into_iter()
+        .find(|r| r.change == passage.accepted[0].to_string())
+        .expect("the accepted change is in the history");
+    assert_eq!(record.by, "the CEO");
+}
