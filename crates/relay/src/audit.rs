@@ -3,7 +3,7 @@
 //! shared phone, or a forgery), the report says so.
 
 use automerge::Automerge;
-use outpost_core::history::audit_records;
+use outpost_core::history::{audit_records, Event};
 use outpost_core::IncidentDoc;
 use outpost_sync::hub::HubStorage;
 use outpost_sync::DocumentId;
@@ -15,8 +15,8 @@ use crate::storage::Storage;
 pub struct Entry {
     /// The change (hex).
     pub change: String,
-    /// Who the change says made it, and when on their device (RFC 3339).
-    pub recorded_by: String,
+    /// Who the change says made it; `None` when it names nobody (written by another program).
+    pub recorded_by: Option<String>,
     /// When on the author's device.
     pub device_time: String,
     /// Who delivered it, with role and device; empty if it arrived before the audit existed.
@@ -28,9 +28,10 @@ pub struct Entry {
 impl Entry {
     /// Whether the delivering user is not the recorded author.
     pub fn differs(&self) -> bool {
-        self.delivered_by
-            .as_ref()
-            .is_some_and(|(user, _, _)| *user != self.recorded_by)
+        match (&self.delivered_by, &self.recorded_by) {
+            (Some((user, _, _)), Some(author)) => user != author,
+            _ => false,
+        }
     }
 }
 
@@ -85,8 +86,9 @@ pub fn entries(storage: &mut Storage, what: &str) -> Result<(DocumentId, Vec<Ent
             let arrival = arrivals
                 .iter()
                 .find(|a| a.change.to_string() == record.change);
+            let attributed = !record.events.contains(&Event::Unrecognized);
             Entry {
-                recorded_by: record.by,
+                recorded_by: attributed.then_some(record.by),
                 device_time: record.at.to_string(),
                 delivered_by: arrival.map(|a| {
                     (
@@ -119,7 +121,7 @@ pub fn report(storage: &mut Storage, what: &str) -> Result<String, String> {
             "{}\t{}\t{}\t{}\t{}{}\n",
             &e.change[..12],
             e.device_time,
-            e.recorded_by,
+            e.recorded_by.as_deref().unwrap_or("(not recorded)"),
             e.arrived_at.as_deref().unwrap_or("-"),
             delivered,
             if e.differs() {
