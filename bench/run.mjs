@@ -112,6 +112,9 @@ try {
     await bench(`outpost: relay, ${size.conns} idle connections`, ['idle', '--conns', String(size.conns)]);
     await bench(`outpost: relay, ${size.clients} clients × ${size.seconds} s, one incident each`, ['fanout', '--clients', String(size.clients), '--seconds', String(size.seconds), '--docs', String(size.clients)], { 'relay-fanout': 'relay-fanout-own' });
     await bench(`outpost: relay, ${size.clients} clients × ${size.sharedSeconds} s on ${size.shared} incidents`, ['fanout', '--clients', String(size.clients), '--seconds', String(size.sharedSeconds), '--docs', String(size.shared)]);
+    // The same run with the relay's judge off: what judging every change costs the fan-out.
+    await step(`outpost: relay, judge off, ${size.clients} clients × ${size.sharedSeconds} s on ${size.shared} incidents`, process.env.OUTPOST_BENCH, ['--data', data, '--reps', String(size.reps), '--no-judge', 'fanout', '--clients', String(size.clients), '--seconds', String(size.sharedSeconds), '--docs', String(size.shared)], { as: { 'relay-fanout': 'relay-fanout-unjudged' } });
+    await bench(`outpost: the judge's cost per change, ${size.pull} incidents`, ['judge', '--count', String(size.pull)]);
     await step(`outpost: browser, ${size.browser} incidents`, process.execPath, [join(here, 'outpost/browser.mjs'), '--data', data, '--count', String(size.browser), '--reps', String(size.reps)]);
   }
   if (opt.only !== 'outpost') {
@@ -166,6 +169,11 @@ const measures = [
   ['6', `fan-out, on ${size.shared} incidents, p99`, 'relay-fanout', 'p99_ms', fmtMs, '100 ms'],
   ['6', `fan-out, on ${size.shared} incidents, dropped`, 'relay-fanout', 'dropped', fmtCount, '0'],
   ['6', `fan-out, on ${size.shared} incidents: time in the relay, p99`, 'relay-fanout', 'hub_p99_ms', fmtMs, ''],
+  ['6', `fan-out, on ${size.shared} incidents, judge off, p99 (baseline of the row above)`, 'relay-fanout-unjudged', 'p99_ms', fmtMs, ''],
+  ['6', `fan-out, on ${size.shared} incidents, judge off: time in the relay, p99`, 'relay-fanout-unjudged', 'hub_p99_ms', fmtMs, ''],
+  ['13', 'judge, per accepted change (median, µs)', 'judge', 'median_us', fmtCount, ''],
+  ['13', 'judge, per accepted change (p99, µs)', 'judge', 'p99_us', fmtCount, ''],
+  ['13', 'gate without the judge, per change (median, µs; baseline)', 'judge', 'unjudged_median_us', fmtCount, ''],
   ['7', 'bundle, first load, gzip', 'bundle', 'gzip_bytes', fmtBytes, '700 KB'],
   ['7', 'bundle, first load, brotli', 'bundle', 'brotli_bytes', fmtBytes, ''],
   ['8', `memory, ${size.browser} stored, list open`, 'memory', 'total_mb', fmtMb, '150 MB'],

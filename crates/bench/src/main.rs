@@ -35,6 +35,9 @@ struct Args {
     /// Repetitions of each timed step.
     #[arg(long, default_value_t = 5)]
     reps: usize,
+    /// Run the relay without its judge (the baseline of the judge's cost).
+    #[arg(long)]
+    no_judge: bool,
     #[command(subcommand)]
     bench: Bench,
 }
@@ -68,6 +71,11 @@ enum Bench {
         edits: usize,
         #[arg(long, default_value_t = 50)]
         incidents: usize,
+    },
+    /// The judge's cost per accepted change, beside a judge that keeps everything.
+    Judge {
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
     },
     /// Idle connected devices: relay memory per connection.
     Idle {
@@ -113,6 +121,7 @@ fn main() -> ExitCode {
             relay,
             data,
             reps: args.reps.max(1),
+            no_judge: args.no_judge,
         };
         match args.bench {
             Bench::Seed { url, token, count } => scenarios::seed(&ctx, &url, &token, count).await,
@@ -122,6 +131,7 @@ fn main() -> ExitCode {
                 scenarios::converge(&ctx, edits, incidents).await
             }
             Bench::Idle { conns } => scenarios::idle(&ctx, conns).await,
+            Bench::Judge { count } => scenarios::judge(&ctx, count),
             Bench::Fanout {
                 clients,
                 seconds,

@@ -17,8 +17,9 @@ pub struct Relay {
 }
 
 impl Relay {
-    /// Starts `bin` (the `outpost-relay` binary) with its own data directory.
-    pub fn start(bin: &Path) -> Result<Relay, String> {
+    /// Starts `bin` (the `outpost-relay` binary) with its own data directory, its judge off if
+    /// `no_judge`.
+    pub fn start(bin: &Path, no_judge: bool) -> Result<Relay, String> {
         let dir = std::env::temp_dir().join(format!(
             "outpost-bench-{}-{}",
             std::process::id(),
@@ -34,7 +35,17 @@ impl Relay {
         )
         .map_err(|e| e.to_string())?;
         let token = Command::new(bin)
-            .args(["token", "create", "--workspace", "bench", "--user", "bench"])
+            // The seeded history closes and cancels incidents: a manager's work.
+            .args([
+                "token",
+                "create",
+                "--workspace",
+                "bench",
+                "--user",
+                "bench",
+                "--role",
+                "manager",
+            ])
             .arg("--data-dir")
             .arg(&data)
             .output()
@@ -54,6 +65,7 @@ impl Relay {
             .arg(&dist)
             // Benchmarks send faster than a person; the flood limit is not what is measured.
             .args(["--rate-limit", "100000", "--rate-burst", "100000"])
+            .args(no_judge.then_some("--no-judge"))
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

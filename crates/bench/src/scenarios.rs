@@ -26,6 +26,8 @@ pub struct Ctx {
     pub data: Dataset,
     /// Repetitions of each timed step.
     pub reps: usize,
+    /// Start the relay with its judge off (to measure what the judge costs).
+    pub no_judge: bool,
 }
 
 /// Generous: a benchmark that is slow should say how slow, not time out.
@@ -55,7 +57,7 @@ async fn online(peer: &mut Peer, relay: &Relay) -> Result<(), String> {
 
 /// A relay holding the first `count` incidents of the dataset, pushed by one device.
 async fn seeded(ctx: &Ctx, count: usize) -> Result<(Relay, Vec<DocumentId>), String> {
-    let relay = Relay::start(&ctx.relay)?;
+    let relay = Relay::start(&ctx.relay, ctx.no_judge)?;
     eprintln!("seeding {count} incidents");
     let docs = data::build_all(&ctx.data, count)?;
     let ids: Vec<DocumentId> = docs.iter().map(|(id, _)| *id).collect();
@@ -242,7 +244,7 @@ pub async fn converge(ctx: &Ctx, edits: usize, incidents: usize) -> Result<Vec<V
 
 /// Idle devices connected and caught up: relay memory per connection.
 pub async fn idle(ctx: &Ctx, conns: usize) -> Result<Vec<Value>, String> {
-    let relay = Relay::start(&ctx.relay)?;
+    let relay = Relay::start(&ctx.relay, ctx.no_judge)?;
     // Warm up the relay's allocator and its first-connection costs.
     let mut peers = Vec::new();
     for i in 0..10 {
@@ -406,6 +408,92 @@ pub async fn fanout(
             "hub_p99_ms": hub["p99_ms"],
             "hub_max_ms": hub["max_ms"],
             "closed_not_reading": stats["closed_not_reading"],
+        }),
+    )])
+}
+
+/// The judge's cost per accepted change: each of `count` incidents receives a work note through
+/// the relay's gate, judged by Outpost's rules and, as the baseline in the same run, by a judge
+/// that keeps everything. Microseconds, median and p99.
+pub fn judge(ctx: &Ctx, count: usize) -> Result<Vec<Value>, String> {
+    use outpost_sync::gate::{self, AdmitAll, Judge, RefusedChanges};
+    use outpost_sync::hub::Grant;
+
+    let docs = data::build_all(&ctx.data, count)?;
+    let grant = Grant {
+        user: "bench".into(),
+        workspace: "bench".into(),
+        role: "agent".into(),
+        device: "bench".into(),
+    };
+    let timed = |judge: &mut dyn Judge| -> Result<Vec<f64>, String> {
+        let mut micros = Vec::new();
+        for (_, doc) in &docs {
+            let mut device = IncidentDoc::from_automerge(doc.fork()).map_err(|e| e.to_string())?;
+            let note = device.execute(
+                &Command::AddNote {
+                    kind: NoteKind::WorkNote,
+                    body: "Checked the uplink; replaced the patch cable.".into(),
+                },
+                &Attribution::new("bench", DeviceTime::from_millis(1_796_000_000_000)),
+                &WorkspaceConfig::default(),
+            );
+            if note.is_err() {
+                // Closed and canceled incidents take no notes.
+                continue;
+            }
+            let change = doc
+                .get_changes_added(device.automerge())
+                .into_iter()
+                .map(|c| c.raw_bytes().to_vec())
+                .collect::<Vec<_>>();
+            let mut message = automerge::sync::Message {
+                heads: device.automerge().get_heads(),
+                need: vec![],
+                have: vec![],
+                changes: change.into(),
+                flags: None,
+                version: automerge::sync::MessageVersion::V1,
+            };
+            let mut relay = doc.clone();
+            let started = Instant::now();
+            let passage = gate::pass(
+                &mut relay,
+                &mut message,
+                &grant,
+                judge,
+                &mut RefusedChanges::new(),
+            )?;
+            micros.push(started.elapsed().as_secs_f64() * 1e6);
+            if passage.accepted.len() != 1 {
+                return Err(format!("the note was not kept: {:?}", passage.refused));
+            }
+        }
+        Ok(micros)
+    };
+    let mut rounds = Vec::new();
+    for _ in 0..ctx.reps {
+        // Interleaved, so that a noisy moment hits both.
+        rounds.push((
+            timed(&mut outpost_judge::IncidentJudge)?,
+            timed(&mut AdmitAll)?,
+        ));
+    }
+    let judged: Vec<f64> = rounds.iter().flat_map(|(j, _)| j.iter().copied()).collect();
+    let kept: Vec<f64> = rounds.iter().flat_map(|(_, k)| k.iter().copied()).collect();
+    let (jm, jp) = (median(&judged), quantile(&judged, 0.99));
+    let (km, kp) = (median(&kept), quantile(&kept, 0.99));
+    Ok(vec![report(
+        "judge",
+        &[],
+        json!({
+            "changes": judged.len(),
+            "median_us": jm.round(),
+            "p99_us": jp.round(),
+            "unjudged_median_us": km.round(),
+            "unjudged_p99_us": kp.round(),
+            "judge_median_us": (jm - km).round(),
+            "notes": "one work note per incident through the relay's gate: Outpost's judge, and in the same run a judge that keeps everything"
         }),
     )])
 }
