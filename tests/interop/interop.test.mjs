@@ -20,7 +20,10 @@ const RELAY = process.env.OUTPOST_RELAY;
 const PEER = process.env.OUTPOST_PEER;
 const cleanups = [];
 after(async () => {
-  for (const c of cleanups.reverse()) await c();
+  // Every cleanup runs even if one fails, or a relay left running keeps the test process alive.
+  const failed = [];
+  for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch((e) => failed.push(e));
+  if (failed.length) throw failed[0];
 });
 
 async function until(fn, message, timeout = 20_000) {
@@ -115,7 +118,8 @@ test('a client without a valid token is refused at the upgrade, with a reason', 
 
 test('Outpost\'s sync client syncs with automerge-repo\'s own WebSocket server', { timeout: 60_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'outpost-js-server-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  // automerge-repo's file storage may still be flushing after shutdown: retry a busy directory.
+  cleanups.push(() => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise((r) => wss.once('listening', r));
   // The adapter only starts handling connections once the repo has resolved its storage id and

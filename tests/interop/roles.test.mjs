@@ -14,7 +14,10 @@ const run = promisify(execFile);
 const RELAY = process.env.OUTPOST_RELAY;
 const cleanups = [];
 after(async () => {
-  for (const c of cleanups.reverse()) await c();
+  // Every cleanup runs even if one fails, or a relay left running keeps the test process alive.
+  const failed = [];
+  for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch((e) => failed.push(e));
+  if (failed.length) throw failed[0];
 });
 
 async function until(fn, message, timeout = 20_000) {

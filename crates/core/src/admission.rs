@@ -16,14 +16,17 @@
 //! change) are not judged here; a change that removes the marker is refused like any other that
 //! leaves the incident unreadable, and one that adds it is judged as logging a new incident.
 
-use automerge::{Automerge, ReadDoc, ROOT};
+use automerge::{Automerge, ChangeHash, ObjId, ObjType, Patch, PatchAction, Prop, ReadDoc, ROOT};
 
 use crate::command::Command;
-use crate::field::{Field, FieldValue};
-use crate::incident::{Incident, Note, NoteKind};
+use crate::field::{Container, Field, FieldValue};
+use crate::incident::{Incident, NoteKind};
 use crate::role::{Capability, Role, RoleRefusal};
-use crate::schema::{read_field_values, read_incident, DOC_TYPE, SCHEMA, TYPE};
-use crate::state::{Action, ActionKind, HoldReason, State};
+use crate::schema::{
+    note_list, read_incident, ReadError, AFFECTED_USERS, DOC_TYPE, REFERENCE, REFERENCES,
+    REPORTED_AT, REPORTED_BY, REVIEW, SCHEMA, TYPE,
+};
+use crate::state::{Action, ActionKind, HoldReason, ResolutionCode, State};
 
 /// Why a change was refused, in words for the person whose change it was.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -46,6 +49,9 @@ pub enum Refusal {
     /// The reference number or the creation record changed.
     #[error("the reference number and the creation record of an incident cannot be changed")]
     CreationChanged,
+    /// A list or map of the incident's skeleton was replaced.
+    #[error("the incident's lists and maps are made when it is logged and cannot be replaced")]
+    Skeleton,
     /// A state change the lifecycle does not have.
     #[error("an incident cannot go from {from} to {to}")]
     Transition {
@@ -80,9 +86,16 @@ fn kind_plural(kind: NoteKind) -> &'static str {
     }
 }
 
-/// Whether `role` may make a change that turns the document `before` (as the change's author
-/// saw it; empty when the change logs the incident) into `after`.
-pub fn admit(role: Role, before: &Automerge, after: &Automerge) -> Result<(), Refusal> {
+/// Whether `role` may make the change that takes `doc` from the heads `before` (the document as
+/// the change's author saw it; empty when it logs the incident) to the heads `after`. `doc`
+/// holds both; nothing is copied: what changed is read from Automerge's diff between the two,
+/// and the few values the rules need are read at each set of heads.
+pub fn admit(
+    role: Role,
+    doc: &Automerge,
+    before: &[ChangeHash],
+    after: &[ChangeHash],
+) -> Result<(), Refusal> {
     if !role.can_change() {
         return Err(RoleRefusal {
             what: "Changing an incident",
@@ -90,141 +103,286 @@ pub fn admit(role: Role, before: &Automerge, after: &Automerge) -> Result<(), Re
         }
         .into());
     }
-    let (was, is) = (claims_incident(before), claims_incident(after));
+    let (was, is) = (claims_incident(doc, before), claims_incident(doc, after));
     if !was && !is {
         // Not an incident, before or after: an empty first change (automerge-repo's `create()`
         // writes one) or a document of another kind. The gate's other rules still apply.
         return Ok(());
     }
-    let incident = read_incident(after).map_err(|e| Refusal::NotAnIncident(e.to_string()))?;
+    if !is {
+        return Err(Refusal::NotAnIncident(
+            "its type marker was removed".to_string(),
+        ));
+    }
     if !was {
+        let incident = incident_at(doc, after)?;
         role.may_do(Capability::LogIncident)?;
-        transition(role, State::New, &incident)?;
+        transition(role, State::New, incident.state, incident.resolution_code)?;
         if incident.major_incident {
             role.may(&Command::SetMajorIncident(true), State::New)?;
         }
         return Ok(());
     }
-    let earlier = read_incident(before).map_err(|e| Refusal::NotAnIncident(e.to_string()))?;
-    if [TYPE, SCHEMA]
+    let touched = Touched::from_diff(doc, before, after)?;
+    if touched.record
+        && [TYPE, SCHEMA, REFERENCE, REPORTED_AT, REPORTED_BY]
+            .iter()
+            .any(|key| root_values(doc, key, before) != root_values(doc, key, after))
+    {
+        return Err(Refusal::CreationChanged);
+    }
+    let state = state_at(doc, before)?;
+    let mut changed = Vec::new();
+    let mut settled = Vec::new();
+    for &field in &touched.fields {
+        let (was, now) = (values_at(doc, field, before), values_at(doc, field, after));
+        if was == now {
+            continue;
+        }
+        changed.push(field);
+        if was.len() > 1 && now.len() == 1 && was.contains(&now[0]) {
+            settled.push((field, now[0].clone()));
+        }
+    }
+    let unsettled = |field: &Field| !settled.iter().any(|(f, _)| f == field);
+    // A value the reader depends on: check the incident still reads (rare: transitions, levels).
+    if changed
         .iter()
-        .any(|key| scalar(before, key) != scalar(after, key))
+        .any(|f| matches!(f, Field::State | Field::Impact | Field::Urgency))
     {
-        return Err(Refusal::CreationChanged);
+        incident_at(doc, after)?;
     }
-    judge(role, &earlier, &incident, &Fields::compare(before, after))
-}
-
-/// The single-valued fields a change touched, and which of them it settled: a conflict as the
-/// author saw it, now holding one of its values.
-struct Fields {
-    changed: Vec<Field>,
-    settled: Vec<Field>,
-}
-
-impl Fields {
-    fn compare(before: &Automerge, after: &Automerge) -> Fields {
-        let mut fields = Fields {
-            changed: Vec::new(),
-            settled: Vec::new(),
-        };
-        for &field in Field::ALL {
-            let (was, now) = (
-                read_field_values(before, field),
-                read_field_values(after, field),
-            );
-            if was == now {
-                continue;
-            }
-            fields.changed.push(field);
-            if was.len() > 1 && now.len() == 1 && was.contains(&now[0]) {
-                fields.settled.push(field);
-            }
-        }
-        fields
-    }
-}
-
-/// Whether the document carries the incident type marker (readable or not).
-fn claims_incident(doc: &Automerge) -> bool {
-    matches!(
-        doc.get(ROOT, TYPE),
-        Ok(Some((automerge::Value::Scalar(s), _))) if s.as_str() == Some(DOC_TYPE)
-    )
-}
-
-fn scalar(doc: &Automerge, key: &str) -> Option<String> {
-    doc.get(ROOT, key)
-        .ok()
-        .flatten()
-        .map(|(value, _)| value.to_string())
-}
-
-/// The rules, on the incident as its author saw it and as the change leaves it.
-fn judge(role: Role, before: &Incident, after: &Incident, fields: &Fields) -> Result<(), Refusal> {
-    if before.reference != after.reference
-        || before.reported_at != after.reported_at
-        || before.reported_by != after.reported_by
-    {
-        return Err(Refusal::CreationChanged);
-    }
-    for kind in [
-        NoteKind::WorkNote,
-        NoteKind::Comment,
-        NoteKind::StatusUpdate,
-    ] {
-        if !kept(before.notes(kind), after.notes(kind)) {
-            return Err(Refusal::NoteRewritten { kind });
-        }
-    }
-    for &field in &fields.settled {
-        let value = read_value(after, field);
-        role.may(&Command::SettleConflict { field, value }, before.state)?;
-    }
-    let unsettled = |field: &Field| !fields.settled.contains(field);
-    if before.state.is_read_only() {
-        let lists_kept = before.affected_users == after.affected_users
-            && before.references == after.references
-            && [
-                NoteKind::WorkNote,
-                NoteKind::Comment,
-                NoteKind::StatusUpdate,
-            ]
-            .iter()
-            .all(|k| before.notes(*k).len() == after.notes(*k).len());
-        let only_review = fields
-            .changed
-            .iter()
-            .filter(|f| unsettled(f))
-            .all(|f| f.is_review());
-        if !lists_kept || !only_review {
-            return Err(Refusal::ReadOnly {
-                state: before.state,
-            });
-        }
-    }
-    if fields.changed.iter().any(|f| f.is_review() && unsettled(f)) {
-        role.may(&review_command(), before.state)?;
-    }
-    if before.major_incident != after.major_incident && unsettled(&Field::MajorIncident) {
+    for (field, value) in &settled {
         role.may(
-            &Command::SetMajorIncident(after.major_incident),
-            before.state,
+            &Command::SettleConflict {
+                field: *field,
+                value: value.clone(),
+            },
+            state,
         )?;
     }
-    if before.state != after.state && unsettled(&Field::State) {
-        transition(role, before.state, after)?;
+    if state.is_read_only()
+        && (touched.lists
+            || touched.notes_added
+            || changed.iter().any(|f| unsettled(f) && !f.is_review()))
+    {
+        return Err(Refusal::ReadOnly { state });
+    }
+    if changed.iter().any(|f| f.is_review() && unsettled(f)) {
+        role.may(&review_command(), state)?;
+    }
+    if changed.contains(&Field::MajorIncident) && unsettled(&Field::MajorIncident) {
+        let now = values_at(doc, Field::MajorIncident, after);
+        let declared = matches!(now.first(), Some(FieldValue::Flag(true)));
+        role.may(&Command::SetMajorIncident(declared), state)?;
+    }
+    if changed.contains(&Field::State) && unsettled(&Field::State) {
+        let to = state_at(doc, after)?;
+        let code = values_at(doc, Field::ResolutionCode, after)
+            .first()
+            .and_then(|v| v.as_text().and_then(ResolutionCode::from_key));
+        transition(role, state, to, code)?;
     }
     Ok(())
 }
 
-/// The value a settled field now holds.
-fn read_value(after: &Incident, field: Field) -> FieldValue {
-    match field {
-        Field::State => FieldValue::Text(after.state.key()),
-        Field::MajorIncident => FieldValue::Flag(after.major_incident),
-        _ => FieldValue::Empty,
+/// What a change touched, from Automerge's diff.
+#[derive(Default)]
+struct Touched {
+    /// Single-valued fields written (their values are compared afterwards).
+    fields: Vec<Field>,
+    /// The creation record or type marker was written.
+    record: bool,
+    /// Affected users or references changed.
+    lists: bool,
+    /// A note was appended.
+    notes_added: bool,
+}
+
+impl Touched {
+    fn from_diff(
+        doc: &Automerge,
+        before: &[ChangeHash],
+        after: &[ChangeHash],
+    ) -> Result<Touched, Refusal> {
+        let mut touched = Touched::default();
+        for patch in doc.diff(before, after) {
+            touched.take(doc, before, &patch)?;
+        }
+        Ok(touched)
     }
+
+    fn take(
+        &mut self,
+        doc: &Automerge,
+        before: &[ChangeHash],
+        patch: &Patch,
+    ) -> Result<(), Refusal> {
+        let Some((_, top)) = patch.path.first() else {
+            // A key of the root itself.
+            let Some(key) = patch_key(&patch.action) else {
+                return Ok(());
+            };
+            return self.root_key(key);
+        };
+        let Prop::Map(top) = top else {
+            return Ok(());
+        };
+        if let Some(kind) = note_kind(top) {
+            let rewritten = Refusal::NoteRewritten { kind };
+            if patch.path.len() == 1 {
+                // The list itself: appending is the only thing allowed.
+                return match patch.action {
+                    PatchAction::Insert { .. } => {
+                        self.notes_added = true;
+                        Ok(())
+                    }
+                    _ => Err(rewritten),
+                };
+            }
+            // Inside a note: only one this change wrote. (Each step of the path names the
+            // object holding the next: the root, then the list, then the note.)
+            let list = &patch.path[1].0;
+            let note = patch.path.get(2).map_or(&patch.obj, |(id, _)| id);
+            let existed = doc
+                .list_range_at(list, .., before)
+                .any(|item| item.id() == *note);
+            return if existed { Err(rewritten) } else { Ok(()) };
+        }
+        match top.as_str() {
+            REVIEW => {
+                let key = match patch.path.get(1) {
+                    Some((_, Prop::Map(key))) => Some(key.as_str()),
+                    _ => patch_key(&patch.action),
+                };
+                if let Some(field) = key.and_then(|k| field_at(Container::Review, k)) {
+                    if !self.fields.contains(&field) {
+                        self.fields.push(field);
+                    }
+                }
+            }
+            AFFECTED_USERS | REFERENCES => self.lists = true,
+            other => {
+                // Inside a root field held as Text.
+                if let Some(field) = field_at(Container::Root, other) {
+                    if !self.fields.contains(&field) {
+                        self.fields.push(field);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn root_key(&mut self, key: &str) -> Result<(), Refusal> {
+        match key {
+            TYPE | SCHEMA | REFERENCE | REPORTED_AT | REPORTED_BY => self.record = true,
+            REVIEW | AFFECTED_USERS | REFERENCES => return Err(Refusal::Skeleton),
+            other if note_kind(other).is_some() => return Err(Refusal::Skeleton),
+            other => {
+                if let Some(field) = field_at(Container::Root, other) {
+                    if !self.fields.contains(&field) {
+                        self.fields.push(field);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn patch_key(action: &PatchAction) -> Option<&str> {
+    match action {
+        PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } => Some(key),
+        PatchAction::Conflict {
+            prop: Prop::Map(key),
+        }
+        | PatchAction::Increment {
+            prop: Prop::Map(key),
+            ..
+        } => Some(key),
+        _ => None,
+    }
+}
+
+fn note_kind(key: &str) -> Option<NoteKind> {
+    [
+        NoteKind::WorkNote,
+        NoteKind::Comment,
+        NoteKind::StatusUpdate,
+    ]
+    .into_iter()
+    .find(|k| note_list(*k) == key)
+}
+
+fn field_at(container: Container, key: &str) -> Option<Field> {
+    Field::ALL
+        .iter()
+        .copied()
+        .find(|f| f.location() == (container, key))
+}
+
+/// Whether the document carries the incident type marker at `heads` (readable or not).
+fn claims_incident(doc: &Automerge, heads: &[ChangeHash]) -> bool {
+    matches!(
+        doc.get_at(ROOT, TYPE, heads),
+        Ok(Some((automerge::Value::Scalar(s), _))) if s.as_str() == Some(DOC_TYPE)
+    )
+}
+
+/// The incident at `heads`, read whole.
+fn incident_at(doc: &Automerge, heads: &[ChangeHash]) -> Result<Incident, Refusal> {
+    let unreadable = |e: ReadError| Refusal::NotAnIncident(e.to_string());
+    if doc.get_heads() == heads {
+        return read_incident(doc).map_err(unreadable);
+    }
+    let at = doc
+        .fork_at(heads)
+        .map_err(|e| Refusal::NotAnIncident(e.to_string()))?;
+    read_incident(&at).map_err(unreadable)
+}
+
+/// A field's distinct values at `heads`, the one shown first (more than one is a conflict).
+fn values_at(doc: &Automerge, field: Field, heads: &[ChangeHash]) -> Vec<FieldValue> {
+    let (container, key) = field.location();
+    let obj = match container {
+        Container::Root => ROOT,
+        Container::Review => match doc.get_at(ROOT, REVIEW, heads) {
+            Ok(Some((automerge::Value::Object(_), id))) => id,
+            _ => return Vec::new(),
+        },
+    };
+    values_in(doc, &obj, key, heads)
+}
+
+fn root_values(doc: &Automerge, key: &str, heads: &[ChangeHash]) -> Vec<FieldValue> {
+    values_in(doc, &ROOT, key, heads)
+}
+
+fn values_in(doc: &Automerge, obj: &ObjId, key: &str, heads: &[ChangeHash]) -> Vec<FieldValue> {
+    let mut values: Vec<FieldValue> = Vec::new();
+    for (value, id) in doc.get_all_at(obj, key, heads).unwrap_or_default() {
+        let value = match value {
+            automerge::Value::Scalar(s) => FieldValue::from_scalar(&s),
+            automerge::Value::Object(ObjType::Text) => {
+                FieldValue::Text(doc.text_at(&id, heads).unwrap_or_default())
+            }
+            automerge::Value::Object(_) => FieldValue::Empty,
+        };
+        if !values.contains(&value) {
+            values.push(value);
+        }
+    }
+    values
+}
+
+fn state_at(doc: &Automerge, heads: &[ChangeHash]) -> Result<State, Refusal> {
+    let values = values_at(doc, Field::State, heads);
+    values
+        .first()
+        .and_then(|v| v.as_text())
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(|| Refusal::NotAnIncident("its state is not a known state".to_string()))
 }
 
 fn review_command() -> Command {
@@ -234,16 +392,14 @@ fn review_command() -> Command {
     }
 }
 
-/// Every note of `before` is still in `after`, unchanged and in order.
-fn kept(before: &[Note], after: &[Note]) -> bool {
-    let mut after = after.iter();
-    before.iter().all(|note| after.any(|n| n == note))
-}
-
-/// Checks that `after.state` is one lifecycle action away from `from`, and that the role may
-/// take that action.
-fn transition(role: Role, from: State, after: &Incident) -> Result<(), Refusal> {
-    let to = after.state;
+/// Checks that `to` is one lifecycle action away from `from`, and that the role may take that
+/// action. `code` is the resolution code the change leaves.
+fn transition(
+    role: Role,
+    from: State,
+    to: State,
+    code: Option<ResolutionCode>,
+) -> Result<(), Refusal> {
     if from == to {
         return Ok(());
     }
@@ -260,7 +416,7 @@ fn transition(role: Role, from: State, after: &Incident) -> Result<(), Refusal> 
     if from.is_read_only() || !from.available_actions().contains(&kind) {
         return Err(refused);
     }
-    if kind == ActionKind::Resolve && after.resolution_code.is_none() {
+    if kind == ActionKind::Resolve && code.is_none() {
         return Err(refused);
     }
     let action = match kind {
@@ -270,8 +426,8 @@ fn transition(role: Role, from: State, after: &Incident) -> Result<(), Refusal> 
             note: String::new(),
         },
         ActionKind::Resolve => Action::Resolve {
-            code: after.resolution_code,
-            notes: after.resolution_notes.clone(),
+            code,
+            notes: String::new(),
         },
         ActionKind::Reopen => Action::Reopen {
             reason: String::new(),

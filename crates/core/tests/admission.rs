@@ -28,9 +28,10 @@ fn note(body: &str) -> Command {
 
 /// Runs `cmd` (as someone who may run anything) and judges the change it made for `role`.
 fn judged(role: Role, doc: &mut IncidentDoc, cmd: Command) -> Result<(), Refusal> {
-    let before = doc.automerge().clone();
+    let before = doc.automerge().get_heads();
     ok(doc, "alice", 5, cmd);
-    admit(role, &before, doc.automerge())
+    let doc = doc.automerge();
+    admit(role, doc, &before, &doc.get_heads())
 }
 
 fn resolved() -> IncidentDoc {
@@ -53,15 +54,16 @@ fn tamper(
     doc: &mut IncidentDoc,
     edit: impl FnOnce(&mut outpost_core::automerge::transaction::Transaction),
 ) -> Result<(), Refusal> {
-    let before = doc.automerge().clone();
+    let before = doc.automerge().get_heads();
     let mut tx = doc.automerge_mut().transaction();
     edit(&mut tx);
     tx.commit();
-    admit(role, &before, doc.automerge())
+    let doc = doc.automerge();
+    admit(role, doc, &before, &doc.get_heads())
 }
 
 fn logging(role: Role, doc: &IncidentDoc) -> Result<(), Refusal> {
-    admit(role, &Automerge::new(), doc.automerge())
+    admit(role, doc.automerge(), &[], &doc.automerge().get_heads())
 }
 
 #[test]
@@ -226,7 +228,7 @@ fn logging_an_incident_already_closed_or_major_needs_more_than_an_agent() {
     tx.put(ROOT, "x", 1).unwrap();
     tx.delete(ROOT, "x").unwrap();
     tx.commit();
-    assert_eq!(admit(Role::Agent, &Automerge::new(), &empty), Ok(()));
+    assert_eq!(admit(Role::Agent, &empty, &[], &empty.get_heads()), Ok(()));
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //! [`outpost_core::admission`], the same rules and the same role table the app uses, so a plain
 //! automerge-repo peer, a script or a tampered page is judged exactly like the app.
 
-use automerge::{Automerge, Change};
+use automerge::{Automerge, Change, ChangeHash};
 use outpost_core::admission::admit;
 use outpost_core::Role;
 use outpost_sync::gate::Judge;
@@ -20,12 +20,13 @@ impl Judge for IncidentJudge {
     fn judge(
         &mut self,
         grant: &Grant,
-        before: &Automerge,
-        after: &Automerge,
+        doc: &Automerge,
+        before: &[ChangeHash],
+        after: &[ChangeHash],
         _change: &Change,
     ) -> Result<(), String> {
         let role = role_of(grant)?;
-        admit(role, before, after).map_err(|refusal| refusal.sentence())
+        admit(role, doc, before, after).map_err(|refusal| refusal.sentence())
     }
 }
 

@@ -22,14 +22,16 @@ use crate::hub::Grant;
 
 /// Decides whether a peer's change may be kept.
 pub trait Judge: Send {
-    /// Whether `grant` may add `change`, turning `before` (the document at the change's
-    /// dependencies; empty for a new document) into `after`. A refusal is a reason a person can
-    /// read.
+    /// Whether `grant` may add `change`, which takes `doc` from the heads `before` (the
+    /// change's dependencies: the document as its author saw it) to the heads `after` (the
+    /// change itself). `doc` holds both, and may hold more (read it at those heads). A refusal
+    /// is a reason a person can read.
     fn judge(
         &mut self,
         grant: &Grant,
-        before: &Automerge,
-        after: &Automerge,
+        doc: &Automerge,
+        before: &[ChangeHash],
+        after: &[ChangeHash],
         change: &Change,
     ) -> Result<(), String>;
 
@@ -45,7 +47,14 @@ pub trait Judge: Send {
 pub struct AdmitAll;
 
 impl Judge for AdmitAll {
-    fn judge(&mut self, _: &Grant, _: &Automerge, _: &Automerge, _: &Change) -> Result<(), String> {
+    fn judge(
+        &mut self,
+        _: &Grant,
+        _: &Automerge,
+        _: &[ChangeHash],
+        _: &[ChangeHash],
+        _: &Change,
+    ) -> Result<(), String> {
         Ok(())
     }
 
@@ -115,70 +124,35 @@ pub fn pass(
     let heads = doc.get_heads();
     let new = scratch.get_changes(&heads);
     let mut reasons = Vec::new();
-    match new.as_slice() {
-        [] => {}
-        // The common case, one change made on top of what the relay has: no copies beyond `all`.
-        [change] if same(change.deps(), &heads) => {
-            match judge.judge(grant, doc, scratch, change) {
-                Ok(()) => {
-                    passage.accepted.push(change.hash());
-                    if scratch.get_missing_deps(&[]).is_empty() {
-                        // Nothing waits in its queue: it is exactly `doc` with the change.
-                        *doc = all.take().expect("still there");
-                    } else {
-                        doc.apply_changes([change.clone()])
-                            .map_err(|e| format!("the change could not be applied ({e})"))?;
-                    }
-                }
-                Err(reason) => {
-                    refused.insert(change.hash(), change.deps().to_vec());
-                    reasons.push((change.hash(), reason));
-                }
+    // Every change is judged on the scratch copy at its own heads: no further copies, and a
+    // change made concurrently with what the relay has is still judged as its author saw it.
+    for change in &new {
+        let hash = change.hash();
+        if change.deps().iter().any(|d| refused.contains_key(d)) {
+            refused.insert(hash, change.deps().to_vec());
+            reasons.push((hash, BUILDS_ON_REFUSED.to_string()));
+            continue;
+        }
+        match judge.judge(grant, scratch, change.deps(), &[hash], change) {
+            Ok(()) => passage.accepted.push(hash),
+            Err(reason) => {
+                refused.insert(hash, change.deps().to_vec());
+                reasons.push((hash, reason));
             }
         }
-        _ => {
-            let mut working = doc.clone();
-            for change in &new {
-                let hash = change.hash();
-                if change.deps().iter().any(|d| refused.contains_key(d)) {
-                    refused.insert(hash, change.deps().to_vec());
-                    reasons.push((hash, BUILDS_ON_REFUSED.to_string()));
-                    continue;
-                }
-                let linear = same(change.deps(), &working.get_heads());
-                // The document as the change's author saw it: what the relay has so far, when the
-                // change was made on top of it (no copy); otherwise rebuilt at its dependencies.
-                let forked;
-                let before = if linear {
-                    &working
-                } else {
-                    forked = scratch
-                        .fork_at(change.deps())
-                        .map_err(|e| format!("a change's history could not be read ({e})"))?;
-                    &forked
-                };
-                let mut after = before.clone();
-                after
-                    .apply_changes([change.clone()])
-                    .map_err(|e| format!("the change could not be applied ({e})"))?;
-                match judge.judge(grant, before, &after, change) {
-                    Ok(()) => {
-                        passage.accepted.push(hash);
-                        if linear {
-                            working = after;
-                        } else {
-                            working
-                                .apply_changes([change.clone()])
-                                .map_err(|e| format!("the change could not be applied ({e})"))?;
-                        }
-                    }
-                    Err(reason) => {
-                        refused.insert(hash, change.deps().to_vec());
-                        reasons.push((hash, reason));
-                    }
-                }
-            }
-            *doc = working;
+    }
+    if !passage.accepted.is_empty() {
+        if reasons.is_empty() && scratch.get_missing_deps(&[]).is_empty() {
+            // Everything was kept and nothing waits in its queue: it is exactly what to keep.
+            *doc = all.take().expect("still there");
+        } else {
+            let kept: Vec<Change> = new
+                .iter()
+                .filter(|c| passage.accepted.contains(&c.hash()))
+                .cloned()
+                .collect();
+            doc.apply_changes(kept)
+                .map_err(|e| format!("the changes could not be applied ({e})"))?;
         }
     }
     let lookup = all.as_ref().unwrap_or(doc);
@@ -243,10 +217,6 @@ fn in_step(doc: &Automerge, mut heads: Vec<ChangeHash>) -> Vec<ChangeHash> {
     }
     heads.sort();
     heads
-}
-
-fn same(a: &[ChangeHash], b: &[ChangeHash]) -> bool {
-    a.len() == b.len() && a.iter().all(|h| b.contains(h))
 }
 
 /// The `type` of the ephemeral message that tells a peer its changes were refused.

@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 
 use automerge::sync::{self, SyncDoc};
-use automerge::{transaction::Transactable, Automerge, Change, ReadDoc, ROOT};
+use automerge::{transaction::Transactable, Automerge, Change, ChangeHash, ReadDoc, ROOT};
 use outpost_sync::gate::{read_refusal, Judge, Refused, BUILDS_ON_REFUSED};
 use outpost_sync::hub::{ConnId, Grant, Hub, Input, MemoryStorage, Output};
 use outpost_sync::wire::{self, Message};
@@ -20,17 +20,18 @@ impl Judge for Rules {
     fn judge(
         &mut self,
         grant: &Grant,
-        before: &Automerge,
-        after: &Automerge,
+        doc: &Automerge,
+        before: &[ChangeHash],
+        after: &[ChangeHash],
         _: &Change,
     ) -> Result<(), String> {
         if grant.role == "viewer" {
             return Err("viewers change nothing".into());
         }
-        if before.get(ROOT, "locked").unwrap().is_some() {
+        if doc.get_at(ROOT, "locked", before).unwrap().is_some() {
             return Err("the document is locked".into());
         }
-        if after.get(ROOT, "secret").unwrap().is_some() {
+        if doc.get_at(ROOT, "secret", after).unwrap().is_some() {
             return Err("no secrets".into());
         }
         Ok(())
