@@ -52,6 +52,7 @@ pub fn App() -> impl IntoView {
 
 #[component]
 fn Header() -> impl IntoView {
+    let state = use_app();
     view! {
         <header class="app-header">
             <A href="/" attr:class="brand">
@@ -61,7 +62,9 @@ fn Header() -> impl IntoView {
             <nav aria-label="Main">
                 <ul class="nav">
                     <li><A href="/" exact=true>"Incidents"</A></li>
-                    <li><A href="/incidents/new">"New incident"</A></li>
+                    <Show when=move || !state.read_only()>
+                        <li><A href="/incidents/new">"New incident"</A></li>
+                    </Show>
                     <li><A href="/settings">"Settings"</A></li>
                 </ul>
             </nav>

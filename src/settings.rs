@@ -76,6 +76,9 @@ pub struct Settings {
     pub token: String,
     /// Whether the token came automatically from a relay in development mode.
     pub development_token: bool,
+    /// The role the relay gives this device's token (`viewer`, `agent`, `manager`, `admin`),
+    /// as it last said; empty until it has. Kept so the app knows it offline.
+    pub role: String,
 }
 
 impl Default for Settings {
@@ -91,6 +94,7 @@ impl Default for Settings {
             relay_url: String::new(),
             token: String::new(),
             development_token: false,
+            role: String::new(),
         }
     }
 }

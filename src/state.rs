@@ -11,8 +11,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use outpost_core::summary::IncidentSummary;
 use outpost_core::{
-    Attribution, Command, DeviceTime, IncidentView, NewIncident, Outcome, ReferenceNumber,
-    WorkspaceConfig,
+    ActionKind, Attribution, Command, DeviceTime, IncidentView, NewIncident, Outcome,
+    ReferenceNumber, Role, State, WorkspaceConfig,
 };
 use outpost_sync::DocumentId;
 
@@ -78,6 +78,25 @@ pub fn use_app() -> AppState {
 }
 
 impl AppState {
+    /// The role the relay gives this device, once it has said (reactive). `None` until then:
+    /// the app then offers everything, and the relay judges.
+    pub fn role(&self) -> Option<Role> {
+        self.settings.with(|s| Role::from_key(&s.role))
+    }
+
+    /// Whether this device may only read (reactive).
+    pub fn read_only(&self) -> bool {
+        self.role().is_some_and(|r| !r.can_change())
+    }
+
+    /// Why this device may not take `kind` on an incident in `state`, if it may not (reactive).
+    pub fn action_refusal(&self, kind: ActionKind, state: State) -> Option<String> {
+        self.role()?
+            .may_take(kind, state)
+            .err()
+            .map(|r| r.to_string())
+    }
+
     /// Creates the state and provides it as context.
     pub fn provide() -> AppState {
         let state = AppState {

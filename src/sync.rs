@@ -242,6 +242,12 @@ impl SyncDriver {
     fn close_socket(&self) {
         self.generation.set(self.generation.get() + 1);
         if let Some(socket) = self.socket.borrow_mut().take() {
+            // Detach its handlers first: it still fires `close` once the closing handshake ends,
+            // after the next socket has replaced (and dropped) these closures, and calling a
+            // dropped closure is an error on the page. Its events are stale anyway.
+            socket.set_onopen(None);
+            socket.set_onmessage(None);
+            socket.set_onclose(None);
             let _ = socket.close();
         }
         self.client.borrow_mut().disconnected();
@@ -376,6 +382,8 @@ impl SyncDriver {
                 self.opened.set(true);
                 self.attempt.set(0);
                 self.set_status(SyncStatus::CatchingUp(0));
+                let me = self.clone();
+                spawn_local(async move { me.learn_role().await });
                 let events = self.client.borrow_mut().connected();
                 self.handle_events(events).await;
             }
@@ -420,6 +428,27 @@ impl SyncDriver {
                 self.schedule_retry();
             }
             _ => {} // events of an old socket
+        }
+    }
+
+    /// Asks the relay which role this device's token carries and keeps it in the settings, so
+    /// the app shows what the person may do, offline too. (The relay judges every change
+    /// whatever the app shows.)
+    async fn learn_role(&self) {
+        let settings = self.app.settings.get_untracked();
+        let url = format!("{}/api/session", http_base(&settings.relay_url));
+        let Ok((200, body)) = fetch_json(&url, Some(settings.token.trim())).await else {
+            return;
+        };
+        let Some(role) = body.get("role").and_then(|r| r.as_str()) else {
+            return;
+        };
+        let mut updated = self.app.settings.get_untracked();
+        if updated.role != role {
+            updated.role = role.to_string();
+            if updated.save().is_ok() {
+                self.app.settings.set(updated);
+            }
         }
     }
 

@@ -145,6 +145,11 @@ fn IncidentBody(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
                 </p>
             </header>
             <conflicts::Conflicts id view/>
+            <Show when=move || state.read_only() && !read_only.get()>
+                <p class="notice notice-info" role="note">
+                    "You can read incidents here; changing them needs the agent role."
+                </p>
+            </Show>
             <Show when=move || read_only.get()>
                 <p class="notice notice-info" role="note">
                     {move || view.with(|v| format!(

@@ -142,7 +142,12 @@ pub fn NewIncidentPage() -> impl IntoView {
     view! {
         <Title text="New incident"/>
         <h1>"New incident"</h1>
-        <form class="incident-form" on:submit=submit novalidate>
+        <Show when=move || state.read_only()>
+            <p class="notice notice-info" role="note">
+                "Logging an incident needs the agent role. This device's sign-in can only read."
+            </p>
+        </Show>
+        <form class="incident-form" on:submit=submit novalidate hidden=move || state.read_only()>
             {move || form_error.get().map(|e| view! {
                 <div class="notice notice-error" role="alert">
                     <p>{e}</p>

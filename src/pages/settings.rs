@@ -61,6 +61,8 @@ pub fn SettingsPage() -> impl IntoView {
         if !new_token.is_empty() && new_token != settings.token {
             settings.token = new_token;
             settings.development_token = false;
+            // The relay says what the new token may do when the device next connects.
+            settings.role.clear();
         }
         let problems = settings.problems();
         if !problems.is_empty() {
@@ -171,6 +173,12 @@ pub fn SettingsPage() -> impl IntoView {
                         }}
                     </p>
                 </div>
+                <p id="s-role">
+                    {move || match state.role() {
+                        Some(role) => format!("This device signs in as {}.", role_phrase(role)),
+                        None => "The relay has not yet said what this device may do.".to_string(),
+                    }}
+                </p>
                 <button type="button" class="secondary" on:click=move |_| {
                     if let Some(sync) = state.sync() {
                         sync.reconnect_now();
@@ -202,5 +210,16 @@ fn LastError() -> impl IntoView {
                 }>"Clear error details"</button>
             </fieldset>
         </Show>
+    }
+}
+
+/// A role as a person reads it in a sentence.
+fn role_phrase(role: outpost_core::Role) -> &'static str {
+    use outpost_core::Role;
+    match role {
+        Role::Viewer => "a viewer (reads incidents, changes nothing)",
+        Role::Agent => "an agent (logs and works incidents)",
+        Role::Manager => "a manager (also closes, cancels and runs major incidents)",
+        Role::Admin => "an admin (everything, and the workspace's configuration)",
     }
 }

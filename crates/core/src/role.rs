@@ -15,7 +15,7 @@
 use crate::command::Command;
 use crate::field::{Field, FieldValue};
 use crate::keyword::keyword_enum;
-use crate::state::{Action, State};
+use crate::state::{Action, ActionKind, State};
 
 keyword_enum! {
     /// A person's role in a workspace, carried by their token.
@@ -132,6 +132,30 @@ impl Role {
     pub fn may(self, cmd: &Command, state: State) -> Result<(), RoleRefusal> {
         let (needed, what) = needed_for(cmd, state);
         self.at_least(needed, what)
+    }
+
+    /// Whether this role may take a lifecycle action (a button) on an incident in `state`; if
+    /// not, why.
+    pub fn may_take(self, kind: ActionKind, state: State) -> Result<(), RoleRefusal> {
+        let action = match kind {
+            ActionKind::StartWork => Action::StartWork,
+            ActionKind::PutOnHold => Action::PutOnHold {
+                reason: crate::state::HoldReason::AwaitingVendor,
+                note: String::new(),
+            },
+            ActionKind::Resolve => Action::Resolve {
+                code: None,
+                notes: String::new(),
+            },
+            ActionKind::Reopen => Action::Reopen {
+                reason: String::new(),
+            },
+            ActionKind::Close => Action::Close,
+            ActionKind::Cancel => Action::Cancel {
+                reason: String::new(),
+            },
+        };
+        self.may(&Command::Transition(action), state)
     }
 
     /// Whether this role has `capability`; if not, why.

@@ -279,3 +279,25 @@ fn roles_read_back_from_their_keys() {
     }
     assert_eq!(Role::from_key("superuser"), None);
 }
+
+#[test]
+fn the_action_buttons_follow_the_table() {
+    use outpost_core::ActionKind;
+    for kind in ActionKind::ALL {
+        let manager_only = matches!(kind, ActionKind::Close | ActionKind::Cancel);
+        assert_eq!(
+            Role::Agent.may_take(*kind, State::Resolved).is_ok(),
+            !manager_only,
+            "{kind:?}"
+        );
+        assert!(Role::Manager.may_take(*kind, State::Resolved).is_ok());
+        assert!(Role::Viewer.may_take(*kind, State::Resolved).is_err());
+    }
+    assert_eq!(
+        Role::Agent
+            .may_take(ActionKind::Close, State::Resolved)
+            .unwrap_err()
+            .to_string(),
+        "Closing needs the manager role"
+    );
+}

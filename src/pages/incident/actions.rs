@@ -23,6 +23,7 @@ pub fn Actions(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
     let resolution = RwSignal::new(String::new());
     let available =
         Memo::new(move |_| view.with(|v| v.incident.state.available_actions().to_vec()));
+    let current = Memo::new(move |_| view.with(|v| v.incident.state));
 
     let reset = move || {
         open.set(None);
@@ -74,14 +75,18 @@ pub fn Actions(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
     let caller_hold = move || hold_reason.get() == HoldReason::AwaitingCaller.key();
 
     view! {
-        <Show when=move || !available.with(Vec::is_empty)>
+        <Show when=move || !available.with(Vec::is_empty) && !state.read_only()>
             <section class="panel actions" aria-labelledby="actions-title">
                 <h2 id="actions-title">"Actions"</h2>
                 <div class="action-buttons">
                     {move || available.get().into_iter().map(|kind| {
                         let expands = kind != ActionKind::StartWork;
+                        let refusal = move || state.action_refusal(kind, current.get());
+                        let reason_id = format!("why-not-{}", kind.key());
                         view! {
                             <button type="button" class=if kind == ActionKind::Cancel { "secondary danger" } else { "secondary" }
+                                disabled=move || refusal().is_some()
+                                aria-describedby=move || refusal().map(|_| reason_id.clone())
                                 aria-expanded=move || expands.then(|| (open.get() == Some(kind)).to_string())
                                 aria-controls=expands.then_some("action-form")
                                 on:click=move |_| press(kind)>
@@ -90,6 +95,11 @@ pub fn Actions(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
                         }
                     }).collect_view()}
                 </div>
+                {move || available.get().into_iter().filter_map(|kind| {
+                    state.action_refusal(kind, current.get()).map(|why| view! {
+                        <p class="hint" id=format!("why-not-{}", kind.key())>{why}</p>
+                    })
+                }).collect_view()}
                 {move || open.get().map(|kind| view! {
                     <form id="action-form" class="action-form" on:submit=confirm>
                         {match kind {

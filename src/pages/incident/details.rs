@@ -149,7 +149,8 @@ pub fn Details(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
     let (detected, impact, urgency, group, assignee, escalation) =
         (text(), text(), text(), text(), text(), text());
     let major = RwSignal::new(false);
-    let read_only = Memo::new(move |_| view.with(|v| v.incident.state.is_read_only()));
+    let read_only =
+        Memo::new(move |_| view.with(|v| v.incident.state.is_read_only()) || state.read_only());
     let me = Memo::new(move |_| state.settings.with(|s| s.user_name.trim().to_string()));
 
     let start = move |_| {
@@ -350,7 +351,8 @@ pub fn AffectedUsers(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoVie
     let scope = PageScope::new();
     let name = RwSignal::new(String::new());
     let feedback = RwSignal::new(Feedback::Idle);
-    let read_only = Memo::new(move |_| view.with(|v| v.incident.state.is_read_only()));
+    let read_only =
+        Memo::new(move |_| view.with(|v| v.incident.state.is_read_only()) || state.read_only());
     let users = Memo::new(move |_| view.with(|v| v.incident.affected_users.clone()));
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -24,7 +24,8 @@ pub fn Links(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
     let state = use_app();
     let scope = PageScope::new();
     let feedback = RwSignal::new(Feedback::Idle);
-    let read_only = Memo::new(move |_| view.with(|v| v.incident.state.is_read_only()));
+    let read_only =
+        Memo::new(move |_| view.with(|v| v.incident.state.is_read_only()) || state.read_only());
     let kind = RwSignal::new(ReferenceKind::Problem.key().to_string());
     let number = RwSignal::new(String::new());
     let parent_choice = RwSignal::new(String::new());

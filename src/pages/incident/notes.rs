@@ -13,7 +13,9 @@ use crate::tasks::PageScope;
 
 #[component]
 pub fn Notes(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
-    let read_only = Memo::new(move |_| view.with(|v| v.incident.state.is_read_only()));
+    let state = use_app();
+    let read_only =
+        Memo::new(move |_| view.with(|v| v.incident.state.is_read_only()) || state.read_only());
     view! {
         <section class="panel notes" aria-labelledby="notes-title">
             <h2 id="notes-title">"Notes"</h2>

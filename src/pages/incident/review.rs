@@ -65,6 +65,18 @@ pub fn Review(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
             dispatch(scope, state, id, cmds, feedback, || {});
         }
     };
+    // Whether this person may write it: a closed incident's review is the manager's.
+    let refusal = Memo::new(move |_| {
+        let incident_state = view.with(|v| v.incident.state);
+        let cmd = Command::UpdateReview {
+            section: ReviewSection::Overview,
+            text: String::new(),
+        };
+        state
+            .role()
+            .and_then(|r| r.may(&cmd, incident_state).err())
+            .map(|r| r.to_string())
+    });
     view! {
         <Show when=move || visible.get()>
             <section class="panel review" aria-labelledby="review-title">
@@ -89,9 +101,11 @@ pub fn Review(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
                         }
                     }).collect_view()}
                     <div class="button-row">
-                        <button type="submit">"Save review"</button>
+                        <button type="submit" disabled=move || refusal.get().is_some()
+                            aria-describedby=move || refusal.get().map(|_| "review-why-not")>"Save review"</button>
                         <A href=move || format!("/incidents/{}/report", id.get()) attr:class="button secondary">"Open the report"</A>
                     </div>
+                    {move || refusal.get().map(|why| view! { <p class="hint" id="review-why-not">{why}</p> })}
                     <FeedbackLine feedback/>
                 </form>
             </section>
