@@ -14,6 +14,7 @@ use outpost_core::{
     ActionKind, Attribution, Command, DeviceTime, IncidentView, NewIncident, Outcome,
     ReferenceNumber, Role, State, WorkspaceConfig,
 };
+use outpost_sync::gate::Refused;
 use outpost_sync::DocumentId;
 
 use crate::clock::{new_document_id, now};
@@ -54,6 +55,9 @@ pub struct AppState {
     pub unsaved: RwSignal<Vec<(String, String)>>,
     /// A counter per document, bumped whenever it changes, so open pages re-read it.
     pub revisions: RwSignal<HashMap<String, u64>>,
+    /// Changes of this device the relay refused, by document id, until the person discards
+    /// them (the relay says so again at the next connection if they are kept).
+    pub refusals: RwSignal<HashMap<String, Refused>>,
     /// When the person last pressed a key or touched the screen (`Date.now()`, ms).
     last_input: StoredValue<f64>,
     /// When the app started (`Date.now()`, ms).
@@ -115,6 +119,7 @@ impl AppState {
             storage_problem: RwSignal::new(None),
             unsaved: RwSignal::new(Vec::new()),
             revisions: RwSignal::new(HashMap::new()),
+            refusals: RwSignal::new(HashMap::new()),
             last_input: StoredValue::new(0.0),
             started_at: js_sys::Date::now(),
         };

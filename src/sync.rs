@@ -431,6 +431,53 @@ impl SyncDriver {
         }
     }
 
+    /// Discards this device's changes to a document that the relay refused (and what builds on
+    /// them), then syncs the document afresh, which brings the device back in step.
+    pub async fn discard_refused(self: &Rc<Self>, id: DocumentId) -> Result<(), String> {
+        let Some(refused) = self
+            .app
+            .refusals
+            .with_untracked(|r| r.get(&id.to_string()).cloned())
+        else {
+            return Ok(());
+        };
+        let cfg = self.app.config();
+        let (saved, _) = self
+            .repo
+            .discard(&id, &refused.changes, &cfg, now())
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some(saved) = &saved {
+            self.app.record_saved(saved);
+        }
+        self.app.refusals.update(|r| {
+            r.remove(&id.to_string());
+        });
+        let events = self
+            .repo
+            .with_client_docs(|docs| self.client.borrow_mut().resync(id, docs));
+        self.handle_events(events).await;
+        Ok(())
+    }
+
+    /// What the relay refused in a document, as lines a person can copy.
+    pub fn refused_text(&self, id: &DocumentId) -> Vec<String> {
+        let Some(refused) = self
+            .app
+            .refusals
+            .with_untracked(|r| r.get(&id.to_string()).cloned())
+        else {
+            return Vec::new();
+        };
+        self.repo
+            .with_doc(id, |doc| {
+                doc.without(&refused.changes).map(|(_, text)| text)
+            })
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default()
+    }
+
     /// Asks the relay which role this device's token carries and keeps it in the settings, so
     /// the app shows what the person may do, offline too. (The relay judges every change
     /// whatever the app shows.)
@@ -508,6 +555,12 @@ impl SyncDriver {
                     self.acked.borrow_mut().insert(id, heads);
                 }
                 Event::CaughtUp => {}
+                Event::ChangesRefused(id, refused) => {
+                    self.app.refusals.update(|r| {
+                        r.insert(id.to_string(), refused);
+                    });
+                    self.app.bump(&id.to_string());
+                }
                 Event::Refused(reason) => {
                     self.close_socket();
                     self.set_status(SyncStatus::Offline(format!("{reason}. Retrying…")));

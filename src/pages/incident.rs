@@ -9,6 +9,7 @@ mod conflicts;
 mod details;
 mod links;
 mod notes;
+mod refusal;
 mod review;
 pub(crate) mod sections;
 mod timeline;
@@ -144,6 +145,7 @@ fn IncidentBody(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
                     ))}
                 </p>
             </header>
+            <refusal::Refusal id view/>
             <conflicts::Conflicts id view/>
             <Show when=move || state.read_only() && !read_only.get()>
                 <p class="notice notice-info" role="note">

@@ -114,6 +114,9 @@ struct OpenDoc {
     damaged: Vec<ChunkKey>,
     synced: Vec<ChangeHash>,
     used: u64,
+    /// The document was replaced by one with fewer changes: its next save is one snapshot that
+    /// removes every stored chunk, or the discarded changes would load again.
+    replaced: bool,
 }
 
 impl OpenDoc {
@@ -124,6 +127,7 @@ impl OpenDoc {
             damaged: Vec::new(),
             synced,
             used: 0,
+            replaced: false,
         }
     }
 
@@ -502,6 +506,30 @@ impl Repo {
         Ok((outcome, saved))
     }
 
+    /// Discards changes of a document that the relay refused, and everything built on them, and
+    /// saves what is left as one snapshot in place of its stored chunks. Returns the saved state
+    /// and what the discarded changes wrote (for the person to copy).
+    pub async fn discard(
+        &self,
+        id: &DocumentId,
+        refused: &[ChangeHash],
+        cfg: &WorkspaceConfig,
+        now: DeviceTime,
+    ) -> Result<(Option<Saved>, Vec<String>), RepoError> {
+        self.open_doc(id).await?;
+        let text = self.with_doc_mut(id, |doc| -> Result<Vec<String>, RepoError> {
+            let (kept, text) = doc
+                .without(refused)
+                .map_err(|e| RepoError::Unreadable(e.to_string()))?;
+            *doc = kept;
+            Ok(text)
+        })??;
+        if let Some(open) = self.docs.borrow_mut().get_mut(id) {
+            open.replaced = true;
+        }
+        Ok((self.save(id, cfg, now).await?, text))
+    }
+
     /// Saves one document; `None` when there was nothing to save.
     pub async fn save(
         &self,
@@ -545,7 +573,12 @@ impl Repo {
                 results.push((*id, Err(RepoError::NotFound)));
                 continue;
             };
-            let Some(plan) = open.chunks.plan_save(id, open.doc.automerge()) else {
+            let plan = if open.replaced {
+                Some(open.chunks.plan_snapshot(id, open.doc.automerge()))
+            } else {
+                open.chunks.plan_save(id, open.doc.automerge())
+            };
+            let Some(plan) = plan else {
                 results.push((*id, Ok(None)));
                 continue;
             };
@@ -595,6 +628,7 @@ impl Repo {
                 Ok(()) => {
                     if let Some(open) = self.docs.borrow_mut().get_mut(&id) {
                         open.chunks = plan.after;
+                        open.replaced = false;
                     }
                     self.unsaved.borrow_mut().remove(&id);
                     self.records.borrow_mut().insert(id, saved.sync.clone());

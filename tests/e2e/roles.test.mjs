@@ -3,10 +3,13 @@
 // manager's; a manager closes it. The app learns its role from the relay, which enforces it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { Relay } from './support/relay.mjs';
 import { launchBrowser, phoneContext, watchErrors } from './support/browser.mjs';
 import { openApp, logIncident, until } from './support/app.mjs';
 
+const run = promisify(execFile);
 let relay, browser;
 before(async () => {
   relay = await Relay.start({ dev: true });
@@ -84,4 +87,49 @@ test('an agent cannot close, and is told why; a manager can; a viewer only reads
   await viewer.page.getByText('Logging an incident needs the agent role.', { exact: false }).waitFor();
   assert.equal(await viewer.page.getByRole('button', { name: 'Create incident' }).isVisible(), false);
   for (const [who, p] of Object.entries({ agent, manager, viewer })) assert.deepEqual(p.errors, [], who);
+});
+
+test('a role lowered while a device is offline: its refused close is shown, copied and discarded, then it syncs again', { timeout: 180_000 }, async () => {
+  const mona = await signedIn('Mona Offline', 'manager');
+  const url = await logIncident(mona.page, { title: 'Badge reader dead at gate 4' });
+  await resolve(mona.page);
+  await until(async () => (await mona.page.locator('.sync-label').textContent()) === 'Up to date', { timeout: 30_000, message: 'the resolve to reach the relay' });
+
+  // The device goes offline; meanwhile an admin lowers the token to agent.
+  await relay.stop();
+  await until(async () => (await mona.page.locator('.sync-label').textContent()) === 'Offline', { message: 'offline' });
+  const { stdout } = await run(process.env.OUTPOST_RELAY, ['token', 'list', '--data-dir', relay.dataDir]);
+  const id = stdout.split('\n').find((l) => l.includes('\tMona Offline\t')).split('\t')[0];
+  await run(process.env.OUTPOST_RELAY, ['token', 'role', id, 'agent', '--data-dir', relay.dataDir]);
+
+  // Offline, the app still knows her as a manager, so she closes it in good faith.
+  await mona.page.getByRole('button', { name: 'Close', exact: true }).click();
+  await mona.page.getByRole('button', { name: 'Confirm close' }).click();
+  await mona.page.locator('.badge.state', { hasText: 'Closed' }).waitFor();
+
+  await relay.restart();
+  const banner = mona.page.getByRole('alert').filter({ hasText: 'A change was refused' });
+  await banner.waitFor({ timeout: 30_000 });
+  await banner.getByText(/Your change to INC-[0-9A-F]{4}-\d{4} was refused: closing needs the manager role\./).waitFor();
+  assert.match(await mona.page.getByLabel('Refused text').inputValue(), /closed/);
+  // The app now knows the lowered role.
+  await mona.page.getByText('Closing needs the manager role').first().waitFor();
+
+  await banner.getByRole('button', { name: 'Discard refused changes' }).click();
+  await mona.page.getByText('The refused changes were discarded; this incident syncs again.').waitFor();
+  await mona.page.locator('.badge.state', { hasText: 'Resolved' }).waitFor();
+  assert.equal(await mona.page.getByRole('alert').filter({ hasText: 'A change was refused' }).count(), 0);
+
+  // In step again: a new note reaches a colleague, and the discard survives a reload.
+  await mona.page.getByLabel('Work note', { exact: true }).fill('Reader replaced; waiting for a manager to close.');
+  await mona.page.getByRole('button', { name: 'Add work note' }).click();
+  await until(async () => (await mona.page.locator('.sync-label').textContent()) === 'Up to date', { timeout: 30_000, message: 'the note to sync' });
+  const colleague = await signedIn('Bea Colleague', 'agent');
+  await colleague.page.goto(url);
+  await colleague.page.getByText('Reader replaced; waiting for a manager to close.').first().waitFor({ timeout: 30_000 });
+  await colleague.page.locator('.badge.state', { hasText: 'Resolved' }).waitFor();
+  await mona.page.reload();
+  await mona.page.locator('.badge.state', { hasText: 'Resolved' }).waitFor();
+  assert.equal(await mona.page.getByRole('alert').filter({ hasText: 'A change was refused' }).count(), 0);
+  for (const [who, p] of Object.entries({ mona, colleague })) assert.deepEqual(p.errors, [], who);
 });

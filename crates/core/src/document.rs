@@ -242,6 +242,55 @@ impl IncidentDoc {
         }
     }
 
+    /// This incident without the `refused` changes and everything built on them (changes the
+    /// relay refused: discarding them brings the device back in step), as a new copy under a new
+    /// actor, with what the discarded changes wrote, as lines a person can copy.
+    pub fn without(&self, refused: &[ChangeHash]) -> Result<(IncidentDoc, Vec<String>), ReadError> {
+        let mut dropped: std::collections::HashSet<ChangeHash> = refused.iter().copied().collect();
+        let changes = self.doc.get_changes(&[]);
+        let mut kept = Vec::new();
+        for change in &changes {
+            if dropped.contains(&change.hash()) || change.deps().iter().any(|d| dropped.contains(d))
+            {
+                dropped.insert(change.hash());
+            } else {
+                kept.push(change.hash());
+            }
+        }
+        // The heads of what is kept: kept changes no other kept change depends on.
+        let depended: std::collections::HashSet<ChangeHash> = changes
+            .iter()
+            .filter(|c| !dropped.contains(&c.hash()))
+            .flat_map(|c| c.deps().iter().copied())
+            .collect();
+        let heads: Vec<ChangeHash> = kept.into_iter().filter(|h| !depended.contains(h)).collect();
+        let text = self
+            .doc
+            .diff(&heads, &self.doc.get_heads())
+            .into_iter()
+            .filter_map(|patch| match patch.action {
+                automerge::PatchAction::PutMap { key, value, .. } => match value.0 {
+                    automerge::Value::Scalar(s) => match s.as_ref() {
+                        automerge::ScalarValue::Str(t) if !t.is_empty() => {
+                            Some(format!("{key}: {t}"))
+                        }
+                        _ => None,
+                    },
+                    _ => None,
+                },
+                automerge::PatchAction::SpliceText { value, .. } => {
+                    Some(value.make_string()).filter(|t| !t.is_empty())
+                }
+                _ => None,
+            })
+            .collect();
+        let doc = self
+            .doc
+            .fork_at(&heads)
+            .map_err(|e| ReadError::Load(e.to_string()))?;
+        Ok((IncidentDoc { doc }, text))
+    }
+
     /// Takes in every change of `other` (another peer's copy of the same incident).
     pub fn merge(&mut self, other: &mut IncidentDoc) -> Result<(), ReadError> {
         self.doc

@@ -265,3 +265,43 @@ fn a_state_conflict_on_a_closed_incident_is_settled_by_a_manager_either_way() {
         );
     }
 }
+
+#[test]
+fn discarding_refused_changes_drops_them_and_what_builds_on_them_and_keeps_the_rest() {
+    let mut relay = resolved();
+    let mut device = relay.fork();
+    ok(&mut device, "alice", 6, note("Rebooted the gateway"));
+    let kept_heads = device.automerge().get_heads();
+    ok(&mut device, "alice", 7, Command::Transition(Action::Close));
+    let refused = device.automerge().get_heads();
+    let after_close = Command::UpdateReview {
+        section: ReviewSection::Overview,
+        text: "Closed it myself".into(),
+    };
+    ok(&mut device, "alice", 8, after_close);
+    // Meanwhile someone else's change arrived: it is not the device's to discard.
+    ok(&mut relay, "bob", 7, Command::SetAssignee("bob".into()));
+    device.merge(&mut relay.fork()).unwrap();
+
+    let (back, text) = device.without(&refused).unwrap();
+    let incident = back.read().unwrap();
+    assert_eq!(incident.state, State::Resolved, "the close is gone");
+    assert_eq!(incident.assignee, "bob", "the colleague's change stays");
+    let notes: Vec<&str> = incident
+        .work_notes
+        .iter()
+        .map(|n| n.body.as_str())
+        .collect();
+    assert!(notes.contains(&"Rebooted the gateway"));
+    assert_eq!(incident.review.overview, "", "built on the refused change");
+    assert!(
+        text.iter().any(|t| t.contains("Closed it myself")),
+        "{text:?}"
+    );
+    assert!(text.iter().any(|t| t.contains("closed")), "{text:?}");
+    assert!(back
+        .automerge()
+        .get_change_by_hash(&kept_heads[0])
+        .is_some());
+    assert_ne!(back.automerge().get_actor(), device.automerge().get_actor());
+}

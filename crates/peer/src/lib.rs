@@ -88,6 +88,8 @@ pub struct Peer {
     pub acknowledged: Vec<DocumentId>,
     /// Why the relay refused, if it did.
     pub refused: Option<String>,
+    /// Documents whose changes the relay's judge refused, and why.
+    pub changes_refused: Vec<(DocumentId, String)>,
 }
 
 /// How a WebSocket presents its token.
@@ -112,6 +114,7 @@ impl Peer {
             changed: Vec::new(),
             acknowledged: Vec::new(),
             refused: None,
+            changes_refused: Vec::new(),
         }
     }
 
@@ -201,6 +204,7 @@ impl Peer {
                 Event::Changed(d) => self.changed.push(d),
                 Event::Acknowledged(d, _) => self.acknowledged.push(d),
                 Event::CaughtUp => {}
+                Event::ChangesRefused(d, r) => self.changes_refused.push((d, r.reason)),
                 Event::Refused(r) => {
                     self.refused = Some(r.clone());
                     self.vanish();

@@ -49,6 +49,14 @@ pub enum TokenCommand {
     },
     /// List tokens (their ids, never the tokens).
     List,
+    /// Change a token's role (takes effect when its device next connects).
+    Role {
+        /// The id shown by `token list` (all of it).
+        id: String,
+        /// The new role: viewer, agent, manager or admin.
+        #[arg(value_parser = parse_role)]
+        role: outpost_core::Role,
+    },
     /// Revoke tokens by id (or id prefix) from `token list`.
     Revoke {
         /// The id shown by `token list`.

@@ -67,6 +67,15 @@ fn tokens(config: &Config, command: TokenCommand) -> ExitCode {
             }
             Err(e) => return fail(e),
         },
+        TokenCommand::Role { id, role } => match storage.set_role(&id, role.key()) {
+            Ok(true) => println!("token {id} is now {}", role.key()),
+            Ok(false) => {
+                return fail(format!(
+                    "no active token has the id {id:?} (see `token list`)"
+                ))
+            }
+            Err(e) => return fail(e),
+        },
         TokenCommand::Revoke { id } => match storage.revoke(&id, now) {
             Ok(0) => return fail(format!("no active token has an id starting with {id:?}")),
             Ok(n) => println!("revoked {n} token{}", if n == 1 { "" } else { "s" }),

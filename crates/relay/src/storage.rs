@@ -216,6 +216,31 @@ impl Storage {
         rows.collect::<Result<_, _>>().map_err(err)
     }
 
+    /// Changes the role of the active token whose listed id is exactly `id`; returns whether
+    /// there was one. Connections already open keep the role they were accepted with until they
+    /// reconnect; the relay judges each by the role its connection carries.
+    pub fn set_role(&self, id: &str, role: &str) -> Result<bool, StoreError> {
+        let mut stmt = self
+            .db
+            .prepare("SELECT hash FROM tokens WHERE revoked_at IS NULL")
+            .map_err(err)?;
+        let hashes: Vec<Vec<u8>> = stmt
+            .query_map([], |r| r.get(0))
+            .map_err(err)?
+            .collect::<Result<_, _>>()
+            .map_err(err)?;
+        let Some(hash) = hashes.iter().find(|h| short_id(h) == id.trim()) else {
+            return Ok(false);
+        };
+        self.db
+            .execute(
+                "UPDATE tokens SET role = ?1 WHERE hash = ?2",
+                params![role, hash],
+            )
+            .map_err(err)?;
+        Ok(true)
+    }
+
     /// Revokes every token whose listed id starts with `id`; returns how many.
     pub fn revoke(&self, id: &str, now: i64) -> Result<usize, StoreError> {
         if id.trim().is_empty() {

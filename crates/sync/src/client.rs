@@ -47,6 +47,9 @@ pub enum Event {
     CaughtUp,
     /// The relay refused this client (the message says why); the connection is over.
     Refused(String),
+    /// The relay refused some of this device's changes to a document (its judge said why). They
+    /// stay on the device, unsynced, until the person discards them.
+    ChangesRefused(DocumentId, crate::gate::Refused),
 }
 
 /// Where the connection is.
@@ -261,6 +264,15 @@ impl Client {
                 self.reset();
                 events.push(Event::Refused(message));
             }
+            Message::Ephemeral {
+                document_id, data, ..
+            } => {
+                if let Some(refused) = crate::gate::read_refusal(&data) {
+                    // The relay will not take these: catch-up must not wait for them.
+                    self.done_with(document_id, &mut events);
+                    events.push(Event::ChangesRefused(document_id, refused));
+                }
+            }
             _ => {}
         }
         events
@@ -317,6 +329,16 @@ impl Client {
             data: message.encode(),
         };
         self.send(request, events);
+    }
+
+    /// Starts a document's sync afresh: after the device replaced its copy (discarding changes
+    /// the relay refused), what it last told the relay no longer holds.
+    pub fn resync(&mut self, id: DocumentId, docs: &mut impl ClientDocs) -> Vec<Event> {
+        self.syncs.remove(&id);
+        if self.phase == Phase::Offline {
+            return Vec::new();
+        }
+        self.sync_documents(&[id], docs)
     }
 
     /// After [`Event::Load`]: starts syncing these local documents.

@@ -182,28 +182,7 @@ impl ChunkSet {
         }
         let (snapshot, incremental) = self.sizes();
         let plan = if should_compact(snapshot, incremental) {
-            let bytes = doc.save();
-            let hex: Vec<String> = heads.iter().map(ToString::to_string).collect();
-            let key = snapshot_key(doc_id, &hex);
-            let deletes = self
-                .chunks
-                .iter()
-                .map(|c| c.key.clone())
-                .filter(|k| *k != key)
-                .collect();
-            let after = ChunkSet {
-                chunks: vec![KnownChunk {
-                    key: key.clone(),
-                    kind: ChunkKind::Snapshot,
-                    len: bytes.len(),
-                }],
-                saved_heads: heads,
-            };
-            SavePlan {
-                puts: vec![(key, bytes)],
-                deletes,
-                after,
-            }
+            self.plan_snapshot(doc_id, doc)
         } else {
             let bytes = doc.save_after(&self.saved_heads);
             let key = incremental_key(doc_id, &bytes);
@@ -221,6 +200,34 @@ impl ChunkSet {
             }
         };
         Some(plan)
+    }
+
+    /// One snapshot of `doc` replacing every chunk this set knows: compaction, and a document
+    /// replaced by one with fewer changes (discarded refused changes), whose old chunks must go.
+    pub fn plan_snapshot(&self, doc_id: &DocumentId, doc: &automerge::Automerge) -> SavePlan {
+        let heads = doc.get_heads();
+        let bytes = doc.save();
+        let hex: Vec<String> = heads.iter().map(ToString::to_string).collect();
+        let key = snapshot_key(doc_id, &hex);
+        let deletes = self
+            .chunks
+            .iter()
+            .map(|c| c.key.clone())
+            .filter(|k| *k != key)
+            .collect();
+        let after = ChunkSet {
+            chunks: vec![KnownChunk {
+                key: key.clone(),
+                kind: ChunkKind::Snapshot,
+                len: bytes.len(),
+            }],
+            saved_heads: heads,
+        };
+        SavePlan {
+            puts: vec![(key, bytes)],
+            deletes,
+            after,
+        }
     }
 }
 

@@ -204,6 +204,7 @@ impl Net {
                 }
                 Event::Load(ids) => queue.extend(node.client.sync_documents(&ids, &mut node.docs)),
                 Event::Refused(r) => node.refusals.push(r),
+                Event::ChangesRefused(_, r) => node.refusals.push(r.reason),
                 Event::Changed(d) => node.changed.push(d),
                 Event::Acknowledged(d, heads) => node.acknowledged.push((d, heads)),
                 Event::CaughtUp => {}
