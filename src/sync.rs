@@ -20,6 +20,7 @@ use futures::StreamExt;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use outpost_core::automerge::ChangeHash;
+use outpost_core::DeviceTime;
 use outpost_sync::client::{Client, Event, Phase};
 use outpost_sync::wire;
 use outpost_sync::DocumentId;
@@ -153,6 +154,49 @@ fn http_base(relay: &str) -> String {
             .replacen("wss://", "https://", 1)
             .replacen("ws://", "http://", 1)
     }
+}
+
+/// One change's arrival at the relay, from its audit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arrival {
+    /// Who delivered it (the token's user).
+    pub user: String,
+    /// Their role then.
+    pub role: String,
+    /// The token's listed id (which device).
+    pub device: String,
+    /// When it reached the relay.
+    pub at: DeviceTime,
+}
+
+/// The relay's audit of a document: each change's arrival, by change hash (hex).
+pub async fn fetch_arrivals(
+    settings: &Settings,
+    id: &str,
+) -> Result<HashMap<String, Arrival>, String> {
+    let url = format!("{}/api/audit/{id}", http_base(&settings.relay_url));
+    let (status, body) = fetch_json(&url, Some(settings.token.trim())).await?;
+    if status != 200 {
+        return Err(body
+            .get("error")
+            .and_then(|e| e.as_str())
+            .unwrap_or("the relay did not answer")
+            .to_string());
+    }
+    let mut out = HashMap::new();
+    for a in body["arrivals"].as_array().into_iter().flatten() {
+        let text = |k: &str| a[k].as_str().unwrap_or_default().to_string();
+        out.insert(
+            text("change"),
+            Arrival {
+                user: text("user"),
+                role: text("role"),
+                device: text("device"),
+                at: DeviceTime::from_millis(a["arrived_at"].as_i64().unwrap_or_default()),
+            },
+        );
+    }
+    Ok(out)
 }
 
 async fn fetch_json(url: &str, token: Option<&str>) -> Result<(u16, serde_json::Value), String> {

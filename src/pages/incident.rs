@@ -166,7 +166,7 @@ fn IncidentBody(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
                     <actions::Actions id view/>
                     <notes::Notes id view/>
                     <review::Review id view/>
-                    <timeline::Timeline view/>
+                    <timeline::Timeline id view/>
                 </div>
                 <aside class="incident-side" aria-label="Details">
                     <details::Details id view/>

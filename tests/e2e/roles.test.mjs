@@ -128,8 +128,43 @@ test('a role lowered while a device is offline: its refused close is shown, copi
   await colleague.page.goto(url);
   await colleague.page.getByText('Reader replaced; waiting for a manager to close.').first().waitFor({ timeout: 30_000 });
   await colleague.page.locator('.badge.state', { hasText: 'Resolved' }).waitFor();
+  // The timeline says when each change reached the relay (from its audit).
+  await colleague.page.locator('.timeline-meta', { hasText: 'reached the relay' }).first().waitFor({ timeout: 20_000 });
   await mona.page.reload();
   await mona.page.locator('.badge.state', { hasText: 'Resolved' }).waitFor();
   assert.equal(await mona.page.getByRole('alert').filter({ hasText: 'A change was refused' }).count(), 0);
   for (const [who, p] of Object.entries({ mona, colleague })) assert.deepEqual(p.errors, [], who);
+});
+
+test('an incident written by the official automerge-repo, following docs/incident-schema.md, shows in the app', { timeout: 120_000 }, async () => {
+  // automerge-repo is the interoperability suite's dependency; setup installs both suites.
+  const { Repo, ImmutableString } = await import('../interop/node_modules/@automerge/automerge-repo/dist/entrypoints/fullfat.js');
+  const { WebSocketClientAdapter } = await import('../interop/node_modules/@automerge/automerge-repo-network-websocket/dist/index.js');
+  const { token } = await (await fetch(new URL('/api/dev-token?user=script&role=agent', relay.url))).json();
+  const repo = new Repo({ network: [new WebSocketClientAdapter(`ws://127.0.0.1:${relay.port}/sync?token=${token}`)] });
+  try {
+    const now = new Date();
+    const handle = repo.create({
+      type: new ImmutableString('outpost/incident'), schema: 1, reference: new ImmutableString('INC-JS02-0007'),
+      reported_at: now, reported_by: 'monitoring-bridge',
+      title: 'Disk 95% full on db-7', description: 'Raised by a script through automerge-repo', caller: 'Monitoring',
+      category: 'Hardware', subcategory: '', affected_service: 'Billing database',
+      detection_source: 'monitoring', detected_at: now, impact: 2, urgency: 1,
+      assignment_group: 'DBA', assignee: '', escalation: 'level_1', major_incident: false,
+      state: 'new', resolution_code: '', resolution_notes: '', parent: '', duplicate_of: '',
+      affected_users: {}, references: {}, work_notes: [], comments: [], status_updates: [],
+      review: { overview: '', impact_analysis: '', root_cause: '', corrective_actions: '', lessons_learned: '', appendices: '' },
+    });
+    const viewer = await signedIn('Val Reader', 'viewer');
+    await viewer.page.getByRole('link', { name: /Disk 95% full on db-7/ }).click({ timeout: 30_000 });
+    await viewer.page.getByRole('heading', { level: 1, name: 'INC-JS02-0007: Disk 95% full on db-7' }).waitFor();
+    await viewer.page.getByText('Raised by a script through automerge-repo').waitFor();
+    assert.ok(viewer.page.url().endsWith(handle.documentId));
+    assert.deepEqual(viewer.errors, []);
+  } finally {
+    // Its adapter asserts (synchronously) on a socket already closed; a failure above matters.
+    try {
+      await repo.shutdown();
+    } catch {}
+  }
 });

@@ -51,8 +51,19 @@ function client(user) {
 
 /** A document as a peer that has just synced it sees it, with the refusals it is told about. */
 async function open(user, url) {
-  const repo = client(user);
-  const handle = await repo.find(url);
+  // automerge-repo gives up on a document the relay does not have yet (its creator may still be
+  // sending it): ask again, from a fresh peer, until the relay has it.
+  let repo, handle;
+  await until(async () => {
+    repo = client(user);
+    try {
+      handle = await repo.find(url);
+      return true;
+    } catch (e) {
+      if (!/unavailable/.test(String(e))) throw e;
+      return false; // that peer is shut down with the others at the end
+    }
+  }, `the relay to have ${url} for ${user}`);
   const refusals = [];
   handle.on('ephemeral-message', ({ message }) => {
     if (message?.type === 'outpost/refused') refusals.push(message);

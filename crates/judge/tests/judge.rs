@@ -247,3 +247,42 @@ fn a_note_in_someone_elses_name_is_kept_and_the_delivering_token_is_known() {
         .expect("the accepted change is in the history");
     assert_eq!(record.by, "the CEO");
 }
+
+#[test]
+fn an_agent_resolving_offline_while_a_manager_resolves_and_closes_are_both_kept() {
+    let mut relay = Relay::new();
+    let mut base = logged();
+    run(
+        &mut base,
+        "alice",
+        1,
+        Command::Transition(Action::StartWork),
+    );
+    relay.deliver(base.automerge(), &grant("alice", "agent"));
+    let (mut agent, mut manager) = (base.fork(), base.fork());
+    let resolve = |notes: &str| {
+        Command::Transition(Action::Resolve {
+            code: Some(ResolutionCode::SolutionProvided),
+            notes: notes.into(),
+        })
+    };
+    run(&mut agent, "alice", 5, resolve("Rebooted the controller"));
+    run(&mut manager, "mona", 6, resolve("Replaced the controller"));
+    run(&mut manager, "mona", 7, Command::Transition(Action::Close));
+    assert_eq!(
+        relay
+            .deliver(manager.automerge(), &grant("mona", "manager"))
+            .refused,
+        None
+    );
+    // The agent resolved what she saw, an incident in progress: kept, though it is closed now.
+    assert_eq!(
+        relay
+            .deliver(agent.automerge(), &grant("alice", "agent"))
+            .refused,
+        None
+    );
+    let merged = IncidentDoc::from_automerge(relay.doc.clone()).unwrap();
+    let fields: Vec<_> = merged.conflicts().iter().map(|c| c.field).collect();
+    assert!(fields.contains(&outpost_core::Field::State), "{fields:?}");
+}

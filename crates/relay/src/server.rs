@@ -5,6 +5,9 @@
 //!   refused token gets `401` with a JSON reason and no socket.
 //! - `GET /api/session`: who a bearer token belongs to (the app uses it to explain a refused
 //!   connection).
+//! - `GET /api/audit/{document id}`: who delivered each change of an incident and when it
+//!   arrived (bearer token of the incident's workspace; an incident not stored, or of another
+//!   workspace, has none).
 //! - `GET /api/dev-token?user=…`: only with `--dev`, and only for loopback clients: a token for
 //!   the `default` workspace, so the README's run command works with no setup.
 //! - `GET /healthz`, and everything else: the app ([`crate::assets`]).
@@ -174,6 +177,53 @@ async fn session(State(state): State<Arc<RelayState>>, headers: HeaderMap) -> Re
     }
 }
 
+async fn audit(
+    State(state): State<Arc<RelayState>>,
+    headers: HeaderMap,
+    axum::extract::Path(doc): axum::extract::Path<String>,
+) -> Response {
+    use outpost_sync::hub::HubStorage;
+    let Some(token) = token_from(&headers, None) else {
+        return refusal(StatusCode::UNAUTHORIZED, "no token was sent");
+    };
+    let grant = match state.verify(&token) {
+        Ok(Some(g)) => g,
+        Ok(None) => {
+            return refusal(
+                StatusCode::UNAUTHORIZED,
+                "the token was refused (unknown or revoked)",
+            )
+        }
+        Err(e) => return refusal(StatusCode::SERVICE_UNAVAILABLE, &e),
+    };
+    // Not stored yet (just logged on a device), or another workspace's: no arrivals, alike.
+    let unknown = || Json(serde_json::json!({ "arrivals": [] })).into_response();
+    let Ok(id) = doc.parse::<outpost_sync::DocumentId>() else {
+        return unknown();
+    };
+    let Ok(mut tokens) = state.tokens.lock() else {
+        return refusal(StatusCode::SERVICE_UNAVAILABLE, "storage unavailable");
+    };
+    match tokens.heads(&id) {
+        Ok(Some((workspace, _))) if workspace == grant.workspace => {}
+        Ok(_) => return unknown(),
+        Err(e) => return refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    }
+    match tokens.arrivals(&id) {
+        Ok(arrivals) => Json(serde_json::json!({
+            "arrivals": arrivals.iter().map(|a| serde_json::json!({
+                "change": a.change.to_string(),
+                "user": a.grant.user,
+                "role": a.grant.role,
+                "device": a.grant.device,
+                "arrived_at": a.arrived_at.saturating_mul(1000),
+            })).collect::<Vec<_>>()
+        }))
+        .into_response(),
+        Err(e) => refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    }
+}
+
 /// A 403 for `what` when the request comes from another machine. An IPv4 address mapped into
 /// IPv6 (`::ffff:127.0.0.1`, how a dual-stack socket reports a local IPv4 client) counts as
 /// what it maps.
@@ -289,6 +339,7 @@ pub fn app(state: Arc<RelayState>) -> Router {
     Router::new()
         .route("/sync", get(sync_endpoint))
         .route("/api/session", get(session))
+        .route("/api/audit/{doc}", get(audit))
         .route("/api/dev-token", get(dev_token))
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/stats", get(stats))

@@ -70,7 +70,8 @@ impl SyncService {
     ) -> SyncService {
         let (tx, rx) = mpsc::channel::<Command>();
         let shared = Arc::new(Mutex::new(Shared::default()));
-        let hub = Hub::new(peer_id, storage_id, capacity);
+        let session = crate::auth::new_token()[4..20].to_string();
+        let hub = Hub::new(peer_id, storage_id, capacity).with_session(session);
         let hub = if judge {
             hub.with_judge(outpost_judge::IncidentJudge)
         } else {

@@ -184,6 +184,9 @@ pub struct Hub {
     judge: Box<dyn Judge>,
     /// Ephemeral messages this relay has sent (automerge-repo de-duplicates by session and count).
     ephemeral_count: u64,
+    /// This run of the relay, for its ephemeral messages: the count restarts with the process, so
+    /// the session must too, or a peer that stayed up would drop new refusals as seen.
+    session_id: String,
 }
 
 fn sync_message(data: &[u8]) -> Result<sync::Message, String> {
@@ -212,7 +215,15 @@ impl Hub {
             stats: HubStats::default(),
             judge: Box::new(AdmitAll),
             ephemeral_count: 0,
+            session_id: String::new(),
         }
+    }
+
+    /// The same hub, naming this run `session` in its ephemeral messages (the relay passes a
+    /// random one at each start; without one, the peer id is used).
+    pub fn with_session(mut self, session: impl Into<String>) -> Hub {
+        self.session_id = session.into();
+        self
     }
 
     /// The same hub, judging every change with `judge` before it is kept.
@@ -718,7 +729,11 @@ impl Hub {
             document_id: doc,
             data: gate::refusal_data(refused),
             count: self.ephemeral_count,
-            session_id: self.peer_id.clone(),
+            session_id: if self.session_id.is_empty() {
+                self.peer_id.clone()
+            } else {
+                self.session_id.clone()
+            },
         };
         self.send(conn, message);
     }
