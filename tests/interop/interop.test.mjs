@@ -2,7 +2,7 @@
 // - JavaScript clients sync through the Outpost relay, with each other and with Outpost's client;
 // - Outpost's sync client syncs with automerge-repo's own WebSocket server.
 // Everything runs on 127.0.0.1, on ephemeral ports.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,27 +14,11 @@ import { WebSocketClientAdapter, NodeWSServerAdapter } from '@automerge/automerg
 import { NodeFSStorageAdapter } from '@automerge/automerge-repo-storage-nodefs';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Relay } from '../e2e/support/relay.mjs';
+import { cleanups, until } from './support.mjs';
 
 const run = promisify(execFile);
 const RELAY = process.env.OUTPOST_RELAY;
 const PEER = process.env.OUTPOST_PEER;
-const cleanups = [];
-after(async () => {
-  // Every cleanup runs even if one fails, or a relay left running keeps the test process alive.
-  const failed = [];
-  for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch((e) => failed.push(e));
-  if (failed.length) throw failed[0];
-});
-
-async function until(fn, message, timeout = 20_000) {
-  const end = Date.now() + timeout;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${message}`);
-}
-
 async function relayWithToken(workspace, users) {
   const relay = await Relay.start({ dev: false });
   cleanups.push(() => relay.dispose());

@@ -2,33 +2,17 @@
 // and an agent's token, tries each change the rules forbid. Nothing refused is stored or reaches a
 // second client, the sender is told why (an ephemeral message on the document), and the relay
 // keeps serving. A valid incident written by automerge-repo is kept and read back by Outpost.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Repo, ImmutableString, getObjectId } from '@automerge/automerge-repo';
 import { WebSocketClientAdapter } from '@automerge/automerge-repo-network-websocket';
 import { Relay } from '../e2e/support/relay.mjs';
+import { cleanups, until } from './support.mjs';
 
 const run = promisify(execFile);
 const RELAY = process.env.OUTPOST_RELAY;
-const cleanups = [];
-after(async () => {
-  // Every cleanup runs even if one fails, or a relay left running keeps the test process alive.
-  const failed = [];
-  for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch((e) => failed.push(e));
-  if (failed.length) throw failed[0];
-});
-
-async function until(fn, message, timeout = 20_000) {
-  const end = Date.now() + timeout;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${message}`);
-}
-
 let relay;
 const tokens = {};
 const ws = () => `ws://127.0.0.1:${relay.port}/sync`;

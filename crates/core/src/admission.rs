@@ -26,7 +26,7 @@ use crate::schema::{
     note_list, read_incident, ReadError, AFFECTED_USERS, DOC_TYPE, REFERENCE, REFERENCES,
     REPORTED_AT, REPORTED_BY, REVIEW, SCHEMA, TYPE,
 };
-use crate::state::{Action, ActionKind, HoldReason, ResolutionCode, State};
+use crate::state::{ActionKind, ResolutionCode, State};
 
 /// Why a change was refused, in words for the person whose change it was.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -419,24 +419,6 @@ fn transition(
     if kind == ActionKind::Resolve && code.is_none() {
         return Err(refused);
     }
-    let action = match kind {
-        ActionKind::StartWork => Action::StartWork,
-        ActionKind::PutOnHold => Action::PutOnHold {
-            reason: HoldReason::AwaitingCaller,
-            note: String::new(),
-        },
-        ActionKind::Resolve => Action::Resolve {
-            code,
-            notes: String::new(),
-        },
-        ActionKind::Reopen => Action::Reopen {
-            reason: String::new(),
-        },
-        ActionKind::Close => Action::Close,
-        ActionKind::Cancel => Action::Cancel {
-            reason: String::new(),
-        },
-    };
-    role.may(&Command::Transition(action), from)?;
+    role.may_take(kind, from)?;
     Ok(())
 }

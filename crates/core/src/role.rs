@@ -102,14 +102,7 @@ fn settling(field: Field, value: &FieldValue, state: State) -> (Role, &'static s
             Some(to) if to.is_read_only() => (Role::Manager, "Settling the state as closed"),
             _ => (Role::Agent, "Settling the state"),
         },
-        Field::ReviewOverview
-        | Field::ReviewImpact
-        | Field::ReviewRootCause
-        | Field::ReviewCorrectiveActions
-        | Field::ReviewLessons
-        | Field::ReviewAppendices
-            if state.is_read_only() =>
-        {
+        review if review.is_review() && state.is_read_only() => {
             (Role::Manager, "Editing a closed incident's review")
         }
         _ => (Role::Agent, "Settling a conflict"),

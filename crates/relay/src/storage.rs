@@ -216,19 +216,25 @@ impl Storage {
         rows.collect::<Result<_, _>>().map_err(err)
     }
 
-    /// Changes the role of the active token whose listed id is exactly `id`; returns whether
-    /// there was one. Connections already open keep the role they were accepted with until they
-    /// reconnect; the relay judges each by the role its connection carries.
-    pub fn set_role(&self, id: &str, role: &str) -> Result<bool, StoreError> {
+    /// The hashes of every token not revoked.
+    fn active_hashes(&self) -> Result<Vec<Vec<u8>>, StoreError> {
         let mut stmt = self
             .db
             .prepare("SELECT hash FROM tokens WHERE revoked_at IS NULL")
             .map_err(err)?;
-        let hashes: Vec<Vec<u8>> = stmt
+        let hashes = stmt
             .query_map([], |r| r.get(0))
             .map_err(err)?
             .collect::<Result<_, _>>()
             .map_err(err)?;
+        Ok(hashes)
+    }
+
+    /// Changes the role of the active token whose listed id is exactly `id`; returns whether
+    /// there was one. Connections already open keep the role they were accepted with until they
+    /// reconnect; the relay judges each by the role its connection carries.
+    pub fn set_role(&self, id: &str, role: &str) -> Result<bool, StoreError> {
+        let hashes = self.active_hashes()?;
         let Some(hash) = hashes.iter().find(|h| short_id(h) == id.trim()) else {
             return Ok(false);
         };
@@ -246,15 +252,7 @@ impl Storage {
         if id.trim().is_empty() {
             return Ok(0);
         }
-        let mut stmt = self
-            .db
-            .prepare("SELECT hash FROM tokens WHERE revoked_at IS NULL")
-            .map_err(err)?;
-        let hashes: Vec<Vec<u8>> = stmt
-            .query_map([], |r| r.get(0))
-            .map_err(err)?
-            .collect::<Result<_, _>>()
-            .map_err(err)?;
+        let hashes = self.active_hashes()?;
         let matching: Vec<&Vec<u8>> = hashes
             .iter()
             .filter(|h| short_id(h).starts_with(id.trim()))

@@ -197,8 +197,10 @@ impl Hub {
     /// A hub that answers as `peer_id`, advertising `storage_id`, keeping at most `capacity`
     /// documents in memory (the rest are loaded from storage when needed).
     pub fn new(peer_id: impl Into<PeerId>, storage_id: impl Into<String>, capacity: usize) -> Hub {
+        let peer_id = peer_id.into();
         Hub {
-            peer_id: peer_id.into(),
+            session_id: peer_id.clone(),
+            peer_id,
             metadata: PeerMetadata {
                 storage_id: Some(storage_id.into()),
                 is_ephemeral: Some(false),
@@ -215,7 +217,6 @@ impl Hub {
             stats: HubStats::default(),
             judge: Box::new(AdmitAll),
             ephemeral_count: 0,
-            session_id: String::new(),
         }
     }
 
@@ -729,11 +730,7 @@ impl Hub {
             document_id: doc,
             data: gate::refusal_data(refused),
             count: self.ephemeral_count,
-            session_id: if self.session_id.is_empty() {
-                self.peer_id.clone()
-            } else {
-                self.session_id.clone()
-            },
+            session_id: self.session_id.clone(),
         };
         self.send(conn, message);
     }
