@@ -97,6 +97,17 @@ impl<S: HubStorage> HubStorage for FailingStorage<S> {
     ) -> Result<Vec<(DocumentId, Vec<ChangeHash>)>, StoreError> {
         self.inner.catalog(workspace)
     }
+
+    fn restrict(&mut self, doc: &DocumentId, readers: Option<&[String]>) -> Result<(), StoreError> {
+        self.inner.restrict(doc, readers)
+    }
+
+    fn restricted(
+        &mut self,
+        workspace: &str,
+    ) -> Result<Vec<(DocumentId, Vec<String>)>, StoreError> {
+        self.inner.restricted(workspace)
+    }
 }
 
 /// What storage holds, as the hub would read it: each document's workspace and sorted heads.

@@ -425,6 +425,7 @@ pub fn judge(ctx: &Ctx, count: usize) -> Result<Vec<Value>, String> {
         workspace: "bench".into(),
         role: "agent".into(),
         device: "bench".into(),
+        groups: Vec::new(),
     };
     let timed = |judge: &mut dyn Judge| -> Result<Vec<f64>, String> {
         let mut micros = Vec::new();

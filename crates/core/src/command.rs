@@ -79,6 +79,8 @@ pub enum Command {
     SetParent(Option<IncidentLink>),
     /// Set or clear the incident this one duplicates.
     SetDuplicateOf(Option<IncidentLink>),
+    /// Restrict who may read it to these groups; none: everyone in the workspace.
+    RestrictTo(Vec<String>),
     /// Point at a problem, change or knowledge article.
     AddReference(ExternalRef),
     /// Remove such a pointer.
@@ -498,6 +500,14 @@ impl Apply<'_, '_> {
             }
             Command::SetParent(target) => self.link(Field::Parent, target),
             Command::SetDuplicateOf(target) => self.link(Field::DuplicateOf, target),
+            Command::RestrictTo(groups) => {
+                let text = crate::access::restriction(groups)?;
+                if text.is_empty() && read_field(self.tx, Field::RestrictedTo) == FieldValue::Empty
+                {
+                    return Ok(());
+                }
+                self.set_text(Field::RestrictedTo, text)
+            }
             Command::AddReference(r) | Command::RemoveReference(r) => {
                 let id = clean_line("reference", r.kind.label(), &r.id, limits::SHORT_TEXT, true)?;
                 let reference = ExternalRef { kind: r.kind, id };

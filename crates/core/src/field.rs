@@ -57,6 +57,9 @@ keyword_enum! {
         Parent => ("parent", "Parent incident"),
         /// The incident this duplicates (document id).
         DuplicateOf => ("duplicate_of", "Duplicate of"),
+        /// The groups that alone may read it, comma-separated; empty or missing: everyone in the
+        /// workspace (see [`crate::access`]).
+        RestrictedTo => ("restricted_to", "Restricted to"),
         /// Review: overview.
         ReviewOverview => ("review.overview", "Review: overview"),
         /// Review: impact analysis.

@@ -273,6 +273,8 @@ pub struct Incident {
     pub duplicate_of: Option<String>,
     /// Problem, change and knowledge references, sorted.
     pub references: Vec<ExternalRef>,
+    /// The groups that alone may read it, sorted; empty: everyone in the workspace.
+    pub restricted_to: Vec<String>,
     /// The post-incident review.
     pub review: PostIncidentReview,
 }

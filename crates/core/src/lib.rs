@@ -44,12 +44,14 @@
 //! - [`summary`]: the list entries, filters, search and sort.
 //! - [`index`]: every stored summary and sync record, packed for a fast start.
 //! - [`config`]: workspace configuration.
+//! - [`access`]: who may read an incident (restriction to groups).
 //! - [`admission`]: whether a change may be kept, judged as its author saw the incident (the
 //!   relay's rules).
 //! - [`role`]: the four roles and which command each may run (the app and the relay's judge
 //!   share it).
 //! - [`time`]: device time.
 
+pub mod access;
 pub mod admission;
 pub mod calendar;
 pub mod command;

@@ -87,6 +87,7 @@ pub fn needed_for(cmd: &Command, state: State) -> (Role, &'static str) {
         | RemoveAffectedUser(_) => (Role::Agent, "Editing an incident"),
         SetAssignmentGroup(_) | SetAssignee(_) => (Role::Agent, "Assigning"),
         SetEscalation(_) => (Role::Agent, "Escalating"),
+        RestrictTo(_) => (Role::Agent, "Restricting an incident"),
         AddNote { .. } => (Role::Agent, "Adding a note"),
         SetParent(_) | SetDuplicateOf(_) | AddReference(_) | RemoveReference(_) => {
             (Role::Agent, "Linking incidents")

@@ -7,6 +7,7 @@
 //!   detection_source, escalation, state, resolution_code,                  (keyword strings)
 //!   resolution_notes, assignment_group, assignee, parent, duplicate_of,    (strings; "" = unset)
 //!   impact, urgency: 1-3, major_incident: bool, detected_at: <timestamp>,
+//!   restricted_to: "security, network"         (optional; missing or "" = the whole workspace)
 //!   affected_users: { "<name>": true },        references: { "problem:PRB001": true },
 //!   work_notes | comments | status_updates: [ { author, at, body } ],
 //!   review: { overview, impact_analysis, root_cause, corrective_actions, lessons_learned, appendices } }
@@ -173,7 +174,7 @@ pub(crate) fn initialise<T: Transactable>(
         ScalarValue::Timestamp(v.origin.at.millis()),
     )?;
     tx.put(ROOT, REPORTED_BY, v.origin.by.as_str())?;
-    let initial: [(Field, FieldValue); 19] = [
+    let initial: [(Field, FieldValue); 20] = [
         (Field::Title, n.title.as_str().into()),
         (Field::Description, n.description.as_str().into()),
         (Field::Caller, n.caller.as_str().into()),
@@ -202,6 +203,7 @@ pub(crate) fn initialise<T: Transactable>(
         (Field::ResolutionNotes, "".into()),
         (Field::Parent, "".into()),
         (Field::DuplicateOf, "".into()),
+        (Field::RestrictedTo, "".into()),
     ];
     for (field, value) in initial {
         tx.put(ROOT, field.location().1, value.to_scalar())?;
@@ -425,6 +427,12 @@ pub fn read_incident<D: ReadDoc + autosurgeon::ReadDoc>(doc: &D) -> Result<Incid
         status_updates: read_notes(doc, NoteKind::StatusUpdate),
         parent: optional_id(Field::Parent),
         duplicate_of: optional_id(Field::DuplicateOf),
+        restricted_to: crate::access::Readers::from_values(read_field_values(
+            doc,
+            Field::RestrictedTo,
+        ))
+        .groups()
+        .unwrap_or_default(),
         references: true_keys(doc, REFERENCES)
             .iter()
             .filter_map(|k| crate::incident::ExternalRef::from_key(k))

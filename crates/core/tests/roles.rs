@@ -59,6 +59,7 @@ fn table() -> Vec<(Command, Role, Role)> {
             Agent,
             Agent,
         ),
+        (Command::RestrictTo(vec!["security".into()]), Agent, Agent),
         (Command::SetMajorIncident(true), Manager, Manager),
         (Command::SetMajorIncident(false), Manager, Manager),
         (Command::Transition(Action::StartWork), Agent, Agent),
@@ -178,6 +179,7 @@ fn every_command_has_a_row(cmd: &Command) {
         | Command::SetAssignmentGroup(_)
         | Command::SetAssignee(_)
         | Command::SetEscalation(_)
+        | Command::RestrictTo(_)
         | Command::SetMajorIncident(_)
         | Command::Transition(_)
         | Command::AddNote { .. }

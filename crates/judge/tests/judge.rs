@@ -18,6 +18,7 @@ fn grant(user: &str, role: &str) -> Grant {
         workspace: "acme".into(),
         role: role.into(),
         device: format!("{user}-phone"),
+        groups: Vec::new(),
     }
 }
 
@@ -285,4 +286,59 @@ fn an_agent_resolving_offline_while_a_manager_resolves_and_closes_are_both_kept(
     let merged = IncidentDoc::from_automerge(relay.doc.clone()).unwrap();
     let fields: Vec<_> = merged.conflicts().iter().map(|c| c.field).collect();
     assert!(fields.contains(&outpost_core::Field::State), "{fields:?}");
+}
+
+fn member(user: &str, groups: &[&str]) -> Grant {
+    Grant {
+        groups: groups.iter().map(|g| g.to_string()).collect(),
+        ..grant(user, "agent")
+    }
+}
+
+#[test]
+fn a_restricted_incident_names_its_readers_and_nobody_restricts_themselves_out() {
+    use outpost_sync::gate::Judge;
+    let mut relay = Relay::new();
+    let mut doc = logged();
+    relay.deliver(doc.automerge(), &grant("alice", "agent"));
+    assert_eq!(IncidentJudge.readers(&relay.doc), None);
+
+    // Sam, of security, restricts it to security: kept, and the relay reads who may see it.
+    run(
+        &mut doc,
+        "sam",
+        1,
+        Command::RestrictTo(vec!["security".into()]),
+    );
+    let passage = relay.deliver(doc.automerge(), &member("sam", &["security"]));
+    assert_eq!((passage.accepted.len(), passage.refused), (1, None));
+    assert_eq!(
+        IncidentJudge.readers(&relay.doc),
+        Some(vec!["security".to_string()])
+    );
+    assert_eq!(relay.incident().restricted_to, vec!["security"]);
+
+    // Sam restricting it to legal alone would shut him out: refused, with the reason.
+    let mut out = doc.fork();
+    run(
+        &mut out,
+        "sam",
+        2,
+        Command::RestrictTo(vec!["legal".into()]),
+    );
+    let passage = relay.deliver(out.automerge(), &member("sam", &["security"]));
+    let refused = passage.refused.expect("refused");
+    assert!(
+        refused.reason.contains("would leave you unable to read it"),
+        "{}",
+        refused.reason
+    );
+    assert_eq!(relay.incident().restricted_to, vec!["security"]);
+
+    // A hostile peer writing a number instead of names restricts rather than opens it.
+    let mut hostile = relay.doc.fork();
+    let mut tx = hostile.transaction();
+    tx.put(ROOT, "restricted_to", 7).unwrap();
+    tx.commit();
+    assert!(IncidentJudge.readers(&hostile).is_some());
 }

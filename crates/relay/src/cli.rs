@@ -46,6 +46,10 @@ pub enum TokenCommand {
         /// What they may do: viewer, agent, manager or admin.
         #[arg(long, default_value = "agent", value_parser = parse_role)]
         role: outpost_core::Role,
+        /// The groups they belong to, comma-separated (who may read incidents restricted to
+        /// those groups).
+        #[arg(long, default_value = "", value_parser = parse_groups)]
+        groups: Groups,
     },
     /// List tokens (their ids, never the tokens).
     List,
@@ -57,11 +61,30 @@ pub enum TokenCommand {
         #[arg(value_parser = parse_role)]
         role: outpost_core::Role,
     },
+    /// Set a token's groups, comma-separated; empty for none (takes effect when its device next
+    /// connects).
+    Groups {
+        /// The id shown by `token list` (all of it).
+        id: String,
+        /// The groups, for example "security,network".
+        #[arg(value_parser = parse_groups)]
+        groups: Groups,
+    },
     /// Revoke tokens by id (or id prefix) from `token list`.
     Revoke {
         /// The id shown by `token list`.
         id: String,
     },
+}
+
+/// Checked group names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Groups(pub Vec<String>);
+
+fn parse_groups(text: &str) -> Result<Groups, String> {
+    outpost_core::access::typed_groups(text)
+        .map(Groups)
+        .map_err(|e| e.message)
 }
 
 fn parse_role(text: &str) -> Result<outpost_core::Role, String> {

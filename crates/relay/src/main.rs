@@ -30,6 +30,7 @@ fn tokens(config: &Config, command: TokenCommand) -> ExitCode {
             workspace,
             user,
             role,
+            groups,
         } => {
             let (workspace, user) = (workspace.trim().to_string(), user.trim().to_string());
             if workspace.is_empty() || user.is_empty() {
@@ -43,25 +44,35 @@ fn tokens(config: &Config, command: TokenCommand) -> ExitCode {
                     workspace: workspace.clone(),
                     role: role.key().to_string(),
                     device: String::new(),
+                    groups: groups.0.clone(),
                 },
                 now,
             ) {
                 return fail(e);
             }
             println!("{token}");
+            let groups = match groups.0.as_slice() {
+                [] => String::new(),
+                some => format!(", groups {}", some.join(", ")),
+            };
             eprintln!(
-                "Token for {user} ({}) in workspace {workspace}. It is shown only now; store it safely.",
+                "Token for {user} ({}{groups}) in workspace {workspace}. It is shown only now; store it safely.",
                 role.key()
             );
         }
         TokenCommand::List => match storage.tokens() {
             Ok(list) => {
-                println!("id\tworkspace\tuser\trole\tstate");
+                println!("id\tworkspace\tuser\trole\tgroups\tstate");
                 for t in list {
                     let state = if t.revoked { "revoked" } else { "active" };
+                    let groups = if t.grant.groups.is_empty() {
+                        "-".to_string()
+                    } else {
+                        t.grant.groups.join(",")
+                    };
                     println!(
-                        "{}\t{}\t{}\t{}\t{}",
-                        t.id, t.grant.workspace, t.grant.user, t.grant.role, state
+                        "{}\t{}\t{}\t{}\t{}\t{}",
+                        t.id, t.grant.workspace, t.grant.user, t.grant.role, groups, state
                     );
                 }
             }
@@ -69,6 +80,16 @@ fn tokens(config: &Config, command: TokenCommand) -> ExitCode {
         },
         TokenCommand::Role { id, role } => match storage.set_role(&id, role.key()) {
             Ok(true) => println!("token {id} is now {}", role.key()),
+            Ok(false) => {
+                return fail(format!(
+                    "no active token has the id {id:?} (see `token list`)"
+                ))
+            }
+            Err(e) => return fail(e),
+        },
+        TokenCommand::Groups { id, groups } => match storage.set_groups(&id, &groups.0) {
+            Ok(true) if groups.0.is_empty() => println!("token {id} is now in no group"),
+            Ok(true) => println!("token {id} is now in {}", groups.0.join(", ")),
             Ok(false) => {
                 return fail(format!(
                     "no active token has the id {id:?} (see `token list`)"

@@ -166,7 +166,8 @@ async fn session(State(state): State<Arc<RelayState>>, headers: HeaderMap) -> Re
     };
     match state.verify(&token) {
         Ok(Some(g)) => Json(serde_json::json!({
-            "user": g.user, "workspace": g.workspace, "role": g.role, "device": g.device
+            "user": g.user, "workspace": g.workspace, "role": g.role, "device": g.device,
+            "groups": g.groups
         }))
         .into_response(),
         Ok(None) => refusal(
@@ -209,6 +210,12 @@ async fn audit(
         Ok(_) => return unknown(),
         Err(e) => return refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     }
+    // A restricted incident's audit is as hidden as the incident itself.
+    match tokens.readers(&id) {
+        Ok(Some(readers)) if grant.reads(readers.as_deref()) => {}
+        Ok(_) => return unknown(),
+        Err(e) => return refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    }
     match tokens.arrivals(&id) {
         Ok(arrivals) => Json(serde_json::json!({
             "arrivals": arrivals.iter().map(|a| serde_json::json!({
@@ -241,6 +248,8 @@ struct DevTokenQuery {
     user: Option<String>,
     /// The role the token carries; the person running a development relay is its admin.
     role: Option<String>,
+    /// The groups it belongs to, comma-separated.
+    groups: Option<String>,
 }
 
 async fn dev_token(
@@ -274,11 +283,16 @@ async fn dev_token(
             }
         },
     };
+    let groups = match outpost_core::access::typed_groups(q.groups.as_deref().unwrap_or("")) {
+        Ok(groups) => groups,
+        Err(e) => return refusal(StatusCode::BAD_REQUEST, &e.message),
+    };
     let grant = Grant {
         user: user.clone(),
         workspace: DEV_WORKSPACE.to_string(),
         role: role.key().to_string(),
         device: String::new(),
+        groups: groups.clone(),
     };
     let issued = state
         .tokens
@@ -286,7 +300,7 @@ async fn dev_token(
         .map_err(|_| "token store unavailable".to_string())
         .and_then(|tokens| {
             let token = tokens
-                .identity(&format!("dev-token:{user}:{}", role.key()), new_token)
+                .identity(&dev_identity(&user, role, &groups), new_token)
                 .map_err(|e| e.to_string())?;
             if tokens
                 .verify_token(&token)
@@ -302,10 +316,18 @@ async fn dev_token(
     match issued {
         Ok(token) => Json(serde_json::json!({
             "token": token, "user": user, "workspace": DEV_WORKSPACE, "role": role.key(),
-            "development": true
+            "groups": groups, "development": true
         }))
         .into_response(),
         Err(e) => refusal(StatusCode::SERVICE_UNAVAILABLE, &e),
+    }
+}
+
+/// The development token of one user, role and set of groups: the same each time it is asked for.
+fn dev_identity(user: &str, role: outpost_core::Role, groups: &[String]) -> String {
+    match groups {
+        [] => format!("dev-token:{user}:{}", role.key()),
+        some => format!("dev-token:{user}:{}:{}", role.key(), some.join(",")),
     }
 }
 

@@ -125,14 +125,11 @@ impl Storage {
         .map_err(err)?;
         // Tokens issued before roles existed could do everything but are given the agent's role:
         // the least that keeps their holders working. An admin raises them with `token create`.
-        let has_role: bool = db
-            .prepare("SELECT 1 FROM pragma_table_info('tokens') WHERE name = 'role'")
-            .and_then(|mut s| s.exists([]))
-            .map_err(err)?;
-        if !has_role {
-            db.execute_batch("ALTER TABLE tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'agent'")
-                .map_err(err)?;
-        }
+        add_column(&db, "tokens", "role", "TEXT NOT NULL DEFAULT 'agent'")?;
+        // Groups, one per line; none for tokens issued before restricted incidents.
+        add_column(&db, "tokens", "groups", "TEXT NOT NULL DEFAULT ''")?;
+        // Who may read a restricted document, one group per line; NULL: its whole workspace.
+        add_column(&db, "documents", "readers", "TEXT")?;
         Ok(Storage {
             db,
             in_transaction: false,
@@ -165,8 +162,15 @@ impl Storage {
     pub fn add_token(&self, token: &str, grant: &Grant, now: i64) -> Result<(), StoreError> {
         self.db
             .execute(
-                "INSERT INTO tokens (hash, workspace, user, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![token_hash(token), grant.workspace, grant.user, grant.role, now],
+                "INSERT INTO tokens (hash, workspace, user, role, groups, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    token_hash(token),
+                    grant.workspace,
+                    grant.user,
+                    grant.role,
+                    grant.groups.join("\n"),
+                    now
+                ],
             )
             .map_err(err)?;
         Ok(())
@@ -176,7 +180,7 @@ impl Storage {
     pub fn verify_token(&self, token: &str) -> Result<Option<Grant>, StoreError> {
         self.db
             .query_row(
-                "SELECT workspace, user, role FROM tokens WHERE hash = ?1 AND revoked_at IS NULL",
+                "SELECT workspace, user, role, groups FROM tokens WHERE hash = ?1 AND revoked_at IS NULL",
                 [token_hash(token)],
                 |r| {
                     Ok(Grant {
@@ -184,6 +188,7 @@ impl Storage {
                         user: r.get(1)?,
                         role: r.get(2)?,
                         device: short_id(&token_hash(token)),
+                        groups: lines(&r.get::<_, String>(3)?),
                     })
                 },
             )
@@ -195,7 +200,7 @@ impl Storage {
     pub fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
         let mut stmt = self
             .db
-            .prepare("SELECT hash, workspace, user, created_at, revoked_at, role FROM tokens ORDER BY created_at DESC")
+            .prepare("SELECT hash, workspace, user, created_at, revoked_at, role, groups FROM tokens ORDER BY created_at DESC")
             .map_err(err)?;
         let rows = stmt
             .query_map([], |r| {
@@ -207,6 +212,7 @@ impl Storage {
                         user: r.get(2)?,
                         role: r.get(5)?,
                         device: short_id(&hash),
+                        groups: lines(&r.get::<_, String>(6)?),
                     },
                     created_at: r.get(3)?,
                     revoked: r.get::<_, Option<i64>>(4)?.is_some(),
@@ -234,17 +240,41 @@ impl Storage {
     /// there was one. Connections already open keep the role they were accepted with until they
     /// reconnect; the relay judges each by the role its connection carries.
     pub fn set_role(&self, id: &str, role: &str) -> Result<bool, StoreError> {
+        self.update_token(id, "role", role)
+    }
+
+    /// Sets the groups of the active token whose listed id is exactly `id`; returns whether
+    /// there was one. Like a role, they reach open connections when those reconnect.
+    pub fn set_groups(&self, id: &str, groups: &[String]) -> Result<bool, StoreError> {
+        self.update_token(id, "groups", &groups.join("\n"))
+    }
+
+    fn update_token(&self, id: &str, column: &str, value: &str) -> Result<bool, StoreError> {
         let hashes = self.active_hashes()?;
         let Some(hash) = hashes.iter().find(|h| short_id(h) == id.trim()) else {
             return Ok(false);
         };
         self.db
             .execute(
-                "UPDATE tokens SET role = ?1 WHERE hash = ?2",
-                params![role, hash],
+                &format!("UPDATE tokens SET {column} = ?1 WHERE hash = ?2"),
+                params![value, hash],
             )
             .map_err(err)?;
         Ok(true)
+    }
+
+    /// Who may read a stored document: `None` if it is not stored, `Some(None)` for its whole
+    /// workspace, `Some(Some(groups))` if it is restricted.
+    pub fn readers(&self, doc: &DocumentId) -> Result<Option<Option<Vec<String>>>, StoreError> {
+        self.db
+            .query_row(
+                "SELECT readers FROM documents WHERE id = ?1",
+                [doc.to_string()],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()
+            .map(|found| found.map(|readers| readers.as_deref().map(lines)))
+            .map_err(err)
     }
 
     /// Revokes every token whose listed id starts with `id`; returns how many.
@@ -285,6 +315,7 @@ impl Storage {
                         role: r.get(2)?,
                         device: r.get(3)?,
                         workspace: String::new(),
+                        groups: Vec::new(),
                     },
                     r.get::<_, i64>(4)?,
                 ))
@@ -375,6 +406,30 @@ impl Storage {
             .map_err(err)?;
         Ok(())
     }
+}
+
+/// The lines of a stored list (groups, readers), without empties.
+pub(crate) fn lines(stored: &str) -> Vec<String> {
+    stored
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Adds a column to a table of an older database, unless it is there already.
+fn add_column(db: &Connection, table: &str, column: &str, decl: &str) -> Result<(), StoreError> {
+    let present: bool = db
+        .prepare(&format!(
+            "SELECT 1 FROM pragma_table_info('{table}') WHERE name = '{column}'"
+        ))
+        .and_then(|mut s| s.exists([]))
+        .map_err(err)?;
+    if !present {
+        db.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"))
+            .map_err(err)?;
+    }
+    Ok(())
 }
 
 fn now_seconds() -> i64 {
@@ -515,6 +570,41 @@ impl HubStorage for Storage {
         }
         Ok(catalog)
     }
+
+    fn restrict(&mut self, doc: &DocumentId, readers: Option<&[String]>) -> Result<(), StoreError> {
+        self.begin()?;
+        self.db
+            .prepare_cached("UPDATE documents SET readers = ?2 WHERE id = ?1")
+            .map_err(err)?
+            .execute(params![doc.to_string(), readers.map(|r| r.join("\n"))])
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn restricted(
+        &mut self,
+        workspace: &str,
+    ) -> Result<Vec<(DocumentId, Vec<String>)>, StoreError> {
+        let mut stmt = self
+            .db
+            .prepare_cached(
+                "SELECT id, readers FROM documents WHERE workspace = ?1 AND readers IS NOT NULL",
+            )
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([workspace], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(err)?;
+        let mut restricted = Vec::new();
+        for row in rows {
+            let (id, readers) = row.map_err(err)?;
+            if let Ok(doc) = id.parse() {
+                restricted.push((doc, lines(&readers)));
+            }
+        }
+        Ok(restricted)
+    }
 }
 
 #[cfg(test)]
@@ -528,6 +618,7 @@ mod tests {
             workspace: w.into(),
             role: "agent".into(),
             device: String::new(),
+            groups: Vec::new(),
         }
     }
 
@@ -654,6 +745,55 @@ mod tests {
         assert_eq!(s.revoke(&listed[0].id, 2).unwrap(), 1);
         assert_eq!(s.verify_token("opt_secret").unwrap(), None);
         assert_eq!(s.revoke("", 3).unwrap(), 0, "an empty id revokes nothing");
+    }
+
+    #[test]
+    fn groups_and_readers_are_kept_and_a_rollback_forgets_a_restriction() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Storage::open(dir.path()).unwrap();
+        let sam = Grant {
+            groups: vec!["legal".into(), "security".into()],
+            ..grant("acme")
+        };
+        s.add_token("opt_sam", &sam, 1).unwrap();
+        assert_eq!(
+            s.verify_token("opt_sam").unwrap().unwrap().groups,
+            sam.groups
+        );
+        let id = s.tokens().unwrap()[0].id.clone();
+        assert!(s.set_groups(&id, &["desk".into()]).unwrap());
+        assert_eq!(
+            s.verify_token("opt_sam").unwrap().unwrap().groups,
+            vec!["desk"]
+        );
+        assert!(!s.set_groups(&id[..4], &[]).unwrap(), "only an exact id");
+
+        let (open, closed) = (
+            DocumentId::from_bytes([1; 16]),
+            DocumentId::from_bytes([2; 16]),
+        );
+        for doc in [open, closed] {
+            s.append(&doc, "acme", b"", &[]).unwrap();
+        }
+        s.restrict(&closed, Some(&["security".into(), "legal".into()]))
+            .unwrap();
+        s.commit().unwrap();
+        assert_eq!(s.readers(&open).unwrap(), Some(None));
+        assert_eq!(
+            s.readers(&closed).unwrap(),
+            Some(Some(vec!["security".to_string(), "legal".to_string()]))
+        );
+        assert_eq!(s.readers(&DocumentId::from_bytes([3; 16])).unwrap(), None);
+        assert_eq!(s.restricted("acme").unwrap().len(), 1);
+        assert!(s.restricted("globex").unwrap().is_empty());
+
+        // Lifting it in a batch that rolls back leaves it restricted.
+        s.restrict(&closed, None).unwrap();
+        s.rollback();
+        assert_eq!(s.restricted("acme").unwrap()[0].0, closed);
+        s.restrict(&closed, None).unwrap();
+        s.commit().unwrap();
+        assert!(s.restricted("acme").unwrap().is_empty());
     }
 
     #[test]

@@ -35,6 +35,13 @@ pub trait Judge: Send {
         change: &Change,
     ) -> Result<(), String>;
 
+    /// Who may read `doc`: `None` for everyone in its workspace, or the groups that alone may.
+    /// The hub asks after every stored change and when it loads a document.
+    fn readers(&mut self, doc: &Automerge) -> Option<Vec<String>> {
+        let _ = doc;
+        None
+    }
+
     /// Whether this judge refuses anything. One that does not lets changes through untouched,
     /// with none of the copies judging needs (the baseline the benchmark compares against).
     fn judges(&self) -> bool {

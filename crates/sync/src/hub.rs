@@ -14,6 +14,12 @@
 //! not exist: a `request` gets `doc-unavailable`, exactly as for a document nobody has, and a
 //! `sync` for it is refused the same way, so nothing about other workspaces leaks.
 //!
+//! Restriction: a document can be readable by only some groups of its workspace (the [`Judge`]
+//! says which, from its content). To a connection whose grant is in none of them it is, again,
+//! indistinguishable from one nobody has: not answered, not in the catalog, not fanned out, no
+//! ephemeral messages; a connection that was syncing it when it became restricted is told it is
+//! unavailable, once.
+//!
 //! Fan-out: when a document changes, every other connection that is syncing it gets a sync
 //! message, and so does every Outpost client in the workspace (they want all its incidents); a
 //! plain automerge-repo peer only hears about documents it asked for, including ones that were
@@ -45,6 +51,16 @@ pub struct Grant {
     pub role: String,
     /// The token's listed id, so the audit says which device delivered a change.
     pub device: String,
+    /// The groups the person belongs to, for documents restricted to groups.
+    pub groups: Vec<String>,
+}
+
+impl Grant {
+    /// Whether this grant may read a document readable by `readers` (`None`: everyone in its
+    /// workspace).
+    pub fn reads(&self, readers: Option<&[String]>) -> bool {
+        readers.is_none_or(|allowed| self.groups.iter().any(|g| allowed.contains(g)))
+    }
 }
 
 /// A storage failure.
@@ -86,6 +102,12 @@ pub trait HubStorage {
         &mut self,
         workspace: &str,
     ) -> Result<Vec<(DocumentId, Vec<ChangeHash>)>, StoreError>;
+    /// Records who may read a stored document (`None`: everyone in its workspace), in the
+    /// batch's transaction.
+    fn restrict(&mut self, doc: &DocumentId, readers: Option<&[String]>) -> Result<(), StoreError>;
+    /// The restricted documents of a workspace and their readers.
+    fn restricted(&mut self, workspace: &str)
+        -> Result<Vec<(DocumentId, Vec<String>)>, StoreError>;
 }
 
 /// Something that happened to a connection.
@@ -155,6 +177,8 @@ struct LoadedDoc {
     workspace: String,
     saved: Vec<ChangeHash>,
     used: u64,
+    /// Who may read it (`None`: its whole workspace), as the judge reads it, and as stored.
+    readers: Option<Vec<String>>,
 }
 
 struct Conn {
@@ -395,9 +419,13 @@ impl Hub {
             .get(&conn)
             .map(|c| c.grant.workspace.clone())
             .unwrap_or_default();
+        let grant = match self.conns.get(&conn) {
+            Some(c) => &c.grant,
+            None => return Ok(false),
+        };
         if let Some(loaded) = self.docs.get_mut(doc) {
             loaded.used = self.clock;
-            return Ok(loaded.workspace == workspace);
+            return Ok(loaded.workspace == workspace && grant.reads(loaded.readers.as_deref()));
         }
         match storage.load(doc).map_err(|e| e.to_string())? {
             None => Ok(false),
@@ -406,7 +434,8 @@ impl Hub {
                 am.load_incremental(&bytes)
                     .map_err(|e| format!("stored document {doc} is damaged ({e})"))?;
                 let saved = am.get_heads();
-                let mine = owner == workspace;
+                let readers = self.judge.readers(&am);
+                let mine = owner == workspace && grant.reads(readers.as_deref());
                 self.docs.insert(
                     *doc,
                     LoadedDoc {
@@ -414,6 +443,7 @@ impl Hub {
                         workspace: owner,
                         saved,
                         used: self.clock,
+                        readers,
                     },
                 );
                 Ok(mine)
@@ -547,6 +577,7 @@ impl Hub {
                             workspace,
                             saved: Vec::new(),
                             used: self.clock,
+                            readers: None,
                         },
                     );
                 }
@@ -568,12 +599,14 @@ impl Hub {
                     // Only the document's own workspace: a peer of another one that asked for
                     // it was told it is unavailable, but its ask is remembered in `syncs`.
                     let workspace = self.conns[&conn].grant.workspace.clone();
+                    let readers = self.docs.get(&document_id).and_then(|d| d.readers.clone());
                     let watchers: Vec<(ConnId, PeerId)> = self
                         .conns
                         .iter()
                         .filter(|(c, state)| {
                             **c != conn
                                 && state.grant.workspace == workspace
+                                && state.grant.reads(readers.as_deref())
                                 && state.syncs.contains_key(&document_id)
                         })
                         .filter_map(|(c, state)| state.peer.as_ref().map(|p| (*c, p.0.clone())))
@@ -600,7 +633,15 @@ impl Hub {
                     .as_ref()
                     .is_none_or(|(v, _)| *v != version);
                 if stale {
-                    let catalog = storage.catalog(&workspace).map_err(|e| e.to_string())?;
+                    let mut catalog = storage.catalog(&workspace).map_err(|e| e.to_string())?;
+                    let hidden: BTreeSet<DocumentId> = storage
+                        .restricted(&workspace)
+                        .map_err(|e| e.to_string())?
+                        .into_iter()
+                        .filter(|(_, readers)| !self.conns[&conn].grant.reads(Some(readers)))
+                        .map(|(doc, _)| doc)
+                        .collect();
+                    catalog.retain(|(doc, _)| !hidden.contains(doc));
                     let responder = Responder::new(catalog.iter().map(|(d, h)| (d, h.as_slice())))
                         .map_err(|e| e.to_string())?;
                     if let Some(c) = self.conns.get_mut(&conn) {
@@ -748,6 +789,15 @@ impl Hub {
         storage
             .append(&doc, &loaded.workspace, &changes, &heads)
             .map_err(|e| e.to_string())?;
+        let readers = self.judge.readers(&loaded.doc);
+        // Written whenever it is restricted, not only when that changes: storage must never
+        // list a restricted document as open (a relay once run without the judge would have).
+        if readers != loaded.readers || readers.is_some() {
+            storage
+                .restrict(&doc, readers.as_deref())
+                .map_err(|e| e.to_string())?;
+            loaded.readers = readers;
+        }
         loaded.saved = heads;
         let workspace = loaded.workspace.clone();
         *self.catalog_versions.entry(workspace).or_insert(0) += 1;
@@ -764,11 +814,26 @@ impl Hub {
         // Outpost client of the workspace (they want all its incidents).
         let mut targets: Vec<(ConnId, u64)> = Vec::new();
         let mut alike: HashMap<u64, usize> = HashMap::new();
+        let mut withdrawn: Vec<(ConnId, PeerId)> = Vec::new();
         for (conn, state) in self.conns.iter_mut() {
-            let Some((_, metadata)) = &state.peer else {
+            let Some((peer, metadata)) = &state.peer else {
                 continue;
             };
             if state.closing || state.grant.workspace != workspace {
+                continue;
+            }
+            if !state.grant.reads(loaded.readers.as_deref()) {
+                // Restricted away from this peer. If it held the document, it is told, once,
+                // that the document is unavailable to it now, and hears nothing more.
+                // (An ask that was answered "unavailable" stays remembered, for a lifting.)
+                let held = state.syncs.get(&doc).is_some_and(|s| {
+                    !s.shared_heads.is_empty()
+                        || s.their_heads.as_ref().is_some_and(|h| !h.is_empty())
+                });
+                if held {
+                    state.syncs.remove(&doc);
+                    withdrawn.push((*conn, peer.clone()));
+                }
                 continue;
             }
             let wants_everything = metadata.outpost_reconcile.is_some();
@@ -828,6 +893,14 @@ impl Hub {
         for (conn, message) in messages {
             self.send(conn, message);
         }
+        for (conn, target_id) in withdrawn {
+            let message = Message::DocUnavailable {
+                sender_id: self.peer_id.clone(),
+                target_id,
+                document_id: doc,
+            };
+            self.send(conn, message);
+        }
     }
 }
 
@@ -854,6 +927,8 @@ fn fingerprint(state: &sync::State) -> u64 {
 #[derive(Default)]
 pub struct MemoryStorage {
     docs: BTreeMap<DocumentId, (String, Vec<u8>, Vec<ChangeHash>)>,
+    readers: BTreeMap<DocumentId, Vec<String>>,
+    staged_readers: Vec<(DocumentId, Option<Vec<String>>)>,
     staged: Vec<(DocumentId, String, Vec<u8>, Vec<ChangeHash>)>,
     /// Commits so far.
     pub commits: u64,
@@ -897,6 +972,12 @@ impl HubStorage for MemoryStorage {
 
     fn commit(&mut self) -> Result<(), StoreError> {
         self.commits += 1;
+        for (doc, readers) in self.staged_readers.drain(..) {
+            match readers {
+                Some(r) => self.readers.insert(doc, r),
+                None => self.readers.remove(&doc),
+            };
+        }
         for (doc, workspace, changes, heads) in self.staged.drain(..) {
             let entry = self
                 .docs
@@ -910,6 +991,25 @@ impl HubStorage for MemoryStorage {
 
     fn rollback(&mut self) {
         self.staged.clear();
+        self.staged_readers.clear();
+    }
+
+    fn restrict(&mut self, doc: &DocumentId, readers: Option<&[String]>) -> Result<(), StoreError> {
+        self.staged_readers
+            .push((*doc, readers.map(<[String]>::to_vec)));
+        Ok(())
+    }
+
+    fn restricted(
+        &mut self,
+        workspace: &str,
+    ) -> Result<Vec<(DocumentId, Vec<String>)>, StoreError> {
+        Ok(self
+            .readers
+            .iter()
+            .filter(|(d, _)| self.docs.get(d).is_some_and(|(w, _, _)| w == workspace))
+            .map(|(d, r)| (*d, r.clone()))
+            .collect())
     }
 
     fn heads(&mut self, doc: &DocumentId) -> Result<Option<(String, Vec<ChangeHash>)>, StoreError> {

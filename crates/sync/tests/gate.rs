@@ -73,6 +73,7 @@ impl Net {
             workspace: "acme".into(),
             role: role.into(),
             device: format!("{name}-phone"),
+            groups: Vec::new(),
         };
         self.hub
             .handle(Input::Connected { conn, grant }, &mut self.storage);

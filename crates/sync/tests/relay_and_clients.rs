@@ -66,6 +66,17 @@ impl HubStorage for TestStorage {
     ) -> Result<Vec<(DocumentId, Vec<automerge::ChangeHash>)>, StoreError> {
         self.memory.catalog(workspace)
     }
+
+    fn restrict(&mut self, doc: &DocumentId, readers: Option<&[String]>) -> Result<(), StoreError> {
+        self.memory.restrict(doc, readers)
+    }
+
+    fn restricted(
+        &mut self,
+        workspace: &str,
+    ) -> Result<Vec<(DocumentId, Vec<String>)>, StoreError> {
+        self.memory.restricted(workspace)
+    }
 }
 
 struct Node {
