@@ -35,16 +35,20 @@ impl Readers {
     /// Who may read `doc` now.
     pub fn of(doc: &Automerge) -> Readers {
         Readers::from_values(values(
+            doc,
             doc.get_all(ROOT, Field::RestrictedTo.key())
                 .unwrap_or_default(),
+            None,
         ))
     }
 
     /// Who may read `doc` as it was at `heads`.
     pub fn at(doc: &Automerge, heads: &[ChangeHash]) -> Readers {
         Readers::from_values(values(
+            doc,
             doc.get_all_at(ROOT, Field::RestrictedTo.key(), heads)
                 .unwrap_or_default(),
+            Some(heads),
         ))
     }
 
@@ -86,10 +90,23 @@ impl Readers {
     }
 }
 
-fn values(all: Vec<(automerge::Value<'_>, automerge::ObjId)>) -> Vec<FieldValue> {
+/// The values as text: scalars, and collaborative text as JavaScript peers write strings.
+fn values(
+    doc: &Automerge,
+    all: Vec<(automerge::Value<'_>, automerge::ObjId)>,
+    heads: Option<&[ChangeHash]>,
+) -> Vec<FieldValue> {
     all.into_iter()
-        .map(|(v, _)| match v {
+        .map(|(v, id)| match v {
             automerge::Value::Scalar(s) => FieldValue::from_scalar(&s),
+            automerge::Value::Object(automerge::ObjType::Text) => {
+                let text = match heads {
+                    Some(heads) => doc.text_at(&id, heads),
+                    None => doc.text(&id),
+                };
+                // Unreadable text restricts to a group nobody is in, rather than opening it.
+                FieldValue::Text(text.unwrap_or_else(|_| "(unreadable)".to_string()))
+            }
             automerge::Value::Object(_) => FieldValue::Text("(object)".to_string()),
         })
         .collect()

@@ -108,3 +108,20 @@ fn stored_restrictions_read_tolerantly() {
     assert_eq!(parse_groups(" b, a,,a ,"), vec!["a", "b"]);
     assert!(parse_groups(" , ").is_empty());
 }
+
+#[test]
+fn a_restriction_written_as_collaborative_text_reads_like_a_string() {
+    use outpost_core::automerge::transaction::Transactable;
+    use outpost_core::automerge::{ObjType, ROOT};
+    let mut doc = logged();
+    let mut tx = doc.automerge_mut().transaction();
+    let text = tx.put_object(ROOT, "restricted_to", ObjType::Text).unwrap();
+    tx.splice_text(&text, 0, 0, "security, legal").unwrap();
+    tx.commit();
+    assert_eq!(Readers::of(doc.automerge()), groups(&["legal", "security"]));
+    let heads = doc.automerge().get_heads();
+    assert_eq!(
+        Readers::at(doc.automerge(), &heads),
+        groups(&["legal", "security"])
+    );
+}

@@ -182,7 +182,7 @@ impl Net {
 
     fn title(&self, i: usize) -> Option<String> {
         let (value, _) = self.peers[i].doc.get(ROOT, "title").unwrap()?;
-        Some(value.into_scalar().ok()?.into_string().ok()?)
+        value.into_scalar().ok()?.into_string().ok()
     }
 
     /// The documents the relay's catalog offers peer `i` (it holds none itself).
