@@ -6,10 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Repo, ImmutableString, getObjectId } from '@automerge/automerge-repo';
-import { WebSocketClientAdapter } from '@automerge/automerge-repo-network-websocket';
+import { ImmutableString, getObjectId } from '@automerge/automerge-repo';
 import { Relay } from '../e2e/support/relay.mjs';
-import { cleanups, until } from './support.mjs';
+import { cleanups, until, peers, change, incident } from './support.mjs';
 
 const run = promisify(execFile);
 const RELAY = process.env.OUTPOST_RELAY;
@@ -26,63 +25,7 @@ async function start() {
   }
 }
 
-/** A new automerge-repo peer with nothing stored, signed in as `user`. */
-function client(user) {
-  const repo = new Repo({ network: [new WebSocketClientAdapter(`${ws()}?token=${tokens[user]}`)], peerId: `${user}-${Math.random()}` });
-  cleanups.push(() => repo.shutdown());
-  return repo;
-}
-
-/** A document as a peer that has just synced it sees it, with the refusals it is told about. */
-async function open(user, url) {
-  // automerge-repo gives up on a document the relay does not have yet (its creator may still be
-  // sending it): ask again, from a fresh peer, until the relay has it.
-  let repo, handle;
-  await until(async () => {
-    repo = client(user);
-    try {
-      handle = await repo.find(url);
-      return true;
-    } catch (e) {
-      if (!/unavailable/.test(String(e))) throw e;
-      return false; // that peer is shut down with the others at the end
-    }
-  }, `the relay to have ${url} for ${user}`);
-  const refusals = [];
-  handle.on('ephemeral-message', ({ message }) => {
-    if (message?.type === 'outpost/refused') refusals.push(message);
-  });
-  return { repo, handle, refusals };
-}
-
-/** One attributed change, as docs/incident-schema.md describes. */
-function change(handle, by, edit) {
-  const at = new Date();
-  const options = { time: Math.floor(at.getTime() / 1000) };
-  handle.change((d) => {
-    const events = edit(d, at) ?? [];
-    options.message = JSON.stringify({ outpost: 1, by, at: at.getTime(), events });
-  }, options);
-}
-
-function incident(now) {
-  return {
-    type: new ImmutableString('outpost/incident'),
-    schema: 1,
-    reference: new ImmutableString('INC-JS01-0001'),
-    reported_at: now, reported_by: 'ana',
-    title: 'Badge readers offline in building B', description: 'Since 07:50', caller: 'Front desk',
-    category: 'Hardware', subcategory: '', affected_service: 'Physical access',
-    detection_source: 'user_report', detected_at: now,
-    impact: 2, urgency: 1,
-    assignment_group: 'Facilities IT', assignee: '', escalation: 'level_1',
-    major_incident: false, state: 'new', resolution_code: '', resolution_notes: '',
-    parent: '', duplicate_of: '',
-    affected_users: {}, references: {},
-    work_notes: [], comments: [], status_updates: [],
-    review: { overview: '', impact_analysis: '', root_cause: '', corrective_actions: '', lessons_learned: '', appendices: '' },
-  };
-}
+const { client, open } = peers(ws, tokens);
 
 let url;
 let watcher;
