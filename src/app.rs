@@ -121,6 +121,9 @@ fn Notices() -> impl IntoView {
                     }
                 })
             }}
+            {move || state.withdrawn.get().into_iter().map(|text| view! {
+                <p class="notice notice-warning">{text}</p>
+            }).collect_view()}
             {move || {
                 let unlisted = state.unlisted.get();
                 (!unlisted.is_empty()).then(|| view! {

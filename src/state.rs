@@ -58,6 +58,8 @@ pub struct AppState {
     /// Changes of this device the relay refused, by document id, until the person discards
     /// them (the relay says so again at the next connection if they are kept).
     pub refusals: RwSignal<HashMap<String, Refused>>,
+    /// Incidents the relay withdrew from this device, with what the person is told.
+    pub withdrawn: RwSignal<Vec<String>>,
     /// When the person last pressed a key or touched the screen (`Date.now()`, ms).
     last_input: StoredValue<f64>,
     /// When the app started (`Date.now()`, ms).
@@ -120,6 +122,7 @@ impl AppState {
             unsaved: RwSignal::new(Vec::new()),
             revisions: RwSignal::new(HashMap::new()),
             refusals: RwSignal::new(HashMap::new()),
+            withdrawn: RwSignal::new(Vec::new()),
             last_input: StoredValue::new(0.0),
             started_at: js_sys::Date::now(),
         };
@@ -244,6 +247,41 @@ impl AppState {
             }
         });
         self.bump(&id);
+    }
+
+    /// Records that a document was removed from this device because the relay withdrew it,
+    /// with the `pending` local changes it never had.
+    pub fn record_withdrawn(&self, id: &str, pending: u32) {
+        let reference = self
+            .summaries
+            .with_untracked(|s| s.get(id).map(|s| s.reference.clone()))
+            .unwrap_or_else(|| "An incident".to_string());
+        self.summaries.update(|s| {
+            s.remove(id);
+        });
+        self.search.update(|s| {
+            s.remove(id);
+        });
+        self.pending.update(|p| {
+            p.remove(id);
+        });
+        self.unsaved.update(|u| u.retain(|(d, _)| d != id));
+        self.refusals.update(|r| {
+            r.remove(id);
+        });
+        let lost = match pending {
+            0 => String::new(),
+            1 => " One change made on this device had not reached the relay and is gone.".into(),
+            n => {
+                format!(" {n} changes made on this device had not reached the relay and are gone.")
+            }
+        };
+        self.withdrawn.update(|w| {
+            w.push(format!(
+                "{reference} is no longer shared with you (it was restricted to groups you are not in) and was removed from this device.{lost}"
+            ))
+        });
+        self.bump(id);
     }
 
     /// Tells open pages that a document changed.

@@ -534,9 +534,17 @@ impl SyncDriver {
         let Some(role) = body.get("role").and_then(|r| r.as_str()) else {
             return;
         };
+        let groups: Vec<String> = body
+            .get("groups")
+            .and_then(|g| g.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|g| g.as_str().map(str::to_string))
+            .collect();
         let mut updated = self.app.settings.get_untracked();
-        if updated.role != role {
+        if updated.role != role || updated.groups != groups {
             updated.role = role.to_string();
+            updated.groups = groups;
             if updated.save().is_ok() {
                 self.app.settings.set(updated);
             }
@@ -604,6 +612,20 @@ impl SyncDriver {
                         r.insert(id.to_string(), refused);
                     });
                     self.app.bump(&id.to_string());
+                }
+                Event::Unavailable(id) => {
+                    // One this device holds was withdrawn from it: it may not keep it.
+                    if self.repo.holds(&id) {
+                        match self.repo.remove(&id).await {
+                            Ok(Some(pending)) => {
+                                self.app.record_withdrawn(&id.to_string(), pending)
+                            }
+                            Ok(None) => {}
+                            Err(e) => web_sys::console::warn_1(
+                                &format!("could not remove withdrawn incident {id}: {e}").into(),
+                            ),
+                        }
+                    }
                 }
                 Event::Refused(reason) => {
                     self.close_socket();

@@ -757,3 +757,47 @@ async fn a_compaction_in_progress_is_not_started_twice() {
     assert!(!due_meanwhile, "due again while the first one runs");
     assert!(!repo.compaction_due());
 }
+
+#[wasm_bindgen_test]
+async fn a_removed_incident_leaves_nothing_behind_packed_or_journaled() {
+    let (db, repo) = fresh("remove").await;
+    let kept = create_titled(&repo, 31, "Printer jams").await;
+    let packed = create_titled(&repo, 32, "Phishing mail with a payroll link").await;
+    repo.load_index().await.unwrap();
+    repo.compact_index().await.unwrap();
+    // One in the packed index, one only in the journal, with a change the relay never had.
+    let journaled = create_titled(&repo, 33, "Laptop stolen from a car").await;
+    assert_eq!(repo.remove(&packed).await.unwrap(), Some(1));
+    assert_eq!(repo.remove(&journaled).await.unwrap(), Some(1));
+    assert_eq!(repo.remove(&journaled).await.unwrap(), None, "only once");
+    assert!(!repo.holds(&packed) && !repo.has(&journaled));
+
+    {
+        let repo = reopen(&db, repo).await;
+        let index = repo.load_index().await.unwrap();
+        assert_eq!(
+            index.summaries.keys().collect::<Vec<_>>(),
+            vec![&kept.to_string()]
+        );
+        assert!(!index.sync.contains_key(&packed.to_string()));
+        let search = repo.load_search().await.unwrap();
+        assert_eq!(search.keys().collect::<Vec<_>>(), vec![&kept.to_string()]);
+        assert_eq!(repo.open_doc(&packed).await, Err(RepoError::NotFound));
+        // And packing again keeps them out.
+        repo.compact_index().await.unwrap();
+        let repo = reopen(&db, repo).await;
+        let again = repo.load_index().await.unwrap();
+        assert_eq!(again.summaries.len(), 1);
+        let store = IdbStore::open(&db).await.unwrap();
+        for id in [packed, journaled] {
+            assert!(
+                store.keys(&[&id.to_string()]).await.unwrap().is_empty(),
+                "no chunk kept"
+            );
+            for ns in [SUMMARY_NS, SEARCH_NS, SYNC_NS] {
+                assert!(store.keys(&[ns, &id.to_string()]).await.unwrap().is_empty());
+            }
+        }
+        store.close();
+    }
+}

@@ -79,6 +79,14 @@ impl Segment {
             .push(IndexChange::Synced(id.to_string(), sync.clone()));
     }
 
+    /// A document removed from this device.
+    pub fn removed(&mut self, id: &DocumentId) {
+        self.index
+            .entries
+            .push(IndexChange::Removed(id.to_string()));
+        self.search.texts.push((id.to_string(), String::new()));
+    }
+
     /// Writes `puts` and `deletes` with this segment, numbered after the last one stored, in
     /// one transaction. The segment's bytes are made before the transaction begins.
     pub async fn write(

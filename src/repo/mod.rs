@@ -320,6 +320,17 @@ impl Repo {
         self.is_open(id) || self.records.borrow().contains_key(id)
     }
 
+    /// Whether this device holds any of a document's content (not merely an empty copy that
+    /// sync created for it).
+    pub fn holds(&self, id: &DocumentId) -> bool {
+        self.records.borrow().contains_key(id)
+            || self
+                .docs
+                .borrow()
+                .get(id)
+                .is_some_and(|d| !d.doc.automerge().get_heads().is_empty())
+    }
+
     fn touch(&self, id: &DocumentId) {
         let mut clock = self.clock.borrow_mut();
         *clock += 1;
@@ -712,6 +723,41 @@ impl Repo {
         let ids = self.unsaved();
         self.save_many(&ids, cfg, now).await;
         self.unsaved()
+    }
+
+    /// Removes a document from this device: its chunks, its summary, search and sync records,
+    /// and its list entry, in one transaction. For a document the relay withdrew (restricted to
+    /// groups this person is not in): this device may no longer hold it. Returns how many of
+    /// its local changes the relay never had (they are gone with it), or `None` if it held
+    /// nothing of it (removed already, by a task that got the write lock first).
+    pub async fn remove(&self, id: &DocumentId) -> Result<Option<u32>, RepoError> {
+        let _turn = self.writes.lock().await;
+        if !self.holds(id) {
+            return Ok(None);
+        }
+        let pending = self
+            .docs
+            .borrow()
+            .get(id)
+            .map(OpenDoc::pending)
+            .or_else(|| self.records.borrow().get(id).map(|r| r.pending))
+            .unwrap_or(0);
+        if let Some(store) = &self.store {
+            let key = id.to_string();
+            let mut deletes = store.keys(&[&key]).await?;
+            for ns in [SUMMARY_NS, SEARCH_NS, SYNC_NS, CHANGED_NS] {
+                deletes.push(vec![ns.to_string(), key.clone()]);
+            }
+            let mut segment = Segment::default();
+            segment.removed(id);
+            segment.write(store, &[], &deletes).await?;
+            self.wrote_unfolded(1);
+        }
+        self.docs.borrow_mut().remove(id);
+        self.records.borrow_mut().remove(id);
+        self.unsaved.borrow_mut().remove(id);
+        self.pinned.borrow_mut().remove(id);
+        Ok(Some(pending))
     }
 
     /// Every stored record of a document, for a recovery download.

@@ -110,12 +110,14 @@ pub enum IndexChange {
     Saved(Box<IncidentSummary>, SyncRecord),
     /// Only its sync record changed (the relay acknowledged it): `(document id, record)`.
     Synced(String, SyncRecord),
+    /// The document was removed from this device (the relay withdrew it): its id.
+    Removed(String),
 }
 
 /// What one write changed in the search texts: a journal segment.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchChanges {
-    /// `(document id, text)` of each document saved.
+    /// `(document id, text)` of each document saved; an empty text removes the document's.
     pub texts: Vec<(String, String)>,
 }
 
@@ -231,6 +233,11 @@ impl Index {
                         self.sync.insert(id, sync);
                     }
                 }
+                IndexChange::Removed(id) => {
+                    self.summaries.remove(&id);
+                    self.unreadable.remove(&id);
+                    self.sync.remove(&id);
+                }
             }
         }
     }
@@ -299,7 +306,13 @@ impl SearchIndex {
 
     /// Applies one journal segment.
     pub fn apply_changes(&mut self, changes: SearchChanges) {
-        self.texts.extend(changes.texts);
+        for (id, text) in changes.texts {
+            if text.is_empty() {
+                self.texts.remove(&id);
+            } else {
+                self.texts.insert(id, text);
+            }
+        }
     }
 
     /// Builds the texts from every stored search record, as `(id, bytes)`.

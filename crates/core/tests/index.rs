@@ -308,6 +308,31 @@ fn an_acknowledgement_of_a_document_not_stored_is_ignored() {
     assert_eq!(index.sync["doc-a"], sync_of(5));
 }
 
+#[test]
+fn a_removed_document_leaves_the_index_and_the_search_texts_through_the_journal() {
+    let mut index = three();
+    assert!(index.summaries.contains_key("doc-a"));
+    let segment = IndexChanges {
+        entries: vec![IndexChange::Removed("doc-a".into())],
+    };
+    index.apply_changes(IndexChanges::unpack(&segment.pack()).unwrap());
+    assert!(!index.summaries.contains_key("doc-a"));
+    assert!(!index.sync.contains_key("doc-a"));
+    assert_eq!(index.summaries.len(), 2, "the others stay");
+
+    let mut search = SearchIndex::default();
+    search.apply_changes(SearchChanges {
+        texts: vec![
+            ("doc-a".into(), "mail down".into()),
+            ("doc-b".into(), "vpn".into()),
+        ],
+    });
+    search.apply_changes(SearchChanges {
+        texts: vec![("doc-a".into(), String::new())],
+    });
+    assert_eq!(search.texts.keys().collect::<Vec<_>>(), vec!["doc-b"]);
+}
+
 /// Two summaries to store in the property test, computed once.
 fn sample_summaries() -> &'static [Vec<u8>] {
     static SAMPLES: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();

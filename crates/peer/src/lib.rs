@@ -90,6 +90,8 @@ pub struct Peer {
     pub refused: Option<String>,
     /// Documents whose changes the relay's judge refused, and why.
     pub changes_refused: Vec<(DocumentId, String)>,
+    /// Documents the relay said are not available to this peer.
+    pub unavailable: Vec<DocumentId>,
 }
 
 /// How a WebSocket presents its token.
@@ -115,6 +117,7 @@ impl Peer {
             acknowledged: Vec::new(),
             refused: None,
             changes_refused: Vec::new(),
+            unavailable: Vec::new(),
         }
     }
 
@@ -205,6 +208,7 @@ impl Peer {
                 Event::Acknowledged(d, _) => self.acknowledged.push(d),
                 Event::CaughtUp => {}
                 Event::ChangesRefused(d, r) => self.changes_refused.push((d, r.reason)),
+                Event::Unavailable(d) => self.unavailable.push(d),
                 Event::Refused(r) => {
                     self.refused = Some(r.clone());
                     self.vanish();

@@ -50,6 +50,10 @@ pub enum Event {
     /// The relay refused some of this device's changes to a document (its judge said why). They
     /// stay on the device, unsynced, until the person discards them.
     ChangesRefused(DocumentId, crate::gate::Refused),
+    /// The relay says this document is not available to this device: one it asked for and the
+    /// relay lacks, or one it holds that the relay withdrew (restricted to groups the person is
+    /// not in), which the device may then no longer keep.
+    Unavailable(DocumentId),
 }
 
 /// Where the connection is.
@@ -259,6 +263,7 @@ impl Client {
             Message::DocUnavailable { document_id, .. } => {
                 self.syncs.remove(&document_id);
                 self.done_with(document_id, &mut events);
+                events.push(Event::Unavailable(document_id));
             }
             Message::Error { message, .. } => {
                 self.reset();

@@ -218,7 +218,7 @@ impl Net {
                 Event::ChangesRefused(_, r) => node.refusals.push(r.reason),
                 Event::Changed(d) => node.changed.push(d),
                 Event::Acknowledged(d, heads) => node.acknowledged.push((d, heads)),
-                Event::CaughtUp => {}
+                Event::CaughtUp | Event::Unavailable(_) => {}
             }
         }
     }
