@@ -79,6 +79,9 @@ pub struct Settings {
     /// The role the relay gives this device's token (`viewer`, `agent`, `manager`, `admin`),
     /// as it last said; empty until it has. Kept so the app knows it offline.
     pub role: String,
+    /// The groups the relay says this device's token is in (for incidents restricted to
+    /// groups), as it last said.
+    pub groups: Vec<String>,
 }
 
 impl Default for Settings {
@@ -95,6 +98,7 @@ impl Default for Settings {
             token: String::new(),
             development_token: false,
             role: String::new(),
+            groups: Vec::new(),
         }
     }
 }

@@ -64,9 +64,13 @@ pub fn IncidentPage() -> impl IntoView {
     let problem = RwSignal::new(None::<String>);
     let scope = PageScope::new();
 
+    // This incident's revision alone: a pull bumps hundreds of others, and reading the whole map
+    // here would recompute this page's view for each of them.
+    let revision =
+        Memo::new(move |_| id.with(|text| state.revisions.with(|r| r.get(text).copied())));
     Effect::new(move |_| {
         let text = id.get();
-        state.revisions.with(|r| r.get(&text).copied());
+        revision.get();
         state.now.track();
         if !state.ready.get() {
             return;
@@ -134,6 +138,7 @@ fn IncidentBody(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
                         " "
                         <StateBadge state=v.incident.state/>
                         {v.incident.major_incident.then(|| view! { " " <span class="badge badge-major">"Major incident"</span> })}
+                        {(!v.incident.restricted_to.is_empty()).then(|| view! { " " <span class="badge badge-restricted">{format!("Restricted to {}", v.incident.restricted_to.join(", "))}</span> })}
                     })}
                 </p>
                 <p class="meta">

@@ -175,7 +175,11 @@ pub fn SettingsPage() -> impl IntoView {
                 </div>
                 <p id="s-role">
                     {move || match state.role() {
-                        Some(role) => format!("This device signs in as {}.", role_phrase(role)),
+                        Some(role) => {
+                            let groups = state.settings.with(|s| s.groups.join(", "));
+                            let groups = if groups.is_empty() { "in no group".to_string() } else { format!("in {groups}") };
+                            format!("This device signs in as {}, {groups}.", role_phrase(role))
+                        }
                         None => "The relay has not yet said what this device may do.".to_string(),
                     }}
                 </p>

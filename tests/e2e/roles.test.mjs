@@ -20,9 +20,13 @@ after(async () => {
   await relay?.dispose();
 });
 
-/** A browser signed in with a development token of `role`, pasted into Settings as a person would. */
-async function signedIn(name, role) {
-  const { token } = await (await fetch(new URL(`/api/dev-token?user=${encodeURIComponent(name)}&role=${role}`, relay.url))).json();
+/**
+ * A browser signed in with a development token of `role` (in `groups`, comma-separated), pasted
+ * into Settings as a person would.
+ */
+async function signedIn(name, role, groups = '') {
+  const query = `user=${encodeURIComponent(name)}&role=${role}&groups=${encodeURIComponent(groups)}`;
+  const { token } = await (await fetch(new URL(`/api/dev-token?${query}`, relay.url))).json();
   const context = await phoneContext(browser);
   const page = await context.newPage();
   const errors = watchErrors(page);
@@ -31,7 +35,9 @@ async function signedIn(name, role) {
   await page.getByLabel('Access token').fill(token);
   await page.getByRole('button', { name: 'Save settings' }).click();
   await page.getByRole('button', { name: 'Reconnect now' }).click();
-  await page.getByText(`This device signs in as a${role === 'agent' || role === 'admin' ? 'n' : ''} ${role}`).waitFor({ timeout: 20_000 });
+  const article = role === 'agent' || role === 'admin' ? 'an' : 'a';
+  const where = groups ? `in ${groups.split(',').sort().join(', ')}` : 'in no group';
+  await page.getByText(new RegExp(`This device signs in as ${article} ${role} \\(.*\\), ${where}\\.`)).waitFor({ timeout: 20_000 });
   await page.getByRole('link', { name: 'Incidents' }).click();
   return { page, errors };
 }
@@ -167,4 +173,38 @@ test('an incident written by the official automerge-repo, following docs/inciden
       await repo.shutdown();
     } catch {}
   }
+});
+
+test('an incident restricted to security leaves the app of someone outside it, who is told', { timeout: 180_000 }, async () => {
+  const sam = await signedIn('Sam Security', 'agent', 'security');
+  const dan = await signedIn('Dan Desk', 'agent');
+  const title = 'Phishing mail with a payroll link';
+  await logIncident(sam.page, { title });
+  const row = dan.page.getByRole('link', { name: new RegExp(title) });
+  await row.waitFor({ timeout: 20_000 });
+
+  // Restricting it to a group Sam is not in is refused in the form, with the reason.
+  await sam.page.getByRole('button', { name: 'Edit details' }).click();
+  const restricted = sam.page.getByLabel('Restricted to groups');
+  await restricted.fill('legal');
+  await sam.page.getByRole('button', { name: 'Save changes' }).click();
+  await sam.page.getByText('Restrict it to at least one of your own groups (yours: security)').waitFor();
+  await restricted.fill('security');
+  await sam.page.getByRole('button', { name: 'Save changes' }).click();
+  await sam.page.locator('.badge-restricted', { hasText: 'Restricted to security' }).waitFor();
+
+  // Dan's app is told, drops it, and does not get it back after a reload.
+  await dan.page.getByText(/is no longer shared with you \(it was restricted to groups you are not in\) and was removed from this device/).waitFor({ timeout: 20_000 });
+  await row.waitFor({ state: 'detached' });
+  await dan.page.reload();
+  await dan.page.getByRole('heading', { name: 'Incidents', level: 1 }).waitFor();
+  await until(async () => (await dan.page.getByRole('link', { name: /^Sync:/ }).textContent()) === 'Sync: Up to date', { timeout: 20_000, message: 'dan up to date' });
+  assert.equal(await row.count(), 0, 'the restricted incident is not listed after a reload');
+
+  // Sam works it as before.
+  await sam.page.getByLabel('Work note', { exact: true }).fill('Blocked the sender domain');
+  await sam.page.getByRole('button', { name: 'Add work note' }).click();
+  await sam.page.locator('.note-work_note .note-body', { hasText: 'Blocked the sender domain' }).waitFor();
+  assert.deepEqual(sam.errors, []);
+  assert.deepEqual(dan.errors, []);
 });

@@ -7,7 +7,7 @@
 
 use leptos::prelude::*;
 use outpost_core::incident::{DetectionSource, EscalationLevel, Incident};
-use outpost_core::{Command, Impact, IncidentView, Urgency};
+use outpost_core::{access, Command, Field, Impact, IncidentView, Urgency};
 
 use super::dispatch;
 use super::sections::{invalid_attr, Feedback, FeedbackLine};
@@ -32,6 +32,8 @@ struct Draft {
     assignee: String,
     escalation: String,
     major: bool,
+    /// The groups it is restricted to, comma-separated.
+    restricted: String,
 }
 
 impl Draft {
@@ -51,11 +53,18 @@ impl Draft {
             assignee: i.assignee.clone(),
             escalation: i.escalation.key().to_string(),
             major: i.major_incident,
+            restricted: i.restricted_to.join(", "),
         }
     }
 
-    /// The commands that turn `base` into `self`, for changed fields only.
-    fn commands(&self, base: &Draft) -> Result<Vec<Command>, (&'static str, String)> {
+    /// The commands that turn `base` into `self`, for changed fields only. `mine` are the
+    /// person's groups: a restriction that leaves them out would lock them out, and the relay
+    /// would refuse it.
+    fn commands(
+        &self,
+        base: &Draft,
+        mine: &[String],
+    ) -> Result<Vec<Command>, (&'static str, String)> {
         let mut cmds = Vec::new();
         let changed = |a: &str, b: &str| a.trim() != b.trim();
         if changed(&self.title, &base.title) {
@@ -124,6 +133,23 @@ impl Draft {
         if self.major != base.major {
             cmds.push(Command::SetMajorIncident(self.major));
         }
+        let groups = |s: &str| access::parse_groups(s);
+        if groups(&self.restricted) != groups(&base.restricted) {
+            let key = Field::RestrictedTo.key();
+            let chosen = access::typed_groups(&self.restricted).map_err(|e| (key, e.message))?;
+            if !chosen.is_empty() && !chosen.iter().any(|g| mine.contains(g)) {
+                let yours = if mine.is_empty() {
+                    "you are in no group".to_string()
+                } else {
+                    format!("yours: {}", mine.join(", "))
+                };
+                return Err((
+                    key,
+                    format!("Restrict it to at least one of your own groups ({yours}), or you could no longer read it."),
+                ));
+            }
+            cmds.push(Command::RestrictTo(chosen));
+        }
         Ok(cmds)
     }
 }
@@ -149,6 +175,7 @@ pub fn Details(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
     let (detected, impact, urgency, group, assignee, escalation) =
         (text(), text(), text(), text(), text(), text());
     let major = RwSignal::new(false);
+    let restricted = text();
     let read_only =
         Memo::new(move |_| view.with(|v| v.incident.state.is_read_only()) || state.read_only());
     let me = Memo::new(move |_| state.settings.with(|s| s.user_name.trim().to_string()));
@@ -169,6 +196,7 @@ pub fn Details(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
         assignee.set(d.assignee.clone());
         escalation.set(d.escalation.clone());
         major.set(d.major);
+        restricted.set(d.restricted.clone());
         base.set_value(d);
         feedback.set(Feedback::Idle);
         editing.set(true);
@@ -190,8 +218,10 @@ pub fn Details(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
             assignee: assignee.get_untracked(),
             escalation: escalation.get_untracked(),
             major: major.get_untracked(),
+            restricted: restricted.get_untracked(),
         };
-        match draft.commands(&base.get_value()) {
+        let mine = state.settings.with_untracked(|s| s.groups.clone());
+        match draft.commands(&base.get_value(), &mine) {
             Ok(cmds) => dispatch(scope, state, id, cmds, feedback, move || editing.set(false)),
             Err((field, message)) => feedback.set(Feedback::Error {
                 message,
@@ -237,6 +267,7 @@ pub fn Details(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
                 ("Assignee", if i.assignee.is_empty() { "Unassigned".into() } else { i.assignee.clone() }),
                 ("Escalation level", i.escalation.label().to_string()),
                 ("Major incident", if i.major_incident { "Yes".into() } else { "No".into() }),
+                ("Restricted to", if i.restricted_to.is_empty() { "Everyone in the workspace".into() } else { i.restricted_to.join(", ") }),
             ];
             view! {
                 <dl class="facts-list">
@@ -333,6 +364,15 @@ pub fn Details(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
                     <div class="field field-check">
                         <input id="edit-major" type="checkbox" bind:checked=major/>
                         <label for="edit-major">"Major incident"</label>
+                    </div>
+                    <div class="field">
+                        <label for="edit-restricted">"Restricted to groups"</label>
+                        <input id="edit-restricted" type="text" bind:value=restricted aria-invalid=invalid_attr(feedback, "restricted_to") aria-describedby="edit-restricted-hint details-error"/>
+                        <p class="hint" id="edit-restricted-hint">{move || {
+                            let mine = state.settings.with(|s| s.groups.join(", "));
+                            let yours = if mine.is_empty() { "You are in no group.".to_string() } else { format!("Your groups: {mine}.") };
+                            format!("Comma-separated. Only their members can read it; empty: everyone in the workspace. {yours}")
+                        }}</p>
                     </div>
                     <div class="button-row">
                         <button type="submit">"Save changes"</button>

@@ -19,13 +19,16 @@ pub fn Timeline(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
     let entries = Memo::new(move |_| view.with(|v| v.timeline.clone()));
     let arrivals = RwSignal::new(HashMap::<String, Arrival>::new());
     // Asked again whenever the incident changes (a change just synced has just arrived), and
-    // only while the relay is taking this device's token: offline there is nothing to ask.
+    // only while the relay is taking this device's token: offline there is nothing to ask. Not
+    // at every step of a catch-up: a pull moves the status hundreds of times.
+    let online = Memo::new(move |_| {
+        state
+            .sync_status
+            .with(|s| matches!(s, SyncStatus::UpToDate | SyncStatus::CatchingUp(_)))
+    });
     Effect::new(move |_| {
         entries.track();
-        let online = state
-            .sync_status
-            .with(|s| matches!(s, SyncStatus::UpToDate | SyncStatus::CatchingUp(_)));
-        if !online {
+        if !online.get() {
             return;
         }
         let (settings, id) = (state.settings.get_untracked(), id.get());
