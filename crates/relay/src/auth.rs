@@ -16,8 +16,19 @@ pub const TOKEN_SUBPROTOCOL_PREFIX: &str = "outpost.token.";
 pub fn new_token() -> String {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("the operating system provides randomness");
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("opt_{hex}")
+    format!("opt_{}", hex::encode(bytes))
+}
+
+/// A token derived from a secret and a name: the same for the same two, unguessable without the
+/// secret (SHA-256 over the secret, a separator and the name; the secret is of fixed length).
+pub fn derived_token(secret: &str, name: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(secret.as_bytes())
+        .chain_update([0u8])
+        .chain_update(name.as_bytes())
+        .finalize();
+    format!("opt_{}", hex::encode(digest))
 }
 
 /// The token of a request, from (in order) the subprotocol, the query, or a bearer header.
@@ -62,6 +73,15 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a.len(), 4 + 64);
         assert!(a.starts_with("opt_"));
+    }
+
+    #[test]
+    fn derived_tokens_depend_on_the_secret_and_the_name() {
+        let a = derived_token("s1", "dev-token:ana:admin");
+        assert_eq!(a, derived_token("s1", "dev-token:ana:admin"));
+        assert_ne!(a, derived_token("s2", "dev-token:ana:admin"));
+        assert_ne!(a, derived_token("s1", "dev-token:bea:admin"));
+        assert_eq!(a.len(), 4 + 64);
     }
 
     #[test]

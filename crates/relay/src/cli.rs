@@ -70,9 +70,9 @@ pub enum TokenCommand {
         #[arg(value_parser = parse_groups)]
         groups: Groups,
     },
-    /// Revoke tokens by id (or id prefix) from `token list`.
+    /// Revoke a token by its id from `token list`; its open connections close within a second.
     Revoke {
-        /// The id shown by `token list`.
+        /// The id shown by `token list` (all of it).
         id: String,
     },
 }
@@ -134,6 +134,16 @@ pub struct Config {
     /// Keep every change without judging it (benchmarks compare the judge's cost this way).
     #[arg(long, hide = true)]
     pub no_judge: bool,
+
+    /// Other sites whose pages may open a sync connection (`https://desk.example.com`), besides
+    /// the relay's own; repeat or separate with commas. A browser sends its page's origin, and
+    /// one not allowed is refused, so another site cannot sync with a person's sign-in.
+    #[arg(
+        long = "allow-origin",
+        env = "OUTPOST_ALLOW_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub allowed_origins: Vec<String>,
 }
 
 impl Config {
@@ -150,6 +160,7 @@ impl Config {
             rate_burst: Limits::default().burst,
             memory_documents: 5_000,
             no_judge: false,
+            allowed_origins: Vec::new(),
         }
     }
 

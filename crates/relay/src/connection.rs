@@ -122,6 +122,7 @@ pub async fn serve(
     relay: String,
     limits: Limits,
     mut shutdown: watch::Receiver<bool>,
+    mut kicked: watch::Receiver<Option<String>>,
 ) {
     let (conn, mut outbox): (ConnId, _) = service.connect(grant.clone());
     tracing::info!(conn, user = %grant.user, workspace = %grant.workspace, "connected");
@@ -135,6 +136,12 @@ pub async fn serve(
             _ = shutdown.changed() => {
                 close(&mut socket, code::GOING_AWAY, "the relay is shutting down").await;
                 break "relay shutting down".to_string();
+            }
+            _ = kicked.changed() => {
+                // Revoked: the peer is told why (an error message, then 1008 with the reason).
+                let why = kicked.borrow().clone().unwrap_or_else(|| "signed out".to_string());
+                refuse(&mut socket, &relay, code::POLICY, &why).await;
+                break why;
             }
             incoming = socket.recv() => match incoming {
                 Some(Ok(WsMessage::Binary(bytes))) => {

@@ -15,6 +15,7 @@
 //! - [`auth`] issues tokens and finds them in requests; tokens are checked at the WebSocket
 //!   upgrade;
 //! - [`connection`] serves one WebSocket: limits (frame size, rate) and clean closes;
+//! - [`revocation`] closes the open connections of a revoked token within a second;
 //! - [`service`] runs the protocol hub on its own thread: batches in, commit, messages out;
 //! - [`stats`] is what the relay reports about itself (`/api/stats`, to this machine only);
 //! - [`storage`] is the embedded SQLite store (crash-safe, no setup) and the token table;
@@ -25,6 +26,7 @@ pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod connection;
+pub mod revocation;
 pub mod server;
 pub mod service;
 pub mod shutdown;

@@ -7,7 +7,7 @@ use outpost_relay::auth::new_token;
 use outpost_relay::cli::{Cli, Command, Config, TokenCommand};
 use outpost_relay::server::{self, RelayState, DEV_WORKSPACE};
 use outpost_relay::shutdown;
-use outpost_relay::storage::Storage;
+use outpost_relay::storage::{Revoke, Storage};
 use outpost_sync::hub::Grant;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -98,8 +98,20 @@ fn tokens(config: &Config, command: TokenCommand) -> ExitCode {
             Err(e) => return fail(e),
         },
         TokenCommand::Revoke { id } => match storage.revoke(&id, now) {
-            Ok(0) => return fail(format!("no active token has an id starting with {id:?}")),
-            Ok(n) => println!("revoked {n} token{}", if n == 1 { "" } else { "s" }),
+            Ok(Revoke::Revoked) => {
+                println!("revoked token {id}; its open connections close within a second")
+            }
+            Ok(Revoke::Unknown) => {
+                return fail(format!(
+                    "no active token has the id {id:?} (see `token list`)"
+                ))
+            }
+            Ok(Revoke::NotWhole(ids)) => {
+                return fail(format!(
+                    "{id:?} is only the start of an id ({}); nothing was revoked. Give the whole id from `token list`.",
+                    ids.join(", ")
+                ))
+            }
             Err(e) => return fail(e),
         },
     }

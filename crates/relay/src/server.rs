@@ -1,8 +1,10 @@
 //! The HTTP server: the app, the sync endpoint, a small API, and graceful shutdown.
 //!
 //! Routes:
-//! - `GET /sync`: the WebSocket sync endpoint. The token is checked at the upgrade; a missing or
-//!   refused token gets `401` with a JSON reason and no socket.
+//! - `GET /sync`: the WebSocket sync endpoint. A browser page of another site (its `Origin` is
+//!   neither the relay's own nor an `--allow-origin`) gets `403`. The token is checked at the
+//!   upgrade; a missing or refused token gets `401` with a JSON reason and no socket; a token
+//!   revoked later has its connections closed within a second ([`crate::revocation`]).
 //! - `GET /api/session`: who a bearer token belongs to (the app uses it to explain a refused
 //!   connection).
 //! - `GET /api/audit/{document id}`: who delivered each change of an incident and when it
@@ -24,7 +26,7 @@ use std::sync::{Arc, Mutex};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, Query, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -38,6 +40,7 @@ use crate::assets;
 use crate::auth::{new_token, token_from, SUBPROTOCOL};
 use crate::cli::Config;
 use crate::connection::{self, Limits};
+use crate::revocation::{self, LiveTokens};
 use crate::service::SyncService;
 use crate::storage::Storage;
 
@@ -56,6 +59,10 @@ pub struct RelayState {
     stop: watch::Sender<bool>,
     /// Live WebSocket connections (axum's graceful shutdown does not wait for upgraded ones).
     live: Arc<tokio::sync::watch::Sender<usize>>,
+    /// The open connections of each token, for closing them when it is revoked.
+    tokens_live: Arc<LiveTokens>,
+    /// Origins besides the relay's own whose pages may open a sync connection.
+    allowed_origins: Vec<String>,
 }
 
 impl RelayState {
@@ -87,6 +94,13 @@ impl RelayState {
             shutdown,
             stop,
             live: Arc::new(watch::channel(0).0),
+            tokens_live: Arc::new(LiveTokens::default()),
+            allowed_origins: config
+                .allowed_origins
+                .iter()
+                .map(|o| o.trim().trim_end_matches('/').to_ascii_lowercase())
+                .filter(|o| !o.is_empty())
+                .collect(),
         }))
     }
 
@@ -94,8 +108,56 @@ impl RelayState {
         self.tokens
             .lock()
             .map_err(|_| "token store unavailable".to_string())?
-            .verify_token(token)
+            .verify_token(token, self.dev)
             .map_err(|e| e.to_string())
+    }
+
+    /// Closes the open connections of tokens as they are revoked, checking every
+    /// [`revocation::CHECK_EVERY`], until the relay shuts down.
+    pub async fn watch_revocations(self: Arc<Self>) {
+        let mut shutdown = self.shutdown.clone();
+        let mut tick = tokio::time::interval(revocation::CHECK_EVERY);
+        // Revocations are stamped in whole seconds: look back over the last two, so one made
+        // in the second of the previous look is not missed. Kicking twice is harmless.
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                _ = tick.tick() => {}
+            }
+            if self.tokens_live.tokens() == 0 {
+                continue;
+            }
+            let revoked = self
+                .tokens
+                .lock()
+                .map_err(|_| "token store unavailable".to_string())
+                .and_then(|t| {
+                    t.revoked_since(now_seconds() - 2)
+                        .map_err(|e| e.to_string())
+                });
+            match revoked {
+                Ok(ids) => {
+                    for id in ids {
+                        let closed = self.tokens_live.kick(&id, revocation::REVOKED);
+                        if closed > 0 {
+                            tracing::info!(token = %id, closed, "closed the connections of a revoked token");
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "could not check for revoked tokens"),
+            }
+        }
+    }
+
+    /// Whether a page from `origin` may open a sync connection to this relay, reached as
+    /// `host`: its own pages may, and those of the configured origins.
+    fn origin_allowed(&self, origin: &str, host: Option<&str>) -> bool {
+        let origin = origin.trim().trim_end_matches('/').to_ascii_lowercase();
+        let own = host.is_some_and(|host| {
+            let host = host.to_ascii_lowercase();
+            origin == format!("http://{host}") || origin == format!("https://{host}")
+        });
+        own || self.allowed_origins.contains(&origin)
     }
 
     /// Tells every connection to close and the sync service to commit and stop.
@@ -115,6 +177,19 @@ async fn sync_endpoint(
     RawQuery(query): RawQuery,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
+    // A browser names the page that opens a socket; programs (automerge-repo in Node, our
+    // peers) name none. A page of another site is refused before its token is even read.
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("(unreadable)");
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        if !state.origin_allowed(origin, host) {
+            tracing::warn!(%origin, "refused a sync connection from another site's page");
+            return refusal(
+                StatusCode::FORBIDDEN,
+                &format!("pages of {origin} may not sync with this relay (its administrator can allow them with --allow-origin)"),
+            );
+        }
+    }
     let Some(token) = token_from(&headers, query.as_deref()) else {
         return refusal(
             StatusCode::UNAUTHORIZED,
@@ -147,6 +222,7 @@ async fn sync_endpoint(
         .write_buffer_size(0)
         .on_upgrade(move |socket| async move {
             state.live.send_modify(|n| *n += 1);
+            let registration = state.tokens_live.register(&grant.device);
             connection::serve(
                 socket,
                 grant,
@@ -154,8 +230,10 @@ async fn sync_endpoint(
                 state.peer_id.clone(),
                 limits,
                 state.shutdown.clone(),
+                registration.kicked.clone(),
             )
             .await;
+            drop(registration);
             state.live.send_modify(|n| *n -= 1);
         })
 }
@@ -299,22 +377,16 @@ async fn dev_token(
         .lock()
         .map_err(|_| "token store unavailable".to_string())
         .and_then(|tokens| {
-            let token = tokens
-                .identity(&dev_identity(&user, role, &groups), new_token)
-                .map_err(|e| e.to_string())?;
-            if tokens
-                .verify_token(&token)
-                .map_err(|e| e.to_string())?
-                .is_none()
-            {
-                tokens
-                    .add_token(&token, &grant, now_seconds())
-                    .map_err(|e| e.to_string())?;
-            }
-            Ok(token)
+            tokens
+                .development_token(&dev_identity(&user, role, &groups), &grant, now_seconds())
+                .map_err(|e| e.to_string())
         });
     match issued {
-        Ok(token) => Json(serde_json::json!({
+        Ok((_, false)) => refusal(
+            StatusCode::FORBIDDEN,
+            &format!("the development token of {user} was revoked; sign in under another name"),
+        ),
+        Ok((token, true)) => Json(serde_json::json!({
             "token": token, "user": user, "workspace": DEV_WORKSPACE, "role": role.key(),
             "groups": groups, "development": true
         }))
@@ -367,7 +439,13 @@ pub fn app(state: Arc<RelayState>) -> Router {
         .route("/api/stats", get(stats))
         .with_state(state)
         .merge(assets::router(&dist))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+}
+
+/// The log's span of a request: its method and path, never its query string, where a WebSocket
+/// client may carry its token (`/sync?token=…`).
+fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+    tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
 }
 
 /// Serves on `listener` until `signal` completes, then shuts down cleanly: no new connections,
@@ -377,6 +455,7 @@ pub async fn run(
     state: Arc<RelayState>,
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    tokio::spawn(state.clone().watch_revocations());
     let stop = state.stop.clone();
     let graceful = async move {
         signal.await;

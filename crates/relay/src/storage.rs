@@ -44,7 +44,7 @@ fn heads_from(blob: &[u8]) -> Vec<ChangeHash> {
 
 /// The listed id of a token: the first six bytes of its hash, in hex.
 fn short_id(hash: &[u8]) -> String {
-    hash.iter().take(6).map(|b| format!("{b:02x}")).collect()
+    hex::encode(&hash[..hash.len().min(6)])
 }
 
 fn token_hash(token: &str) -> Vec<u8> {
@@ -130,6 +130,23 @@ impl Storage {
         add_column(&db, "tokens", "groups", "TEXT NOT NULL DEFAULT ''")?;
         // Who may read a restricted document, one group per line; NULL: its whole workspace.
         add_column(&db, "documents", "readers", "TEXT")?;
+        // Development tokens work only while the relay runs with --dev. Earlier versions kept
+        // them in plaintext in `meta`, to hand the same one out again: mark those, and forget
+        // the plaintext (they are derived now, see `development_token`).
+        add_column(&db, "tokens", "development", "INTEGER NOT NULL DEFAULT 0")?;
+        let planted: Vec<String> = db
+            .prepare("SELECT value FROM meta WHERE key LIKE 'dev-token:%'")
+            .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+            .map_err(err)?;
+        for token in planted {
+            db.execute(
+                "UPDATE tokens SET development = 1 WHERE hash = ?1",
+                [token_hash(&token)],
+            )
+            .map_err(err)?;
+        }
+        db.execute("DELETE FROM meta WHERE key LIKE 'dev-token:%'", [])
+            .map_err(err)?;
         Ok(Storage {
             db,
             in_transaction: false,
@@ -176,12 +193,46 @@ impl Storage {
         Ok(())
     }
 
-    /// What a token grants, if it is known and not revoked.
-    pub fn verify_token(&self, token: &str) -> Result<Option<Grant>, StoreError> {
+    /// The development token of `identity` (a user, role and groups): the same each time it
+    /// is asked for, derived from a secret of this relay's, so no token is kept in plaintext.
+    /// It is stored (hashed) and marked as a development token the first time; one that was
+    /// revoked stays revoked. Returns the token and whether it is usable.
+    pub fn development_token(
+        &self,
+        identity: &str,
+        grant: &Grant,
+        now: i64,
+    ) -> Result<(String, bool), StoreError> {
+        let secret = self.identity("dev-token-secret", crate::auth::new_token)?;
+        let token = crate::auth::derived_token(&secret, identity);
+        self.db
+            .execute(
+                "INSERT OR IGNORE INTO tokens (hash, workspace, user, role, groups, created_at, development) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)",
+                params![
+                    token_hash(&token),
+                    grant.workspace,
+                    grant.user,
+                    grant.role,
+                    grant.groups.join("\n"),
+                    now
+                ],
+            )
+            .map_err(err)?;
+        let usable = self.verify_token(&token, true)?.is_some();
+        Ok((token, usable))
+    }
+
+    /// What a token grants, if it is known and not revoked. A development token grants
+    /// something only if `development` (the relay runs with --dev).
+    pub fn verify_token(
+        &self,
+        token: &str,
+        development: bool,
+    ) -> Result<Option<Grant>, StoreError> {
         self.db
             .query_row(
-                "SELECT workspace, user, role, groups FROM tokens WHERE hash = ?1 AND revoked_at IS NULL",
-                [token_hash(token)],
+                "SELECT workspace, user, role, groups FROM tokens WHERE hash = ?1 AND revoked_at IS NULL AND (development = 0 OR ?2)",
+                params![token_hash(token), development],
                 |r| {
                     Ok(Grant {
                         workspace: r.get(0)?,
@@ -277,25 +328,46 @@ impl Storage {
             .map_err(err)
     }
 
-    /// Revokes every token whose listed id starts with `id`; returns how many.
-    pub fn revoke(&self, id: &str, now: i64) -> Result<usize, StoreError> {
-        if id.trim().is_empty() {
-            return Ok(0);
-        }
+    /// Revokes the active token whose listed id is exactly `id`. A prefix is not enough, even
+    /// of one token: `token revoke 0` once revoked every token whose id began with 0.
+    pub fn revoke(&self, id: &str, now: i64) -> Result<Revoke, StoreError> {
+        let id = id.trim();
         let hashes = self.active_hashes()?;
-        let matching: Vec<&Vec<u8>> = hashes
-            .iter()
-            .filter(|h| short_id(h).starts_with(id.trim()))
-            .collect();
-        for hash in &matching {
+        if let Some(hash) = hashes.iter().find(|h| short_id(h) == id) {
             self.db
                 .execute(
                     "UPDATE tokens SET revoked_at = ?1 WHERE hash = ?2",
                     params![now, hash],
                 )
                 .map_err(err)?;
+            return Ok(Revoke::Revoked);
         }
-        Ok(matching.len())
+        let starting: Vec<String> = hashes
+            .iter()
+            .map(|h| short_id(h))
+            .filter(|s| !id.is_empty() && s.starts_with(id))
+            .collect();
+        Ok(if starting.is_empty() {
+            Revoke::Unknown
+        } else {
+            Revoke::NotWhole(starting)
+        })
+    }
+
+    /// The listed ids of tokens revoked at or after `since` (seconds).
+    pub fn revoked_since(&self, since: i64) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .db
+            .prepare_cached("SELECT hash FROM tokens WHERE revoked_at >= ?1")
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([since], |r| r.get::<_, Vec<u8>>(0))
+            .map_err(err)?;
+        let mut ids = Vec::new();
+        for row in rows {
+            ids.push(short_id(&row.map_err(err)?));
+        }
+        Ok(ids)
     }
 
     /// Who delivered each change of a document and when, in arrival order.
@@ -406,6 +478,17 @@ impl Storage {
             .map_err(err)?;
         Ok(())
     }
+}
+
+/// What `token revoke` did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Revoke {
+    /// The token is revoked.
+    Revoked,
+    /// No active token has that id, nor one starting with it.
+    Unknown,
+    /// It is only the start of these active tokens' ids; nothing was revoked.
+    NotWhole(Vec<String>),
 }
 
 /// The lines of a stored list (groups, readers), without empties.
@@ -690,7 +773,10 @@ mod tests {
             .unwrap();
         }
         let mut s = Storage::open(dir.path()).unwrap();
-        assert_eq!(s.verify_token("opt_old").unwrap().unwrap().role, "agent");
+        assert_eq!(
+            s.verify_token("opt_old", false).unwrap().unwrap().role,
+            "agent"
+        );
         let doc = DocumentId::from_bytes([3; 16]);
         let change = ChangeHash([9; 32]);
         s.append(&doc, "acme", b"x", &[change]).unwrap();
@@ -720,12 +806,12 @@ mod tests {
             ..grant("acme")
         };
         s.add_token("opt_secret", &manager, 1).unwrap();
-        let verified = s.verify_token("opt_secret").unwrap().expect("known");
+        let verified = s.verify_token("opt_secret", false).unwrap().expect("known");
         assert_eq!(
             (verified.workspace.as_str(), verified.role.as_str()),
             ("acme", "manager")
         );
-        assert_eq!(s.verify_token("opt_other").unwrap(), None);
+        assert_eq!(s.verify_token("opt_other", false).unwrap(), None);
         let listed = s.tokens().unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].grant.role, "manager");
@@ -742,9 +828,24 @@ mod tests {
             )
             .unwrap();
         assert_eq!(raw, 0, "the token itself is never stored");
-        assert_eq!(s.revoke(&listed[0].id, 2).unwrap(), 1);
-        assert_eq!(s.verify_token("opt_secret").unwrap(), None);
-        assert_eq!(s.revoke("", 3).unwrap(), 0, "an empty id revokes nothing");
+        let id = listed[0].id.clone();
+        assert_eq!(
+            s.revoke(&id[..3], 2).unwrap(),
+            Revoke::NotWhole(vec![id.clone()]),
+            "a prefix revokes nothing, even of one token"
+        );
+        assert!(s.verify_token("opt_secret", false).unwrap().is_some());
+        assert_eq!(
+            s.revoke("", 2).unwrap(),
+            Revoke::Unknown,
+            "an empty id revokes nothing"
+        );
+        assert!(s.revoked_since(0).unwrap().is_empty());
+        assert_eq!(s.revoke(&id, 2).unwrap(), Revoke::Revoked);
+        assert_eq!(s.verify_token("opt_secret", false).unwrap(), None);
+        assert_eq!(s.revoked_since(2).unwrap(), vec![id.clone()]);
+        assert!(s.revoked_since(3).unwrap().is_empty());
+        assert_eq!(s.revoke(&id, 3).unwrap(), Revoke::Unknown, "not twice");
     }
 
     #[test]
@@ -757,13 +858,13 @@ mod tests {
         };
         s.add_token("opt_sam", &sam, 1).unwrap();
         assert_eq!(
-            s.verify_token("opt_sam").unwrap().unwrap().groups,
+            s.verify_token("opt_sam", false).unwrap().unwrap().groups,
             sam.groups
         );
         let id = s.tokens().unwrap()[0].id.clone();
         assert!(s.set_groups(&id, &["desk".into()]).unwrap());
         assert_eq!(
-            s.verify_token("opt_sam").unwrap().unwrap().groups,
+            s.verify_token("opt_sam", false).unwrap().unwrap().groups,
             vec!["desk"]
         );
         assert!(!s.set_groups(&id[..4], &[]).unwrap(), "only an exact id");
@@ -794,6 +895,75 @@ mod tests {
         s.restrict(&closed, None).unwrap();
         s.commit().unwrap();
         assert!(s.restricted("acme").unwrap().is_empty());
+    }
+
+    #[test]
+    fn development_tokens_are_derived_hashed_and_refused_outside_development() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Storage::open(dir.path()).unwrap();
+        let (token, usable) = s
+            .development_token("dev-token:ana:admin", &grant("default"), 1)
+            .unwrap();
+        assert!(usable);
+        assert_eq!(
+            s.development_token("dev-token:ana:admin", &grant("default"), 2)
+                .unwrap()
+                .0,
+            token
+        );
+        assert_ne!(
+            s.development_token("dev-token:bea:admin", &grant("default"), 2)
+                .unwrap()
+                .0,
+            token
+        );
+        assert!(s.verify_token(&token, true).unwrap().is_some());
+        assert_eq!(
+            s.verify_token(&token, false).unwrap(),
+            None,
+            "not without --dev"
+        );
+        let plain: i64 =
+            s.db.query_row(
+                "SELECT COUNT(*) FROM meta WHERE value = ?1",
+                [&token],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(plain, 0, "no token kept in plaintext");
+        // Revoked, it stays revoked when asked for again.
+        let ana = s.verify_token(&token, true).unwrap().unwrap().device;
+        assert_eq!(s.revoke(&ana, 3).unwrap(), Revoke::Revoked);
+        assert!(
+            !s.development_token("dev-token:ana:admin", &grant("default"), 4)
+                .unwrap()
+                .1
+        );
+    }
+
+    #[test]
+    fn plaintext_development_tokens_of_earlier_versions_are_forgotten_and_marked() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = Storage::open(dir.path()).unwrap();
+            s.add_token("opt_olddev", &grant("default"), 1).unwrap();
+            s.db.execute(
+                "INSERT INTO meta (key, value) VALUES ('dev-token:ana:admin', 'opt_olddev')",
+                [],
+            )
+            .unwrap();
+        }
+        let s = Storage::open(dir.path()).unwrap();
+        let left: i64 =
+            s.db.query_row(
+                "SELECT COUNT(*) FROM meta WHERE key LIKE 'dev-token:%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(left, 0);
+        assert_eq!(s.verify_token("opt_olddev", false).unwrap(), None);
+        assert!(s.verify_token("opt_olddev", true).unwrap().is_some());
     }
 
     #[test]

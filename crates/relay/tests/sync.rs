@@ -201,25 +201,7 @@ async fn tokens_are_checked_at_the_upgrade_and_workspaces_are_sealed() {
     assert_eq!(title.as_deref(), Some("acme only"));
 
     // Revoked tokens stop working.
-    let out = std::process::Command::new(support::BIN)
-        .args(["token", "list", "--data-dir"])
-        .arg(&relay.data)
-        .output()
-        .unwrap();
-    let listing = String::from_utf8(out.stdout).unwrap();
-    let ana_id = listing
-        .lines()
-        .find(|l| l.contains("\tana\t"))
-        .unwrap()
-        .split('\t')
-        .next()
-        .unwrap()
-        .to_string();
-    let revoke = std::process::Command::new(support::BIN)
-        .args(["token", "revoke", &ana_id, "--data-dir"])
-        .arg(&relay.data)
-        .output()
-        .unwrap();
+    let revoke = relay.cli(&["token", "revoke", &relay.token_id("ana")]);
     assert!(revoke.status.success());
     match Peer::new("ana")
         .connect(&relay.ws(), TokenIn::Query(acme))
@@ -228,6 +210,104 @@ async fn tokens_are_checked_at_the_upgrade_and_workspaces_are_sealed() {
         Err(PeerError::Connect(e)) => assert!(e.contains("401"), "{e}"),
         other => panic!("a revoked token still works: {other:?}"),
     }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn revoking_a_token_closes_its_open_connections_and_no_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = Relay::start(dir.path(), &[]);
+    let (ana_token, bea_token) = (relay.token("acme", "ana"), relay.token("acme", "bea"));
+    let mut ana = Peer::new("ana");
+    ana.connect(&relay.ws(), TokenIn::Query(ana_token))
+        .await
+        .unwrap();
+    ana.caught_up(WAIT).await.unwrap();
+    let mut bea = Peer::new("bea");
+    bea.connect(&relay.ws(), TokenIn::Query(bea_token))
+        .await
+        .unwrap();
+    bea.caught_up(WAIT).await.unwrap();
+
+    // A prefix, even of one token's id, revokes nothing.
+    let id = relay.token_id("ana");
+    let prefix = relay.cli(&["token", "revoke", &id[..4]]);
+    assert!(!prefix.status.success());
+    let said = String::from_utf8_lossy(&prefix.stderr);
+    assert!(
+        said.contains("only the start of an id") && said.contains(&id),
+        "{said}"
+    );
+    create(&mut ana, doc(7), "still signed in").await;
+    ana.acknowledged(doc(7), WAIT).await.unwrap();
+
+    assert!(relay.cli(&["token", "revoke", &id]).status.success());
+    // Ana's open connection is told why and closed (1008), without her sending anything.
+    match ana.pump_until("the revocation", WAIT, |_| false).await {
+        Err(PeerError::Refused(why)) => {
+            assert!(why.contains("sign-in was revoked"), "{why}")
+        }
+        other => panic!("the revoked connection stayed open: {other:?}"),
+    }
+    // Bea's connection carries on.
+    create(&mut bea, doc(8), "after the revocation").await;
+    bea.acknowledged(doc(8), WAIT).await.unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn pages_of_other_sites_cannot_open_a_sync_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = Relay::start(dir.path(), &["--allow-origin", "https://desk.example.com/"]);
+    let token = relay.token("acme", "ana");
+    let path = format!("/sync?token={token}");
+    let get = |origin: &'static str| {
+        let path = path.clone();
+        async move { http_get(relay.port, &path, &[("Origin", origin)]).await }
+    };
+    let (status, body) = get("https://attacker.example").await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("pages of https://attacker.example may not sync"),
+        "{body}"
+    );
+    // The relay's own pages (http_get says Host: 127.0.0.1) and the allowed site get as far as
+    // the upgrade, which a plain GET is not.
+    for origin in [
+        "http://127.0.0.1",
+        "https://desk.example.com",
+        "HTTPS://DESK.example.com",
+    ] {
+        let (status, body) = get(origin).await;
+        assert_eq!(status, 426, "{origin}: {body}");
+    }
+    // Programs send no Origin at all, and connect as before.
+    let mut peer = Peer::new("ana");
+    peer.connect(&relay.ws(), TokenIn::Query(token))
+        .await
+        .unwrap();
+    peer.caught_up(WAIT).await.unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_token_in_the_query_string_never_reaches_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut relay = Relay::start_logging(dir.path(), &[]);
+    let token = relay.token("acme", "ana");
+    let mut peer = Peer::new("ana");
+    peer.connect(&relay.ws(), TokenIn::Query(token.clone()))
+        .await
+        .unwrap();
+    peer.caught_up(WAIT).await.unwrap();
+    let (status, _) = http_get(relay.port, &format!("/sync?token={token}"), &[]).await;
+    assert_eq!(status, 426);
+    peer.disconnect().await;
+    assert!(relay.terminate().success());
+    let log = std::fs::read_to_string(relay.log.as_ref().unwrap()).unwrap();
+    assert!(
+        log.contains("/sync"),
+        "the log is written at debug level: {log}"
+    );
+    let secret = token.trim_start_matches("opt_");
+    assert!(!log.contains(secret), "the token was logged:\n{log}");
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -416,10 +496,23 @@ async fn development_tokens_only_in_dev_mode_and_only_for_this_machine() {
     let (_, again) = http_get(dev.port, "/api/dev-token?user=ana", &[]).await;
     assert!(again.contains(&token), "the same user gets the same token");
     let mut ana = Peer::new("ana");
-    ana.connect(&dev.ws(), TokenIn::Subprotocol(token))
+    ana.connect(&dev.ws(), TokenIn::Subprotocol(token.clone()))
         .await
         .unwrap();
     ana.caught_up(WAIT).await.unwrap();
+    ana.disconnect().await;
+
+    // The same data served without --dev: the development token no longer opens anything.
+    let mut dev = dev;
+    assert!(dev.terminate().success());
+    let plain = Relay::start_on(dev.data.clone(), dir.path(), &[]);
+    match Peer::new("ana")
+        .connect(&plain.ws(), TokenIn::Subprotocol(token))
+        .await
+    {
+        Err(PeerError::Connect(e)) => assert!(e.contains("401"), "{e}"),
+        other => panic!("a development token works without --dev: {other:?}"),
+    }
 }
 
 /// A relay's router with no socket, in development mode or not.

@@ -17,6 +17,8 @@ pub struct Relay {
     pub data: PathBuf,
     pub dist: PathBuf,
     extra: Vec<String>,
+    /// Where its log goes, at debug level (`None`: warnings, discarded).
+    pub log: Option<PathBuf>,
 }
 
 /// A minimal built app under `root` (an index.html), for relays that serve one.
@@ -37,10 +39,33 @@ impl Relay {
         let data = root.join("data");
         let dist = dist_dir(root);
         let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-        Self::spawn(data, dist, 0, extra)
+        Self::spawn(data, dist, 0, extra, None)
     }
 
-    fn spawn(data: PathBuf, dist: PathBuf, port: u16, extra: Vec<String>) -> Relay {
+    /// Starts a relay on an existing data directory.
+    pub fn start_on(data: PathBuf, root: &Path, extra: &[&str]) -> Relay {
+        let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        Self::spawn(data, dist_dir(root), 0, extra, None)
+    }
+
+    /// Starts one that logs everything, at debug level, to `root/relay.log`.
+    pub fn start_logging(root: &Path, extra: &[&str]) -> Relay {
+        let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        let log = root.join("relay.log");
+        Self::spawn(root.join("data"), dist_dir(root), 0, extra, Some(log))
+    }
+
+    fn spawn(
+        data: PathBuf,
+        dist: PathBuf,
+        port: u16,
+        extra: Vec<String>,
+        log: Option<PathBuf>,
+    ) -> Relay {
+        let (level, stderr) = match &log {
+            Some(path) => ("debug", Stdio::from(std::fs::File::create(path).unwrap())),
+            None => ("warn", Stdio::null()),
+        };
         let mut child = Command::new(BIN)
             .args(["--host", "127.0.0.1", "--port", &port.to_string()])
             .arg("--data-dir")
@@ -48,9 +73,9 @@ impl Relay {
             .arg("--dist")
             .arg(&dist)
             .args(&extra)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", level)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("the relay binary starts");
         let mut line = String::new();
@@ -74,6 +99,7 @@ impl Relay {
             data,
             dist,
             extra,
+            log,
         }
     }
 
@@ -95,6 +121,29 @@ impl Relay {
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    /// Runs an `outpost-relay` subcommand on this relay's data, as an operator would.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        Command::new(BIN)
+            .args(args)
+            .arg("--data-dir")
+            .arg(&self.data)
+            .output()
+            .unwrap()
+    }
+
+    /// The listed id of `user`'s token, from `token list`.
+    pub fn token_id(&self, user: &str) -> String {
+        let listing = String::from_utf8(self.cli(&["token", "list"]).stdout).unwrap();
+        listing
+            .lines()
+            .find(|l| l.split('\t').nth(2) == Some(user))
+            .unwrap_or_else(|| panic!("{user} is not in {listing}"))
+            .split('\t')
+            .next()
+            .unwrap()
+            .to_string()
     }
 
     pub fn kill_9(&mut self) {
@@ -125,6 +174,7 @@ impl Relay {
             self.dist.clone(),
             self.port,
             self.extra.clone(),
+            self.log.clone(),
         )
     }
 }
