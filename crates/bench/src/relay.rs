@@ -65,6 +65,13 @@ impl Relay {
             .arg(&dist)
             // Benchmarks send faster than a person; the flood limit is not what is measured.
             .args(["--rate-limit", "100000", "--rate-burst", "100000"])
+            // Every simulated device shares the benchmark's one token.
+            .args([
+                "--max-connections-per-token",
+                "100000",
+                "--max-connections",
+                "100000",
+            ])
             .args(no_judge.then_some("--no-judge"))
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())

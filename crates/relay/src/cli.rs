@@ -127,6 +127,14 @@ pub struct Config {
     #[arg(long, default_value_t = Limits::default().burst)]
     pub rate_burst: u32,
 
+    /// Open sync connections one token may have (tabs, reconnecting devices).
+    #[arg(long, default_value_t = 64)]
+    pub max_connections_per_token: usize,
+
+    /// Open sync connections in all.
+    #[arg(long, default_value_t = 10_000)]
+    pub max_connections: usize,
+
     /// Documents kept in memory; the rest are read from storage when needed.
     #[arg(long, default_value_t = 5_000)]
     pub memory_documents: usize,
@@ -159,6 +167,8 @@ impl Config {
             rate_limit: Limits::default().messages_per_second,
             rate_burst: Limits::default().burst,
             memory_documents: 5_000,
+            max_connections_per_token: 64,
+            max_connections: 10_000,
             no_judge: false,
             allowed_origins: Vec::new(),
         }

@@ -12,7 +12,7 @@ use outpost_sync::hub::{ConnId, Grant};
 use outpost_sync::wire::{self, Message};
 use tokio::sync::watch;
 
-use crate::service::{Outbound, SyncService};
+use crate::service::{Budget, Outbound, SyncService};
 
 /// Per-connection limits.
 #[derive(Clone, Copy, Debug)]
@@ -127,6 +127,7 @@ pub async fn serve(
     let (conn, mut outbox): (ConnId, _) = service.connect(grant.clone());
     tracing::info!(conn, user = %grant.user, workspace = %grant.workspace, "connected");
     let mut limiter = RateLimiter::new(limits.messages_per_second, limits.burst);
+    let budget = Budget::default();
     let mut ping = tokio::time::interval(Duration::from_secs(30));
     ping.tick().await;
     let mut awaiting_pong = false;
@@ -155,7 +156,9 @@ pub async fn serve(
                         refuse(&mut socket, &relay, code::POLICY, &why).await;
                         break why;
                     }
-                    service.frame(conn, bytes.to_vec());
+                    // Waits while this connection or the relay has too much queued for the
+                    // hub; meanwhile this socket is not read, and TCP pushes back.
+                    service.frame(conn, bytes.to_vec(), &budget).await;
                 }
                 Some(Ok(WsMessage::Text(_))) => {
                     let why = "text frames are not part of the protocol; send binary CBOR".to_string();

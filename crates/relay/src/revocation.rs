@@ -4,7 +4,8 @@
 //! process on the same database, so the serving relay has to look. Every connection registers
 //! its token's listed id here; a watcher reads the tokens revoked since its last look (a few
 //! rows: revocations are rare) every [`CHECK_EVERY`] and tells each of their connections to
-//! close with 1008 and the reason.
+//! close with 1008 and the reason. The same registry caps how many connections one token may
+//! hold open.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -78,6 +79,13 @@ impl LiveTokens {
             let _ = tx.send(Some(reason.to_string()));
         }
         list.len()
+    }
+
+    /// How many connections `device` has open.
+    pub fn connections_of(&self, device: &str) -> usize {
+        self.kicks
+            .lock()
+            .map_or(0, |k| k.get(device).map_or(0, Vec::len))
     }
 
     /// How many tokens have open connections.

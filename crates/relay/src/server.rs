@@ -63,6 +63,9 @@ pub struct RelayState {
     tokens_live: Arc<LiveTokens>,
     /// Origins besides the relay's own whose pages may open a sync connection.
     allowed_origins: Vec<String>,
+    /// Open connections allowed per token, and in all.
+    max_per_token: usize,
+    max_connections: usize,
 }
 
 impl RelayState {
@@ -95,6 +98,8 @@ impl RelayState {
             stop,
             live: Arc::new(watch::channel(0).0),
             tokens_live: Arc::new(LiveTokens::default()),
+            max_per_token: config.max_connections_per_token,
+            max_connections: config.max_connections,
             allowed_origins: config
                 .allowed_origins
                 .iter()
@@ -207,6 +212,27 @@ async fn sync_endpoint(
         }
         Err(e) => return refusal(StatusCode::SERVICE_UNAVAILABLE, &e),
     };
+    // No token can take every connection: a cap per token, and one in all.
+    if state.tokens_live.connections_of(&grant.device) >= state.max_per_token {
+        tracing::warn!(token = %grant.device, limit = state.max_per_token, "refused a connection: too many for one token");
+        return refusal(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!("this sign-in already has {} open connections, the limit; close other tabs or devices", state.max_per_token),
+        );
+    }
+    if *state.live.borrow() >= state.max_connections {
+        tracing::warn!(
+            limit = state.max_connections,
+            "refused a connection: the relay is full"
+        );
+        return refusal(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!(
+                "the relay has its limit of {} open connections; try again shortly",
+                state.max_connections
+            ),
+        );
+    }
     let Ok(upgrade) = upgrade else {
         return refusal(
             StatusCode::UPGRADE_REQUIRED,

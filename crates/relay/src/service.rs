@@ -5,6 +5,12 @@
 //! messages to the connections' outboxes. One thread owns every document, so there are no locks
 //! and fan-out is a loop. A connection whose outbox is full (a client that stopped reading) is
 //! closed rather than buffered without bound.
+//!
+//! The way in is bounded too. A frame waiting for the hub holds its size in two budgets, its
+//! connection's ([`CONNECTION_BYTES`]) and the relay's ([`RELAY_BYTES`]), until the hub has
+//! handled it. A connection that would exceed either waits, and while it waits it does not read
+//! its socket, so TCP pushes back on the sender. However many sockets flood, the frames queued
+//! for the hub never take more than the relay's budget.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,7 +20,7 @@ use std::time::Instant;
 
 use outpost_sync::hub::{ConnId, Grant, Hub, Input, Output};
 use outpost_sync::wire;
-use tokio::sync::mpsc as async_mpsc;
+use tokio::sync::{mpsc as async_mpsc, OwnedSemaphorePermit, Semaphore};
 
 use crate::stats::{Delays, ServiceStats};
 use crate::storage::Storage;
@@ -23,6 +29,44 @@ use crate::storage::Storage;
 const BATCH: usize = 512;
 /// Messages queued per connection before it counts as not reading.
 pub const OUTBOX: usize = 4_096;
+/// Bytes of frames one connection may have waiting for the hub.
+pub const CONNECTION_BYTES: usize = 16 * 1024 * 1024;
+/// Bytes of frames all connections together may have waiting for the hub.
+pub const RELAY_BYTES: usize = 128 * 1024 * 1024;
+/// The budgets count in kibibytes (a semaphore's permits are a `u32`).
+const UNIT: usize = 1024;
+
+/// A frame's share of the budgets, given back when the hub has handled it.
+pub struct InFlight {
+    _connection: OwnedSemaphorePermit,
+    _relay: OwnedSemaphorePermit,
+}
+
+/// One connection's budget of bytes waiting for the hub.
+pub struct Budget(Arc<Semaphore>);
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget(Arc::new(Semaphore::new(CONNECTION_BYTES / UNIT)))
+    }
+}
+
+/// Takes `bytes` from a connection's budget and the relay's, waiting until both have room.
+/// The semaphores are never closed, and a frame is never larger than a whole budget (the frame
+/// limit is smaller), so this always ends with the bytes reserved.
+async fn reserve(relay: &Arc<Semaphore>, budget: &Budget, bytes: usize) -> Option<InFlight> {
+    let n = units(bytes);
+    let connection = budget.0.clone().acquire_many_owned(n).await.ok()?;
+    let relay = relay.clone().acquire_many_owned(n).await.ok()?;
+    Some(InFlight {
+        _connection: connection,
+        _relay: relay,
+    })
+}
+
+fn units(bytes: usize) -> u32 {
+    u32::try_from(bytes.div_ceil(UNIT).max(1)).unwrap_or(u32::MAX)
+}
 
 /// What the hub sends a connection.
 #[derive(Debug)]
@@ -39,8 +83,8 @@ enum Command {
         grant: Grant,
         outbox: async_mpsc::Sender<Outbound>,
     },
-    /// An input, and when it reached the hub's queue.
-    Input(Input, Instant),
+    /// An input, when it reached the hub's queue, and the budget it holds until handled.
+    Input(Input, Instant, Option<InFlight>),
     Shutdown,
 }
 
@@ -54,6 +98,8 @@ struct Shared {
 /// A handle to the sync service.
 pub struct SyncService {
     tx: mpsc::Sender<Command>,
+    /// The relay's budget of bytes waiting for the hub.
+    relay_bytes: Arc<Semaphore>,
     next: AtomicU64,
     thread: Mutex<Option<JoinHandle<()>>>,
     shared: Arc<Mutex<Shared>>,
@@ -84,6 +130,7 @@ impl SyncService {
             .expect("the hub thread starts");
         SyncService {
             tx,
+            relay_bytes: Arc::new(Semaphore::new(RELAY_BYTES / UNIT)),
             next: AtomicU64::new(1),
             thread: Mutex::new(Some(thread)),
             shared,
@@ -115,18 +162,29 @@ impl SyncService {
         (conn, rx)
     }
 
-    /// Hands a frame to the hub.
-    pub fn frame(&self, conn: ConnId, bytes: Vec<u8>) {
-        let _ = self
-            .tx
-            .send(Command::Input(Input::Frame { conn, bytes }, Instant::now()));
+    /// Hands a frame to the hub, once it fits in the connection's `budget` and the relay's
+    /// (waiting until it does: the caller stops reading its socket meanwhile).
+    pub async fn frame(&self, conn: ConnId, bytes: Vec<u8>, budget: &Budget) {
+        let in_flight = reserve(&self.relay_bytes, budget, bytes.len()).await;
+        let _ = self.tx.send(Command::Input(
+            Input::Frame { conn, bytes },
+            Instant::now(),
+            in_flight,
+        ));
+    }
+
+    /// Bytes of frames waiting for the hub now, across all connections.
+    pub fn bytes_in_flight(&self) -> usize {
+        (RELAY_BYTES / UNIT - self.relay_bytes.available_permits()) * UNIT
     }
 
     /// The connection is gone.
     pub fn disconnect(&self, conn: ConnId) {
-        let _ = self
-            .tx
-            .send(Command::Input(Input::Disconnected { conn }, Instant::now()));
+        let _ = self.tx.send(Command::Input(
+            Input::Disconnected { conn },
+            Instant::now(),
+            None,
+        ));
     }
 
     /// Finishes the last batch (committing it) and stops the hub thread.
@@ -158,7 +216,7 @@ fn run(rx: mpsc::Receiver<Command>, mut storage: Storage, mut hub: Hub, shared: 
                     outboxes.insert(conn, outbox);
                     hub.handle(Input::Connected { conn, grant }, &mut storage);
                 }
-                Command::Input(input, arrived) => {
+                Command::Input(input, arrived, in_flight) => {
                     match &input {
                         Input::Disconnected { conn } => {
                             outboxes.remove(conn);
@@ -167,6 +225,7 @@ fn run(rx: mpsc::Receiver<Command>, mut storage: Storage, mut hub: Hub, shared: 
                         Input::Connected { .. } => {}
                     }
                     hub.handle(input, &mut storage);
+                    drop(in_flight);
                 }
                 Command::Shutdown => stop = true,
             }
@@ -261,4 +320,46 @@ fn publish(shared: &Mutex<Shared>, hub: &Hub, arrivals: &[Instant], closed_not_r
         closed_not_reading,
         hub_delay: Default::default(),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// Whether `reserve` is still waiting after a short while (it should end at once if there is
+    /// room).
+    async fn waits(relay: &Arc<Semaphore>, budget: &Budget, bytes: usize) -> bool {
+        tokio::time::timeout(Duration::from_millis(50), reserve(relay, budget, bytes))
+            .await
+            .is_err()
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn frames_wait_while_their_connection_or_the_relay_is_over_budget() {
+        let relay = Arc::new(Semaphore::new(RELAY_BYTES / UNIT));
+        let (flood, quiet) = (Budget::default(), Budget::default());
+        // One connection fills its own budget: its next frame waits, another connection's not.
+        let held = reserve(&relay, &flood, CONNECTION_BYTES).await.unwrap();
+        assert!(waits(&relay, &flood, 1).await);
+        assert!(!waits(&relay, &quiet, 1).await);
+        drop(held);
+        assert!(
+            !waits(&relay, &flood, 1).await,
+            "room again once the hub handled it"
+        );
+
+        // Many connections together fill the relay's: then everyone waits.
+        let floods: Vec<Budget> = (0..RELAY_BYTES / CONNECTION_BYTES)
+            .map(|_| Budget::default())
+            .collect();
+        let mut held = Vec::new();
+        for b in &floods {
+            held.push(reserve(&relay, b, CONNECTION_BYTES).await.unwrap());
+        }
+        assert_eq!(relay.available_permits(), 0);
+        assert!(waits(&relay, &quiet, 1).await);
+        held.pop();
+        assert!(!waits(&relay, &quiet, 1).await);
+    }
 }

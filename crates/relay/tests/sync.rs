@@ -311,6 +311,54 @@ async fn a_token_in_the_query_string_never_reaches_the_log() {
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn no_token_takes_every_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = Relay::start(
+        dir.path(),
+        &["--max-connections-per-token", "2", "--max-connections", "3"],
+    );
+    let (ana, bea) = (relay.token("acme", "ana"), relay.token("acme", "bea"));
+    let mut open = Vec::new();
+    for token in [&ana, &ana, &bea] {
+        let mut peer = Peer::new("p");
+        peer.connect(&relay.ws(), TokenIn::Query(token.clone()))
+            .await
+            .unwrap();
+        peer.caught_up(WAIT).await.unwrap();
+        open.push(peer);
+    }
+    match Peer::new("ana3")
+        .connect(&relay.ws(), TokenIn::Query(ana.clone()))
+        .await
+    {
+        Err(PeerError::Connect(e)) => assert!(e.contains("429") || e.contains("503"), "{e}"),
+        other => panic!("a third connection of one token was let in: {other:?}"),
+    }
+    let (status, body) = http_get(relay.port, &format!("/sync?token={ana}"), &[]).await;
+    assert_eq!(status, 429, "{body}");
+    assert!(body.contains("already has 2 open connections"), "{body}");
+    let cy = relay.token("acme", "cy");
+    let (status, body) = http_get(relay.port, &format!("/sync?token={cy}"), &[]).await;
+    assert_eq!(status, 503, "the relay is full: {body}");
+    // A connection that closes makes room again.
+    open.pop().unwrap().disconnect().await;
+    let mut room = false;
+    for _ in 0..100 {
+        let mut peer = Peer::new("cy");
+        if peer
+            .connect(&relay.ws(), TokenIn::Query(cy.clone()))
+            .await
+            .is_ok()
+        {
+            room = true;
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert!(room, "no room after a connection closed");
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn bad_input_is_refused_and_the_relay_keeps_serving() {
     let dir = tempfile::tempdir().unwrap();
     let relay = Relay::start(
