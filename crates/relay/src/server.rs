@@ -12,7 +12,8 @@
 //!   workspace, has none).
 //! - `GET /api/dev-token?user=…`: only with `--dev`, and only for loopback clients: a token for
 //!   the `default` workspace, so the README's run command works with no setup.
-//! - `GET /healthz`, and everything else: the app ([`crate::assets`]).
+//! - `GET /healthz`: `ok`, or 503 with the reason when the sync hub has stopped or is stuck.
+//! - everything else: the app ([`crate::assets`]).
 //!
 //! Shutdown (SIGINT/SIGTERM): stop accepting, tell every connection to close cleanly, let the
 //! sync service commit its last batch, exit.
@@ -453,6 +454,15 @@ fn now_seconds() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// `ok`, or 503 with the reason when the sync hub has stopped or makes no progress: a relay whose
+/// pages still load but whose sync is stuck is not healthy.
+async fn healthz(State(state): State<Arc<RelayState>>) -> Response {
+    match state.service.health() {
+        Ok(()) => "ok".into_response(),
+        Err(why) => refusal(StatusCode::SERVICE_UNAVAILABLE, &why),
+    }
+}
+
 /// The whole application, without a socket: tests drive it with `oneshot`.
 pub fn app(state: Arc<RelayState>) -> Router {
     let dist = state.dist.clone();
@@ -461,7 +471,7 @@ pub fn app(state: Arc<RelayState>) -> Router {
         .route("/api/session", get(session))
         .route("/api/audit/{doc}", get(audit))
         .route("/api/dev-token", get(dev_token))
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz))
         .route("/api/stats", get(stats))
         .with_state(state)
         .merge(assets::router(&dist))

@@ -11,6 +11,12 @@
 //! handled it. A connection that would exceed either waits, and while it waits it does not read
 //! its socket, so TCP pushes back on the sender. However many sockets flood, the frames queued
 //! for the hub never take more than the relay's budget.
+//!
+//! A panic while the hub handles one document does not stop sync. The document is quarantined:
+//! dropped from memory (storage keeps its last committed state), reported in the log and the
+//! statistics, and answered `doc-unavailable` from then on; the connection that sent the frame
+//! is closed with the reason; every other document goes on. [`SyncService::health`] says
+//! whether the hub is making progress, for `/healthz`.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,7 +25,7 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 use outpost_sync::hub::{ConnId, Grant, Hub, Input, Output};
-use outpost_sync::wire;
+use outpost_sync::{wire, DocumentId};
 use tokio::sync::{mpsc as async_mpsc, OwnedSemaphorePermit, Semaphore};
 
 use crate::stats::{Delays, ServiceStats};
@@ -88,16 +94,28 @@ enum Command {
     Shutdown,
 }
 
-/// What the hub thread shares with the HTTP side: counters as of its last batch, recent delays.
+/// What the hub thread shares with the HTTP side: counters as of its last batch, recent delays,
+/// and what it has been through.
 #[derive(Default)]
 struct Shared {
     stats: ServiceStats,
     delays: Delays,
+    /// Documents set aside after a panic, with what the panic said.
+    quarantined: Vec<(DocumentId, String)>,
+    /// When the hub last finished a batch.
+    progress: Option<Instant>,
 }
+
+/// How long the hub may go without finishing a batch, while work waits, before it counts as
+/// stuck.
+pub const STUCK_AFTER: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A handle to the sync service.
 pub struct SyncService {
     tx: mpsc::Sender<Command>,
+    /// Commands sent to the hub thread, and handled by it (the difference is waiting).
+    sent: Arc<AtomicU64>,
+    handled: Arc<AtomicU64>,
     /// The relay's budget of bytes waiting for the hub.
     relay_bytes: Arc<Semaphore>,
     next: AtomicU64,
@@ -114,8 +132,6 @@ impl SyncService {
         capacity: usize,
         judge: bool,
     ) -> SyncService {
-        let (tx, rx) = mpsc::channel::<Command>();
-        let shared = Arc::new(Mutex::new(Shared::default()));
         let session = crate::auth::new_token()[4..20].to_string();
         let hub = Hub::new(peer_id, storage_id, capacity).with_session(session);
         let hub = if judge {
@@ -123,13 +139,23 @@ impl SyncService {
         } else {
             hub
         };
-        let for_hub = shared.clone();
+        SyncService::with_hub(storage, hub)
+    }
+
+    /// Starts the hub thread with this hub (tests give it a judge of their own).
+    pub fn with_hub(storage: Storage, hub: Hub) -> SyncService {
+        let (tx, rx) = mpsc::channel::<Command>();
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        let handled = Arc::new(AtomicU64::new(0));
+        let for_hub = (shared.clone(), handled.clone());
         let thread = std::thread::Builder::new()
             .name("outpost-hub".into())
-            .spawn(move || run(rx, storage, hub, &for_hub))
+            .spawn(move || run(rx, storage, hub, &for_hub.0, &for_hub.1))
             .expect("the hub thread starts");
         SyncService {
             tx,
+            sent: Arc::new(AtomicU64::new(0)),
+            handled,
             relay_bytes: Arc::new(Semaphore::new(RELAY_BYTES / UNIT)),
             next: AtomicU64::new(1),
             thread: Mutex::new(Some(thread)),
@@ -154,7 +180,7 @@ impl SyncService {
     pub fn connect(&self, grant: Grant) -> (ConnId, async_mpsc::Receiver<Outbound>) {
         let conn = self.next.fetch_add(1, Ordering::Relaxed);
         let (outbox, rx) = async_mpsc::channel(OUTBOX);
-        let _ = self.tx.send(Command::Connect {
+        self.send(Command::Connect {
             conn,
             grant,
             outbox,
@@ -166,7 +192,7 @@ impl SyncService {
     /// (waiting until it does: the caller stops reading its socket meanwhile).
     pub async fn frame(&self, conn: ConnId, bytes: Vec<u8>, budget: &Budget) {
         let in_flight = reserve(&self.relay_bytes, budget, bytes.len()).await;
-        let _ = self.tx.send(Command::Input(
+        self.send(Command::Input(
             Input::Frame { conn, bytes },
             Instant::now(),
             in_flight,
@@ -180,11 +206,54 @@ impl SyncService {
 
     /// The connection is gone.
     pub fn disconnect(&self, conn: ConnId) {
-        let _ = self.tx.send(Command::Input(
+        self.send(Command::Input(
             Input::Disconnected { conn },
             Instant::now(),
             None,
         ));
+    }
+
+    fn send(&self, command: Command) {
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        let _ = self.tx.send(command);
+    }
+
+    /// Whether the hub is working: its thread runs, and it finished a batch within
+    /// [`STUCK_AFTER`] if anything waits for it. If not, why.
+    pub fn health(&self) -> Result<(), String> {
+        let running = self
+            .thread
+            .lock()
+            .map(|t| t.as_ref().is_some_and(|t| !t.is_finished()))
+            .unwrap_or(false);
+        if !running {
+            return Err("the sync hub has stopped".to_string());
+        }
+        let waiting = self
+            .sent
+            .load(Ordering::Relaxed)
+            .saturating_sub(self.handled.load(Ordering::Relaxed));
+        let progress = self
+            .shared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .progress;
+        match progress {
+            Some(at) if waiting > 0 && at.elapsed() > STUCK_AFTER => Err(format!(
+                "the sync hub has finished nothing for {} s with {waiting} messages waiting",
+                at.elapsed().as_secs()
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Documents quarantined after a panic, with what it said.
+    pub fn quarantined(&self) -> Vec<(DocumentId, String)> {
+        self.shared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .quarantined
+            .clone()
     }
 
     /// Finishes the last batch (committing it) and stops the hub thread.
@@ -196,8 +265,24 @@ impl SyncService {
     }
 }
 
-fn run(rx: mpsc::Receiver<Command>, mut storage: Storage, mut hub: Hub, shared: &Mutex<Shared>) {
+/// What a panic said, as far as it says anything.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_string())
+}
+
+fn run(
+    rx: mpsc::Receiver<Command>,
+    mut storage: Storage,
+    mut hub: Hub,
+    shared: &Mutex<Shared>,
+    handled_count: &AtomicU64,
+) {
     let mut outboxes: HashMap<ConnId, async_mpsc::Sender<Outbound>> = HashMap::new();
+
     let mut batches: u64 = 0;
     let mut closed_not_reading: u64 = 0;
     let mut arrivals: Vec<Instant> = Vec::with_capacity(BATCH);
@@ -217,24 +302,45 @@ fn run(rx: mpsc::Receiver<Command>, mut storage: Storage, mut hub: Hub, shared: 
                     hub.handle(Input::Connected { conn, grant }, &mut storage);
                 }
                 Command::Input(input, arrived, in_flight) => {
-                    match &input {
+                    let from = match &input {
                         Input::Disconnected { conn } => {
                             outboxes.remove(conn);
+                            None
                         }
-                        Input::Frame { .. } => arrivals.push(arrived),
-                        Input::Connected { .. } => {}
+                        Input::Frame { conn, .. } => {
+                            arrivals.push(arrived);
+                            Some(*conn)
+                        }
+                        Input::Connected { .. } => None,
+                    };
+                    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        hub.handle(input, &mut storage)
+                    }));
+                    if let Err(panic) = outcome {
+                        let what = panic_text(panic.as_ref());
+                        quarantine(&mut hub, &mut storage, &mut outboxes, shared, from, what);
                     }
-                    hub.handle(input, &mut storage);
                     drop(in_flight);
                 }
                 Command::Shutdown => stop = true,
             }
+            handled_count.fetch_add(1, Ordering::Relaxed);
             handled += 1;
             if handled < BATCH {
                 next = rx.try_recv().ok();
             }
         }
-        let (outputs, error) = hub.finish_batch(&mut storage);
+        // The batch is committed before fan-out; a panic in fan-out loses only that batch's
+        // answers (the peers ask again), and its document is set aside like any other.
+        let finished = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            hub.finish_batch(&mut storage)
+        }));
+        let (outputs, error) = finished.unwrap_or_else(|panic| {
+            let what = panic_text(panic.as_ref());
+            quarantine(&mut hub, &mut storage, &mut outboxes, shared, None, what);
+            (Vec::new(), None)
+        });
+        shared.lock().unwrap_or_else(|e| e.into_inner()).progress = Some(Instant::now());
         if let Some(e) = error {
             tracing::error!(error = %e, "storage failed; the batch was not acknowledged and its connections were closed");
         }
@@ -302,6 +408,44 @@ fn run(rx: mpsc::Receiver<Command>, mut storage: Storage, mut hub: Hub, shared: 
     tracing::info!("sync service stopped; storage committed");
 }
 
+/// After the hub panicked on a frame from `conn`: sets the document it was handling aside,
+/// reports it, and closes the connection that sent the frame.
+fn quarantine(
+    hub: &mut Hub,
+    storage: &mut Storage,
+    outboxes: &mut HashMap<ConnId, async_mpsc::Sender<Outbound>>,
+    shared: &Mutex<Shared>,
+    from: Option<ConnId>,
+    what: String,
+) {
+    let doc = hub.handling();
+    match doc {
+        Some(doc) => {
+            tracing::error!(%doc, panic = %what, "the hub failed on a document; it is quarantined and every other document goes on");
+            hub.quarantine(doc);
+            shared
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .quarantined
+                .push((doc, what));
+        }
+        None => tracing::error!(panic = %what, "the hub failed on a message about no document"),
+    }
+    let Some(conn) = from else {
+        return;
+    };
+    if let Some(outbox) = outboxes.remove(&conn) {
+        let reason = match doc {
+            Some(doc) => format!(
+                "the relay failed while handling document {doc}; it is set aside and reported"
+            ),
+            None => "the relay failed while handling a message from this connection".to_string(),
+        };
+        let _ = outbox.try_send(Outbound::Close(reason));
+    }
+    hub.handle(Input::Disconnected { conn }, storage);
+}
+
 /// Publishes the hub's counters, and the delay of each frame that `arrivals` lists (from its
 /// arrival to now, when its answers are about to leave), for `/api/stats`.
 fn publish(shared: &Mutex<Shared>, hub: &Hub, arrivals: &[Instant], closed_not_reading: u64) {
@@ -325,7 +469,158 @@ fn publish(shared: &Mutex<Shared>, hub: &Hub, arrivals: &[Instant], closed_not_r
 #[cfg(test)]
 mod tests {
     use super::*;
+    use automerge::{transaction::Transactable, Automerge, ReadDoc, ROOT};
+    use outpost_sync::gate::Judge;
+    use outpost_sync::wire::Message;
     use std::time::Duration;
+
+    /// Keeps everything, but falls over on any change that writes `boom`, as a bug would.
+    struct Fragile;
+
+    impl Judge for Fragile {
+        fn judge(
+            &mut self,
+            _: &Grant,
+            doc: &Automerge,
+            _: &[automerge::ChangeHash],
+            after: &[automerge::ChangeHash],
+            _: &automerge::Change,
+        ) -> Result<(), String> {
+            if doc.get_at(ROOT, "boom", after).unwrap().is_some() {
+                panic!("a bug in the judge");
+            }
+            Ok(())
+        }
+    }
+
+    struct Device {
+        name: String,
+        conn: ConnId,
+        outbox: async_mpsc::Receiver<Outbound>,
+    }
+
+    impl Device {
+        fn join(service: &SyncService, name: &str) -> Device {
+            let grant = Grant {
+                user: name.into(),
+                workspace: "acme".into(),
+                ..Default::default()
+            };
+            let (conn, outbox) = service.connect(grant);
+            let device = Device {
+                name: name.into(),
+                conn,
+                outbox,
+            };
+            let join = Message::Join {
+                sender_id: name.into(),
+                peer_metadata: Default::default(),
+                supported_protocol_versions: Some(vec!["1".into()]),
+            };
+            service.send(Command::Input(
+                Input::Frame {
+                    conn,
+                    bytes: wire::encode(&join),
+                },
+                Instant::now(),
+                None,
+            ));
+            device
+        }
+
+        /// Sends a document with one change writing `key`.
+        fn offer(&self, service: &SyncService, doc: DocumentId, key: &str) {
+            let mut am = Automerge::new();
+            let mut tx = am.transaction();
+            tx.put(ROOT, key, "x").unwrap();
+            tx.commit();
+            // Heads and every change at once, as a peer that has never synced sends them.
+            let changes: Vec<Vec<u8>> = am
+                .get_changes(&[])
+                .iter()
+                .map(|c| c.raw_bytes().to_vec())
+                .collect();
+            let message = automerge::sync::Message {
+                heads: am.get_heads(),
+                need: vec![],
+                have: vec![],
+                changes: changes.into(),
+                flags: None,
+                version: automerge::sync::MessageVersion::V1,
+            };
+            let sync = Message::Sync {
+                sender_id: self.name.clone(),
+                target_id: "relay".into(),
+                document_id: doc,
+                data: message.encode(),
+            };
+            service.send(Command::Input(
+                Input::Frame {
+                    conn: self.conn,
+                    bytes: wire::encode(&sync),
+                },
+                Instant::now(),
+                None,
+            ));
+        }
+
+        /// The next thing the relay sends, decoded.
+        async fn next(&mut self) -> Option<Result<Message, String>> {
+            match tokio::time::timeout(Duration::from_secs(20), self.outbox.recv()).await {
+                Ok(Some(Outbound::Frame(bytes))) => Some(Ok(wire::decode(&bytes).unwrap())),
+                Ok(Some(Outbound::Close(why))) => Some(Err(why)),
+                _ => None,
+            }
+        }
+
+        /// Reads until a message about `doc` (or a close) arrives.
+        async fn about(&mut self, doc: DocumentId) -> Result<Message, String> {
+            loop {
+                match self.next().await {
+                    Some(Ok(m)) if m.document_id() == Some(doc) => return Ok(m),
+                    Some(Ok(_)) => continue,
+                    Some(Err(why)) => return Err(why),
+                    None => return Err("nothing came".into()),
+                }
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_panic_on_one_document_quarantines_it_and_the_others_keep_syncing() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage::open(dir.path()).unwrap();
+        let hub = Hub::new("relay", "relay-storage", 100).with_judge(Fragile);
+        let service = SyncService::with_hub(storage, hub);
+        let (bad, good) = (
+            DocumentId::from_random([1; 16]),
+            DocumentId::from_random([2; 16]),
+        );
+
+        let mut mallory = Device::join(&service, "mallory");
+        mallory.offer(&service, bad, "boom");
+        let closed = mallory.about(bad).await.unwrap_err();
+        assert!(
+            closed.contains(&format!("failed while handling document {bad}")),
+            "{closed}"
+        );
+        assert_eq!(service.quarantined().len(), 1);
+        assert_eq!(service.quarantined()[0].0, bad);
+        assert!(service.quarantined()[0].1.contains("a bug in the judge"));
+
+        // Everyone else goes on: a document syncs, the quarantined one is unavailable.
+        let mut ana = Device::join(&service, "ana");
+        ana.offer(&service, good, "title");
+        assert!(matches!(ana.about(good).await, Ok(Message::Sync { .. })));
+        ana.offer(&service, bad, "title");
+        assert!(matches!(
+            ana.about(bad).await,
+            Ok(Message::DocUnavailable { .. })
+        ));
+        assert_eq!(service.health(), Ok(()));
+        service.shutdown();
+        assert!(service.health().is_err(), "a stopped hub is unhealthy");
+    }
 
     /// Whether `reserve` is still waiting after a short while (it should end at once if there is
     /// room).

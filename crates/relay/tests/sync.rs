@@ -663,3 +663,18 @@ async fn the_relay_reports_its_counters_and_hub_delay_to_this_machine() {
     );
     assert!(p50 > 0.0 && p50 <= p99 && p99 <= max, "{body}");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn healthz_says_so_when_the_sync_hub_has_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = socket_free_relay(dir.path(), false);
+    assert_eq!(
+        get_from(&state, "/healthz", "127.0.0.1:5000").await,
+        (StatusCode::OK, "ok".to_string())
+    );
+    // The pages would still load; sync would not.
+    state.shut_down();
+    let (status, body) = get_from(&state, "/healthz", "127.0.0.1:5000").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body.contains("the sync hub has stopped"), "{body}");
+}

@@ -211,6 +211,10 @@ pub struct Hub {
     /// This run of the relay, for its ephemeral messages: the count restarts with the process, so
     /// the session must too, or a peer that stayed up would drop new refusals as seen.
     session_id: String,
+    /// Documents set aside after a failure ([`Hub::quarantine`]).
+    quarantined: BTreeSet<DocumentId>,
+    /// The document of the message being handled.
+    handling: Option<DocumentId>,
 }
 
 fn sync_message(data: &[u8]) -> Result<sync::Message, String> {
@@ -241,6 +245,8 @@ impl Hub {
             stats: HubStats::default(),
             judge: Box::new(AdmitAll),
             ephemeral_count: 0,
+            quarantined: BTreeSet::new(),
+            handling: None,
         }
     }
 
@@ -275,6 +281,26 @@ impl Hub {
     /// Documents held in memory.
     pub fn documents_in_memory(&self) -> usize {
         self.docs.len()
+    }
+
+    /// Sets a document aside after a failure while handling it (a panic the IO layer caught):
+    /// its in-memory state cannot be trusted, so it is dropped from memory and from every
+    /// connection's sync state, and from now on every message about it is answered
+    /// `doc-unavailable`. Storage keeps its last committed state for an operator to look at.
+    pub fn quarantine(&mut self, doc: DocumentId) {
+        self.docs.remove(&doc);
+        self.changed.remove(&doc);
+        self.stored.remove(&doc);
+        for conn in self.conns.values_mut() {
+            conn.syncs.remove(&doc);
+        }
+        self.quarantined.insert(doc);
+    }
+
+    /// The document of the message being handled, if any: after a panic the IO layer caught,
+    /// the one to quarantine.
+    pub fn handling(&self) -> Option<DocumentId> {
+        self.handling
     }
 
     fn send(&mut self, conn: ConnId, message: Message) {
@@ -331,9 +357,23 @@ impl Hub {
                 }
                 match wire::decode(&bytes) {
                     Ok(message) => {
-                        if let Err(reason) = self.on_message(conn, message, storage) {
+                        self.handling = message.document_id();
+                        if let Some(doc) = self.handling.filter(|d| self.quarantined.contains(d)) {
+                            if let Some(target_id) = message.sender().map(str::to_string) {
+                                let sender_id = self.peer_id.clone();
+                                self.send(
+                                    conn,
+                                    Message::DocUnavailable {
+                                        sender_id,
+                                        target_id,
+                                        document_id: doc,
+                                    },
+                                );
+                            }
+                        } else if let Err(reason) = self.on_message(conn, message, storage) {
                             self.refuse(conn, reason);
                         }
+                        self.handling = None;
                     }
                     Err(e) => self.refuse(conn, format!("malformed message: {e}")),
                 }
@@ -358,9 +398,11 @@ impl Hub {
                 // grow, and so does what one fan-out message carries.
                 for doc in stored {
                     if let Some(workspace) = self.docs.get(&doc).map(|d| d.workspace.clone()) {
+                        self.handling = Some(doc);
                         self.fan_out(doc, &workspace);
                     }
                 }
+                self.handling = None;
                 self.evict();
                 (std::mem::take(&mut self.pending), None)
             }
