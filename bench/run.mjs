@@ -114,6 +114,9 @@ try {
     await bench(`outpost: relay, ${size.clients} clients × ${size.sharedSeconds} s on ${size.shared} incidents`, ['fanout', '--clients', String(size.clients), '--seconds', String(size.sharedSeconds), '--docs', String(size.shared)]);
     // The same run with the relay's judge off: what judging every change costs the fan-out.
     await step(`outpost: relay, judge off, ${size.clients} clients × ${size.sharedSeconds} s on ${size.shared} incidents`, process.env.OUTPOST_BENCH, ['--data', data, '--reps', String(size.reps), '--no-judge', 'fanout', '--clients', String(size.clients), '--seconds', String(size.sharedSeconds), '--docs', String(size.shared)], { as: { 'relay-fanout': 'relay-fanout-unjudged' } });
+    // The same workload while 50 connections send the relay its largest frames as fast as it
+    // reads them (issue 14): bounded memory, and well-behaved clients still served.
+    await bench(`outpost: relay, ${size.clients} clients × ${size.sharedSeconds} s on ${size.shared} incidents, 50 connections flooding`, ['fanout', '--clients', String(size.clients), '--seconds', String(size.sharedSeconds), '--docs', String(size.shared), '--flood', '50']);
     await bench(`outpost: the judge's cost per change, ${size.pull} incidents`, ['judge', '--count', String(size.pull)]);
     await step(`outpost: browser, ${size.browser} incidents`, process.execPath, [join(here, 'outpost/browser.mjs'), '--data', data, '--count', String(size.browser), '--reps', String(size.reps)]);
   }
@@ -174,6 +177,9 @@ const measures = [
   ['13', 'judge, per accepted change (median, µs)', 'judge', 'median_us', fmtCount, ''],
   ['13', 'judge, per accepted change (p99, µs)', 'judge', 'p99_us', fmtCount, ''],
   ['13', 'gate without the judge, per change (median, µs; baseline)', 'judge', 'unjudged_median_us', fmtCount, ''],
+  ['14', `fan-out on ${size.shared} incidents, 50 connections flooding 8 MB frames, p99`, 'relay-fanout-flooded', 'p99_ms', fmtMs, '100 ms'],
+  ['14', 'same, dropped', 'relay-fanout-flooded', 'dropped', fmtCount, '0'],
+  ['14', 'same, relay resident memory at most', 'relay-fanout-flooded', 'relay_rss_max_mb', (x) => (x === undefined ? '—' : `${x} MB`), '512 MB'],
   ['7', 'bundle, first load, gzip', 'bundle', 'gzip_bytes', fmtBytes, '700 KB'],
   ['7', 'bundle, first load, brotli', 'bundle', 'brotli_bytes', fmtBytes, ''],
   ['8', `memory, ${size.browser} stored, list open`, 'memory', 'total_mb', fmtMb, '150 MB'],
