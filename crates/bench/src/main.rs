@@ -94,6 +94,9 @@ enum Bench {
         /// only the incident they write, as automerge-repo clients do).
         #[arg(long)]
         full: bool,
+        /// Connections flooding the relay with its largest frames meanwhile.
+        #[arg(long, default_value_t = 0)]
+        flood: usize,
     },
 }
 
@@ -137,7 +140,8 @@ fn main() -> ExitCode {
                 seconds,
                 docs,
                 full,
-            } => scenarios::fanout(&ctx, clients, seconds, docs, !full).await,
+                flood,
+            } => scenarios::fanout(&ctx, clients, seconds, docs, !full, flood).await,
         }
     });
     match result {

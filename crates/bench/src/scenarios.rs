@@ -11,6 +11,7 @@ use automerge::{Automerge, ChangeHash, ReadDoc, ROOT};
 use outpost_core::incident::NoteKind;
 use outpost_core::{Attribution, Command, DeviceTime, IncidentDoc, WorkspaceConfig};
 use outpost_peer::{Peer, PeerError, TokenIn};
+use outpost_sync::wire::{self, Message};
 use outpost_sync::DocumentId;
 use serde_json::{json, Value};
 
@@ -284,12 +285,14 @@ pub async fn fanout(
     seconds: u64,
     docs: usize,
     scoped: bool,
+    flood: usize,
 ) -> Result<Vec<Value>, String> {
     let (relay, ids) = seeded(ctx, docs).await?;
     let seed: Vec<(DocumentId, Automerge)> = data::build_all(&ctx.data, docs)?;
     let relay = Arc::new(relay);
     let mut observer = Peer::new("observer");
     online(&mut observer, &relay).await?;
+    let flooding = Flood::start(&relay, flood).await?;
     let sent = Arc::new(AtomicU64::new(0));
     let begin = Instant::now() + Duration::from_secs(2) + Duration::from_millis(clients as u64 * 5);
     let mut tasks = Vec::new();
@@ -380,6 +383,7 @@ pub async fn fanout(
     for task in tasks {
         task.await.map_err(|e| e.to_string())??;
     }
+    let flooded = flooding.stop().await;
     let sent = sent.load(Ordering::SeqCst);
     // The relay's share of the latency, over the frames of the timed part only (connecting and
     // catching up 200 devices is not what is measured).
@@ -387,12 +391,14 @@ pub async fn fanout(
     let after = relay.stats(None)?["frames_in"].as_u64().unwrap_or(0);
     let stats = relay.stats(Some(after.saturating_sub(frames_before)))?;
     let hub = &stats["hub_delay"];
-    Ok(vec![report(
-        if scoped {
-            "relay-fanout"
-        } else {
-            "relay-fanout-full"
-        },
+    let name = match (scoped, flood > 0) {
+        (true, false) => "relay-fanout",
+        (false, false) => "relay-fanout-full",
+        (true, true) => "relay-fanout-flooded",
+        (false, true) => "relay-fanout-full-flooded",
+    };
+    let mut line = report(
+        name,
         &[],
         json!({
             "clients": clients,
@@ -409,7 +415,99 @@ pub async fn fanout(
             "hub_max_ms": hub["max_ms"],
             "closed_not_reading": stats["closed_not_reading"],
         }),
-    )])
+    );
+    if flood > 0 {
+        line["flood_connections"] = json!(flood);
+        line["flood_frames"] = json!(flooded.frames);
+        line["flood_mb"] = json!(flooded.bytes / (1024 * 1024));
+        line["flood_closed"] = json!(flooded.closed);
+        line["relay_rss_max_mb"] = json!(flooded.rss_max / (1024 * 1024));
+    }
+    Ok(vec![line])
+}
+
+/// Connections that send the largest frames the relay takes, as fast as it reads them, for as
+/// long as the workload runs: ephemeral messages about a document nobody has, which the hub must
+/// read whole before dropping. Meanwhile the relay's resident memory is sampled.
+struct Flood {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    tasks: Vec<tokio::task::JoinHandle<(u64, u64, bool)>>,
+    sampler: tokio::task::JoinHandle<u64>,
+}
+
+/// What a flood did.
+struct Flooded {
+    frames: u64,
+    bytes: u64,
+    closed: u64,
+    rss_max: u64,
+}
+
+/// The largest frame the benchmark's relay takes (its default limit), less room for the
+/// message's other fields.
+const FLOOD_FRAME: usize = 8 * 1024 * 1024 - 1024;
+
+impl Flood {
+    async fn start(relay: &Arc<Relay>, connections: usize) -> Result<Flood, String> {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut tasks = Vec::new();
+        for i in 0..connections {
+            let mut peer = Peer::scoped(&format!("flood-{i}"));
+            online(&mut peer, relay).await?;
+            let stop = stop.clone();
+            tasks.push(tokio::spawn(async move {
+                let frame = wire::encode(&Message::Ephemeral {
+                    sender_id: peer.client.peer_id().to_string(),
+                    target_id: peer.client.relay_id().unwrap_or_default().to_string(),
+                    document_id: DocumentId::from_random([0xfe; 16]),
+                    data: vec![0; FLOOD_FRAME],
+                    count: 1,
+                    session_id: format!("flood-{i}"),
+                });
+                let (mut frames, mut bytes) = (0u64, 0u64);
+                while !stop.load(Ordering::Relaxed) {
+                    if peer.send_raw(frame.clone()).await.is_err() {
+                        return (frames, bytes, true);
+                    }
+                    frames += 1;
+                    bytes += frame.len() as u64;
+                }
+                (frames, bytes, false)
+            }));
+        }
+        let (for_sampler, relay) = (stop.clone(), relay.clone());
+        let sampler = tokio::spawn(async move {
+            let mut max = 0;
+            while !for_sampler.load(Ordering::Relaxed) {
+                max = max.max(relay.rss().unwrap_or(0));
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            max
+        });
+        Ok(Flood {
+            stop,
+            tasks,
+            sampler,
+        })
+    }
+
+    async fn stop(self) -> Flooded {
+        self.stop.store(true, Ordering::Relaxed);
+        let mut done = Flooded {
+            frames: 0,
+            bytes: 0,
+            closed: 0,
+            rss_max: self.sampler.await.unwrap_or(0),
+        };
+        for task in self.tasks {
+            if let Ok((frames, bytes, closed)) = task.await {
+                done.frames += frames;
+                done.bytes += bytes;
+                done.closed += u64::from(closed);
+            }
+        }
+        done
+    }
 }
 
 /// The judge's cost per accepted change: each of `count` incidents receives a work note through

@@ -127,6 +127,14 @@ pub struct Config {
     #[arg(long, default_value_t = Limits::default().burst)]
     pub rate_burst: u32,
 
+    /// Sustained bytes per second per connection; a connection over it is read more slowly.
+    #[arg(long, default_value_t = Limits::default().bytes_per_second)]
+    pub byte_rate_limit: usize,
+
+    /// Bytes per connection allowed in a burst (at least one largest frame).
+    #[arg(long, default_value_t = Limits::default().bytes_burst)]
+    pub byte_rate_burst: usize,
+
     /// Open sync connections one token may have (tabs, reconnecting devices).
     #[arg(long, default_value_t = 64)]
     pub max_connections_per_token: usize,
@@ -166,6 +174,8 @@ impl Config {
             max_frame_bytes: Limits::default().max_frame_bytes,
             rate_limit: Limits::default().messages_per_second,
             rate_burst: Limits::default().burst,
+            byte_rate_limit: Limits::default().bytes_per_second,
+            byte_rate_burst: Limits::default().bytes_burst,
             memory_documents: 5_000,
             max_connections_per_token: 64,
             max_connections: 10_000,
@@ -185,6 +195,8 @@ impl Config {
             max_frame_bytes: self.max_frame_bytes,
             messages_per_second: self.rate_limit,
             burst: self.rate_burst,
+            bytes_per_second: self.byte_rate_limit,
+            bytes_burst: self.byte_rate_burst,
         }
     }
 }

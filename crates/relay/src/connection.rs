@@ -4,10 +4,13 @@
 //! Bad input never reaches the hub unchecked and never crashes the relay: a text frame, an
 //! oversized frame or a flood gets a protocol `error` message, a close frame and a log line.
 
+use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use outpost_sync::hub::{ConnId, Grant};
 use outpost_sync::wire::{self, Message};
 use tokio::sync::watch;
@@ -23,6 +26,10 @@ pub struct Limits {
     pub messages_per_second: u32,
     /// Messages allowed in a burst (a new device asks for many documents at once).
     pub burst: u32,
+    /// Sustained bytes per second; a connection over it waits, unread.
+    pub bytes_per_second: usize,
+    /// Bytes allowed in a burst (at least one largest frame).
+    pub bytes_burst: usize,
 }
 
 impl Default for Limits {
@@ -31,39 +38,56 @@ impl Default for Limits {
             max_frame_bytes: 8 * 1024 * 1024,
             messages_per_second: 1_000,
             burst: 20_000,
+            bytes_per_second: 1024 * 1024,
+            bytes_burst: 16 * 1024 * 1024,
         }
     }
 }
 
-/// A token bucket.
-pub struct RateLimiter {
-    tokens: f64,
-    last: Instant,
-    rate: f64,
-    burst: f64,
+/// A connection's rate limits (GCRA, from `governor`): messages, whose excess closes the
+/// connection, and bytes, whose excess makes it wait without reading its socket.
+struct Rates {
+    messages: DefaultDirectRateLimiter,
+    kibibytes: DefaultDirectRateLimiter,
+    /// The most kibibytes one frame may take at once (the byte burst).
+    burst_kib: NonZeroU32,
 }
 
-impl RateLimiter {
-    /// A full bucket.
-    pub fn new(rate: u32, burst: u32) -> RateLimiter {
-        RateLimiter {
-            tokens: f64::from(burst),
-            last: Instant::now(),
-            rate: f64::from(rate),
-            burst: f64::from(burst),
+fn nonzero(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
+}
+
+impl Rates {
+    fn new(limits: &Limits) -> Rates {
+        let kib = |b: usize| nonzero(u32::try_from(b.div_ceil(1024)).unwrap_or(u32::MAX));
+        // A frame must fit in one burst, or it could never pass.
+        let burst_kib = kib(limits.bytes_burst.max(limits.max_frame_bytes));
+        Rates {
+            messages: RateLimiter::direct(
+                Quota::per_second(nonzero(limits.messages_per_second))
+                    .allow_burst(nonzero(limits.burst)),
+            ),
+            kibibytes: RateLimiter::direct(
+                Quota::per_second(kib(limits.bytes_per_second)).allow_burst(burst_kib),
+            ),
+            burst_kib,
         }
     }
 
-    /// Takes one token if there is one.
-    pub fn allow(&mut self, now: Instant) -> bool {
-        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
-        self.last = now;
-        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
+    /// Whether one more message is within the message rate.
+    fn message(&self) -> bool {
+        self.messages.check().is_ok()
+    }
+
+    /// How long a frame of `bytes` must wait to be within the byte rate (zero: it is). The
+    /// frame's bytes are taken from the allowance now either way.
+    fn wait_for(&self, bytes: usize) -> Duration {
+        let n =
+            nonzero(u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX)).min(self.burst_kib);
+        match self.kibibytes.check_n(n) {
+            Ok(Ok(())) => Duration::ZERO,
+            Ok(Err(not_until)) => not_until.wait_time_from(DefaultClock::default().now()),
+            Err(_) => Duration::ZERO, // larger than a burst: ruled out by `n.min(burst)`
         }
     }
 }
@@ -126,12 +150,16 @@ pub async fn serve(
 ) {
     let (conn, mut outbox): (ConnId, _) = service.connect(grant.clone());
     tracing::info!(conn, user = %grant.user, workspace = %grant.workspace, "connected");
-    let mut limiter = RateLimiter::new(limits.messages_per_second, limits.burst);
+    let rates = Rates::new(&limits);
     let budget = Budget::default();
     let mut ping = tokio::time::interval(Duration::from_secs(30));
     ping.tick().await;
     let mut awaiting_pong = false;
+    // When a connection over its byte rate may be read again: until then its socket is not
+    // read (TCP pushes back on the sender), holding nothing, while its answers still go out.
+    let mut paused_until: Option<tokio::time::Instant> = None;
     let reason = loop {
+        let paused = paused_until.unwrap_or_else(tokio::time::Instant::now);
         tokio::select! {
             biased;
             _ = shutdown.changed() => {
@@ -144,21 +172,26 @@ pub async fn serve(
                 refuse(&mut socket, &relay, code::POLICY, &why).await;
                 break why;
             }
-            incoming = socket.recv() => match incoming {
+            _ = tokio::time::sleep_until(paused), if paused_until.is_some() => paused_until = None,
+            incoming = socket.recv(), if paused_until.is_none() => match incoming {
                 Some(Ok(WsMessage::Binary(bytes))) => {
                     if bytes.len() > limits.max_frame_bytes {
                         let why = format!("frame of {} bytes is over the {} byte limit", bytes.len(), limits.max_frame_bytes);
                         refuse(&mut socket, &relay, code::TOO_BIG, &why).await;
                         break why;
                     }
-                    if !limiter.allow(Instant::now()) {
+                    if !rates.message() {
                         let why = "rate limit exceeded: too many messages".to_string();
                         refuse(&mut socket, &relay, code::POLICY, &why).await;
                         break why;
                     }
-                    // Waits while this connection or the relay has too much queued for the
-                    // hub; meanwhile this socket is not read, and TCP pushes back.
-                    service.frame(conn, bytes.to_vec(), &budget).await;
+                    let wait = rates.wait_for(bytes.len());
+                    // With too much queued for the hub (this connection's or the relay's), this
+                    // waits for room. (Into a Vec without a copy: the frame is ours alone.)
+                    service.frame(conn, bytes.into(), &budget).await;
+                    if !wait.is_zero() {
+                        paused_until = Some(tokio::time::Instant::now() + wait);
+                    }
                 }
                 Some(Ok(WsMessage::Text(_))) => {
                     let why = "text frames are not part of the protocol; send binary CBOR".to_string();
@@ -209,12 +242,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_bucket_allows_a_burst_then_the_sustained_rate() {
-        let start = Instant::now();
-        let mut l = RateLimiter::new(10, 5);
-        assert!((0..5).all(|_| l.allow(start)));
-        assert!(!l.allow(start));
-        assert!(l.allow(start + Duration::from_millis(150)));
-        assert!(!l.allow(start + Duration::from_millis(150)));
+    fn messages_are_allowed_a_burst_then_refused() {
+        let limits = Limits {
+            messages_per_second: 10,
+            burst: 5,
+            ..Limits::default()
+        };
+        let rates = Rates::new(&limits);
+        assert!((0..5).all(|_| rates.message()));
+        assert!(!rates.message());
+    }
+
+    #[test]
+    fn bytes_over_the_rate_wait_about_as_long_as_the_excess_takes() {
+        let limits = Limits {
+            max_frame_bytes: 1024 * 1024,
+            bytes_per_second: 1024 * 1024,
+            bytes_burst: 2 * 1024 * 1024,
+            ..Limits::default()
+        };
+        let rates = Rates::new(&limits);
+        assert_eq!(rates.wait_for(1024 * 1024), Duration::ZERO);
+        assert_eq!(
+            rates.wait_for(1024 * 1024),
+            Duration::ZERO,
+            "within the burst"
+        );
+        let wait = rates.wait_for(1024 * 1024);
+        assert!(
+            wait > Duration::from_millis(500) && wait <= Duration::from_millis(1100),
+            "a megabyte over a megabyte a second waits about a second: {wait:?}"
+        );
     }
 }
