@@ -82,6 +82,9 @@ pub struct Settings {
     /// The groups the relay says this device's token is in (for incidents restricted to
     /// groups), as it last said.
     pub groups: Vec<String>,
+    /// Whether the relay has confirmed `device_prefix` as this device's alone in the workspace
+    /// (it claims the prefix, or gives another, when it first connects, and after an edit).
+    pub prefix_confirmed: bool,
 }
 
 impl Default for Settings {
@@ -99,6 +102,7 @@ impl Default for Settings {
             development_token: false,
             role: String::new(),
             groups: Vec::new(),
+            prefix_confirmed: false,
         }
     }
 }

@@ -200,8 +200,16 @@ pub async fn fetch_arrivals(
 }
 
 async fn fetch_json(url: &str, token: Option<&str>) -> Result<(u16, serde_json::Value), String> {
+    request_json("GET", url, token).await
+}
+
+async fn request_json(
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+) -> Result<(u16, serde_json::Value), String> {
     let init = web_sys::RequestInit::new();
-    init.set_method("GET");
+    init.set_method(method);
     if let Some(token) = token {
         let headers = web_sys::Headers::new().map_err(|e| format!("{e:?}"))?;
         headers
@@ -427,7 +435,10 @@ impl SyncDriver {
                 self.attempt.set(0);
                 self.set_status(SyncStatus::CatchingUp(0));
                 let me = self.clone();
-                spawn_local(async move { me.learn_role().await });
+                spawn_local(async move {
+                    me.learn_role().await;
+                    me.confirm_prefix().await;
+                });
                 let events = self.client.borrow_mut().connected();
                 self.handle_events(events).await;
             }
@@ -548,6 +559,39 @@ impl SyncDriver {
             if updated.save().is_ok() {
                 self.app.settings.set(updated);
             }
+        }
+    }
+
+    /// Has the relay confirm this device's reference-number prefix as its alone in the
+    /// workspace, once (and after the person edits it). If another device holds it, the relay
+    /// gives another, and numbering starts again under it (numbers used stay used).
+    async fn confirm_prefix(&self) {
+        let settings = self.app.settings.get_untracked();
+        if settings.prefix_confirmed {
+            return;
+        }
+        let url = format!(
+            "{}/api/device-prefix?wanted={}",
+            http_base(&settings.relay_url),
+            js_sys::encode_uri_component(&settings.device_prefix)
+        );
+        let Ok((200, body)) = request_json("POST", &url, Some(settings.token.trim())).await else {
+            return;
+        };
+        let Some(prefix) = body.get("prefix").and_then(|p| p.as_str()) else {
+            return;
+        };
+        let mut updated = self.app.settings.get_untracked();
+        if updated.device_prefix != settings.device_prefix {
+            return; // edited meanwhile: the next connection confirms the new one
+        }
+        if updated.device_prefix != prefix {
+            updated.device_prefix = prefix.to_string();
+            updated.last_sequence = 0;
+        }
+        updated.prefix_confirmed = true;
+        if updated.save().is_ok() {
+            self.app.settings.set(updated);
         }
     }
 

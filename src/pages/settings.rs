@@ -20,6 +20,17 @@ pub fn SettingsPage() -> impl IntoView {
     let team = RwSignal::new(current.team.clone());
     let workspace = RwSignal::new(current.workspace.clone());
     let prefix = RwSignal::new(current.device_prefix.clone());
+    // The relay may give this device another prefix (another device had this one): show it.
+    let confirmed = Memo::new(move |_| {
+        state
+            .settings
+            .with(|s| s.prefix_confirmed.then(|| s.device_prefix.clone()))
+    });
+    Effect::new(move |_| {
+        if let Some(given) = confirmed.get() {
+            prefix.set(given);
+        }
+    });
     let theme = RwSignal::new(current.theme.key().to_string());
     let relay = RwSignal::new(current.relay_url.clone());
     let token = RwSignal::new(if current.development_token {
@@ -49,6 +60,7 @@ pub fn SettingsPage() -> impl IntoView {
         if new_prefix != settings.device_prefix {
             settings.device_prefix = new_prefix;
             settings.last_sequence = 0; // a new prefix starts its own numbering (used numbers are still skipped)
+            settings.prefix_confirmed = false; // the relay checks no other device has it
         }
         settings.theme = Theme::from_key(&theme.get_untracked());
         let (new_relay, new_token) = (
@@ -115,9 +127,14 @@ pub fn SettingsPage() -> impl IntoView {
                         aria-invalid=invalid("device_prefix") aria-describedby="prefix-hint device_prefix-error"/>
                     <p class="hint" id="prefix-hint">
                         {move || format!(
-                            "Reference numbers from this device start with it, so they never clash with other devices' (next: INC-{}-{:04}).",
+                            "Reference numbers from this device start with it, so they never clash with other devices' (next: INC-{}-{:04}). {}",
                             prefix.get().trim().to_ascii_uppercase(),
                             state.settings.with(|s| s.last_sequence) + 1,
+                            if state.settings.with(|s| s.prefix_confirmed) {
+                                "The relay confirmed no other device of the workspace has it."
+                            } else {
+                                "The relay checks that no other device has it when this device next connects."
+                            },
                         )}
                     </p>
                     <FieldMessage errors field="device_prefix" id="device_prefix"/>

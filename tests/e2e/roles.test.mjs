@@ -208,3 +208,25 @@ test('an incident restricted to security leaves the app of someone outside it, w
   assert.deepEqual(sam.errors, []);
   assert.deepEqual(dan.errors, []);
 });
+
+test('two devices that chose the same prefix never number incidents alike', { timeout: 120_000 }, async () => {
+  const choose = async (page, chosen) => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByLabel('Device prefix').fill(chosen);
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByRole('button', { name: 'Reconnect now' }).click();
+    await page.getByText('The relay confirmed no other device of the workspace has it.').waitFor({ timeout: 20_000 });
+    return page.getByLabel('Device prefix').inputValue();
+  };
+  const pia = await signedIn('Pia Prefix', 'agent');
+  const quinn = await signedIn('Quinn Prefix', 'agent');
+  assert.equal(await choose(pia.page, 'ABCD'), 'ABCD', 'the first to ask keeps it');
+  const given = await choose(quinn.page, 'abcd');
+  assert.notEqual(given, 'ABCD', 'the second is given another');
+  assert.match(given, /^[0-9A-F]{4,5}$/);
+  const url = await logIncident(quinn.page, { title: 'Numbered under the new prefix' });
+  assert.ok(url);
+  await quinn.page.getByRole('heading', { level: 1, name: new RegExp(`^INC-${given}-\\d{4}`) }).waitFor();
+  assert.deepEqual(pia.errors, []);
+  assert.deepEqual(quinn.errors, []);
+});

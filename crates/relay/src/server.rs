@@ -7,6 +7,8 @@
 //!   revoked later has its connections closed within a second ([`crate::revocation`]).
 //! - `GET /api/session`: who a bearer token belongs to (the app uses it to explain a refused
 //!   connection).
+//! - `POST /api/device-prefix?wanted=7F3A`: the calling device's reference-number prefix,
+//!   unique in its workspace (the one it wanted, if no other device holds it).
 //! - `GET /api/audit/{document id}`: who delivered each change of an incident and when it
 //!   arrived (bearer token of the incident's workspace; an incident not stored, or of another
 //!   workspace, has none).
@@ -283,6 +285,64 @@ async fn session(State(state): State<Arc<RelayState>>, headers: HeaderMap) -> Re
     }
 }
 
+#[derive(Deserialize)]
+struct PrefixQuery {
+    /// The prefix the device numbers with now, claimed if no other device holds it.
+    wanted: Option<String>,
+}
+
+/// The reference-number prefix of the calling device, unique in its workspace.
+async fn device_prefix(
+    State(state): State<Arc<RelayState>>,
+    headers: HeaderMap,
+    Query(q): Query<PrefixQuery>,
+) -> Response {
+    let Some(token) = token_from(&headers, None) else {
+        return refusal(StatusCode::UNAUTHORIZED, "no token was sent");
+    };
+    let grant = match state.verify(&token) {
+        Ok(Some(g)) => g,
+        Ok(None) => {
+            return refusal(
+                StatusCode::UNAUTHORIZED,
+                "the token was refused (unknown or revoked)",
+            )
+        }
+        Err(e) => return refusal(StatusCode::SERVICE_UNAVAILABLE, &e),
+    };
+    let wanted = match q.wanted.as_deref().map(outpost_core::DevicePrefix::new) {
+        None => None,
+        Some(Ok(p)) => Some(p.to_string()),
+        Some(Err(e)) => return refusal(StatusCode::BAD_REQUEST, &e.to_string()),
+    };
+    let claimed = state
+        .tokens
+        .lock()
+        .map_err(|_| "token store unavailable".to_string())
+        .and_then(|t| {
+            t.claim_prefix(
+                &grant.workspace,
+                &grant.device,
+                wanted.as_deref(),
+                now_seconds(),
+                || {
+                    let mut b = [0u8; 4];
+                    let _ = getrandom::fill(&mut b);
+                    u32::from_le_bytes(b)
+                },
+            )
+            .map_err(|e| e.to_string())
+        });
+    match claimed {
+        Ok(prefix) => Json(serde_json::json!({
+            "prefix": prefix,
+            "kept": wanted.as_deref() == Some(prefix.as_str()),
+        }))
+        .into_response(),
+        Err(e) => refusal(StatusCode::SERVICE_UNAVAILABLE, &e),
+    }
+}
+
 async fn audit(
     State(state): State<Arc<RelayState>>,
     headers: HeaderMap,
@@ -470,6 +530,7 @@ pub fn app(state: Arc<RelayState>) -> Router {
         .route("/sync", get(sync_endpoint))
         .route("/api/session", get(session))
         .route("/api/audit/{doc}", get(audit))
+        .route("/api/device-prefix", axum::routing::post(device_prefix))
         .route("/api/dev-token", get(dev_token))
         .route("/healthz", get(healthz))
         .route("/api/stats", get(stats))

@@ -117,6 +117,14 @@ impl Storage {
                  arrived_at INTEGER NOT NULL
              );
              CREATE INDEX IF NOT EXISTS arrivals_by_doc ON arrivals (doc);
+             CREATE TABLE IF NOT EXISTS device_prefixes (
+                 workspace TEXT NOT NULL,
+                 prefix TEXT NOT NULL,
+                 device TEXT NOT NULL,
+                 allocated_at INTEGER NOT NULL,
+                 PRIMARY KEY (workspace, prefix),
+                 UNIQUE (workspace, device)
+             );
              CREATE TRIGGER IF NOT EXISTS arrivals_are_kept BEFORE DELETE ON arrivals
                  BEGIN SELECT RAISE(ABORT, 'the audit is append-only'); END;
              CREATE TRIGGER IF NOT EXISTS arrivals_are_not_rewritten BEFORE UPDATE ON arrivals
@@ -352,6 +360,90 @@ impl Storage {
         } else {
             Revoke::NotWhole(starting)
         })
+    }
+
+    /// The reference-number prefix of `device` (a token's listed id) in `workspace`: one no other
+    /// device of the workspace has, so two devices never number incidents alike. A device keeps
+    /// the prefix it has; asking with `wanted` (the prefix it already numbers with) claims that
+    /// one if no other device holds it. Otherwise a free one is drawn with `random`.
+    pub fn claim_prefix(
+        &self,
+        workspace: &str,
+        device: &str,
+        wanted: Option<&str>,
+        now: i64,
+        mut random: impl FnMut() -> u32,
+    ) -> Result<String, StoreError> {
+        let holder = |prefix: &str| -> Result<Option<String>, StoreError> {
+            self.db
+                .prepare_cached(
+                    "SELECT device FROM device_prefixes WHERE workspace = ?1 AND prefix = ?2",
+                )
+                .map_err(err)?
+                .query_row(params![workspace, prefix], |r| r.get(0))
+                .optional()
+                .map_err(err)
+        };
+        let mine: Option<String> = self
+            .db
+            .prepare_cached(
+                "SELECT prefix FROM device_prefixes WHERE workspace = ?1 AND device = ?2",
+            )
+            .map_err(err)?
+            .query_row(params![workspace, device], |r| r.get(0))
+            .optional()
+            .map_err(err)?;
+        if let Some(mine) = &mine {
+            if wanted.is_none_or(|w| w == mine) {
+                return Ok(mine.clone());
+            }
+        }
+        let free = |prefix: &str| -> Result<bool, StoreError> { Ok(holder(prefix)?.is_none()) };
+        let mut chosen = None;
+        if let Some(w) = wanted.filter(|w| free(w).unwrap_or(false)) {
+            chosen = Some(w.to_string());
+        }
+        // Four hex digits first (65,536 a workspace), drawn at random, then by a scan; five
+        // once those are all taken.
+        for _ in 0..64 {
+            if chosen.is_some() {
+                break;
+            }
+            let candidate = format!("{:04X}", random() & 0xFFFF);
+            if free(&candidate)? {
+                chosen = Some(candidate);
+            }
+        }
+        if chosen.is_none() {
+            let start = random() & 0xFFFF;
+            for i in 0..=0xFFFF_u32 {
+                let candidate = format!("{:04X}", (start + i) & 0xFFFF);
+                if free(&candidate)? {
+                    chosen = Some(candidate);
+                    break;
+                }
+            }
+        }
+        while chosen.is_none() {
+            let candidate = format!("{:05X}", random() & 0xFFFFF);
+            if free(&candidate)? {
+                chosen = Some(candidate);
+            }
+        }
+        let chosen = chosen.unwrap_or_default();
+        self.db
+            .execute(
+                "DELETE FROM device_prefixes WHERE workspace = ?1 AND device = ?2",
+                params![workspace, device],
+            )
+            .map_err(err)?;
+        self.db
+            .execute(
+                "INSERT INTO device_prefixes (workspace, prefix, device, allocated_at) VALUES (?1, ?2, ?3, ?4)",
+                params![workspace, chosen, device, now],
+            )
+            .map_err(err)?;
+        Ok(chosen)
     }
 
     /// The listed ids of tokens revoked at or after `since` (seconds).
@@ -964,6 +1056,65 @@ mod tests {
         assert_eq!(left, 0);
         assert_eq!(s.verify_token("opt_olddev", false).unwrap(), None);
         assert!(s.verify_token("opt_olddev", true).unwrap().is_some());
+    }
+
+    #[test]
+    fn ten_thousand_devices_never_share_a_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Storage::open(dir.path()).unwrap();
+        // Each device first numbered with a prefix of its own choosing, at random: with 10,000
+        // of them, hundreds collide (about 760 pairs are expected among 65,536 prefixes).
+        let mut seed: u32 = 42;
+        let mut next = move || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            seed >> 8
+        };
+        let wanted: Vec<String> = (0..10_000)
+            .map(|_| format!("{:04X}", next() & 0xFFFF))
+            .collect();
+        let distinct_wanted: std::collections::HashSet<&String> = wanted.iter().collect();
+        assert!(distinct_wanted.len() < 10_000, "the test needs collisions");
+        s.db.execute_batch("BEGIN").unwrap();
+        let mut given = std::collections::HashMap::new();
+        for (i, w) in wanted.iter().enumerate() {
+            let p = s
+                .claim_prefix("acme", &format!("dev{i}"), Some(w), 1, &mut next)
+                .unwrap();
+            given.insert(i, p);
+        }
+        s.db.execute_batch("COMMIT").unwrap();
+        let distinct: std::collections::HashSet<&String> = given.values().collect();
+        assert_eq!(distinct.len(), 10_000, "two devices share a prefix");
+        // A device kept the prefix it wanted unless another device already held it.
+        let holders: std::collections::HashMap<&String, usize> =
+            given.iter().map(|(i, p)| (p, *i)).collect();
+        for (i, p) in &given {
+            if p != &wanted[*i] {
+                let holder = holders.get(&wanted[*i]).copied();
+                assert!(
+                    holder.is_some_and(|h| h != *i),
+                    "dev{i} lost {} to nobody",
+                    wanted[*i]
+                );
+            }
+        }
+        let kept = given.iter().filter(|(i, p)| &wanted[**i] == *p).count();
+        assert!(kept > 9_000, "most devices keep their prefix: {kept}");
+        // Asking again changes nothing; another workspace is numbered on its own.
+        assert_eq!(
+            s.claim_prefix("acme", "dev7", None, 2, &mut next).unwrap(),
+            given[&7]
+        );
+        assert_eq!(
+            s.claim_prefix("acme", "dev7", Some(&wanted[7]), 2, &mut next)
+                .unwrap(),
+            given[&7]
+        );
+        assert_eq!(
+            s.claim_prefix("globex", "eve", Some(&given[&7]), 2, &mut next)
+                .unwrap(),
+            given[&7]
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@ use outpost_relay::cli::Config;
 use outpost_relay::server::{app, RelayState};
 use outpost_sync::wire::{self, Message};
 use outpost_sync::DocumentId;
-use support::{http_get, Relay};
+use support::{http_get, http_request, Relay};
 use tower::ServiceExt;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -677,4 +677,37 @@ async fn healthz_says_so_when_the_sync_hub_has_stopped() {
     let (status, body) = get_from(&state, "/healthz", "127.0.0.1:5000").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(body.contains("the sync hub has stopped"), "{body}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn two_devices_that_chose_the_same_prefix_are_given_different_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = Relay::start(dir.path(), &[]);
+    let (ana, bea) = (relay.token("acme", "ana"), relay.token("acme", "bea"));
+    let claim = |token: String| async move {
+        let auth = format!("Bearer {token}");
+        http_request(
+            relay.port,
+            "POST",
+            "/api/device-prefix?wanted=7f3a",
+            &[("Authorization", &auth)],
+        )
+        .await
+    };
+    let (status, first) = claim(ana.clone()).await;
+    assert_eq!(status, 200, "{first}");
+    assert!(
+        first.contains("\"prefix\":\"7F3A\"") && first.contains("\"kept\":true"),
+        "{first}"
+    );
+    let (_, second) = claim(bea).await;
+    assert!(second.contains("\"kept\":false"), "{second}");
+    assert!(
+        !second.contains("7F3A"),
+        "bea was given ana's prefix: {second}"
+    );
+    let (_, again) = claim(ana).await;
+    assert_eq!(again, first, "a device keeps its prefix");
+    let (status, _) = http_request(relay.port, "POST", "/api/device-prefix?wanted=7F3A", &[]).await;
+    assert_eq!(status, 401);
 }

@@ -188,10 +188,22 @@ impl Drop for Relay {
 
 /// A minimal HTTP/1.1 GET: status and body.
 pub async fn http_get(port: u16, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    http_request(port, "GET", path, headers).await
+}
+
+/// A minimal HTTP/1.1 request with no body: status and body.
+pub async fn http_request(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, String) {
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .unwrap();
-    let mut request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 0\r\n"
+    );
     for (k, v) in headers {
         request.push_str(&format!("{k}: {v}\r\n"));
     }
