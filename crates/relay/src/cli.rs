@@ -50,6 +50,10 @@ pub enum TokenCommand {
         /// those groups).
         #[arg(long, default_value = "", value_parser = parse_groups)]
         groups: Groups,
+        /// How long it lives unless used, as 90d, 12h, 30m or 45s; each connection renews it
+        /// for as long again.
+        #[arg(long, default_value = "90d", value_parser = parse_lifetime)]
+        expires: i64,
     },
     /// List tokens (their ids, never the tokens).
     List,
@@ -77,6 +81,29 @@ pub enum TokenCommand {
     },
 }
 
+/// A lifetime as typed (`90d`, `12h`, `30m`, `45s`), in seconds.
+fn parse_lifetime(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("\"{text}\" is not a lifetime; write it as 90d, 12h, 30m or 45s"))?;
+    let unit = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" | "" => 86_400,
+        other => return Err(format!("\"{other}\" is not a unit; use d, h, m or s")),
+    };
+    if n <= 0 {
+        return Err("a token must live for some time".to_string());
+    }
+    Ok(n.saturating_mul(unit))
+}
+
 /// Checked group names.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Groups(pub Vec<String>);
@@ -85,6 +112,22 @@ fn parse_groups(text: &str) -> Result<Groups, String> {
     outpost_core::access::typed_groups(text)
         .map(Groups)
         .map_err(|e| e.message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_lifetime;
+
+    #[test]
+    fn lifetimes_read_in_days_hours_minutes_and_seconds() {
+        assert_eq!(parse_lifetime("90d"), Ok(90 * 86_400));
+        assert_eq!(parse_lifetime("12h"), Ok(12 * 3600));
+        assert_eq!(parse_lifetime("7"), Ok(7 * 86_400));
+        assert_eq!(parse_lifetime("45s"), Ok(45));
+        assert!(parse_lifetime("0d").is_err());
+        assert!(parse_lifetime("3w").unwrap_err().contains("unit"));
+        assert!(parse_lifetime("soon").is_err());
+    }
 }
 
 fn parse_role(text: &str) -> Result<outpost_core::Role, String> {

@@ -31,13 +31,14 @@ fn tokens(config: &Config, command: TokenCommand) -> ExitCode {
             user,
             role,
             groups,
+            expires,
         } => {
             let (workspace, user) = (workspace.trim().to_string(), user.trim().to_string());
             if workspace.is_empty() || user.is_empty() {
                 return fail("--workspace and --user must not be empty");
             }
             let token = new_token();
-            if let Err(e) = storage.add_token(
+            if let Err(e) = storage.add_token_for(
                 &token,
                 &Grant {
                     user: user.clone(),
@@ -47,6 +48,7 @@ fn tokens(config: &Config, command: TokenCommand) -> ExitCode {
                     groups: groups.0.clone(),
                 },
                 now,
+                expires,
             ) {
                 return fail(e);
             }
@@ -62,17 +64,22 @@ fn tokens(config: &Config, command: TokenCommand) -> ExitCode {
         }
         TokenCommand::List => match storage.tokens() {
             Ok(list) => {
-                println!("id\tworkspace\tuser\trole\tgroups\tstate");
+                println!("id\tworkspace\tuser\trole\tgroups\tstate\texpires");
                 for t in list {
-                    let state = if t.revoked { "revoked" } else { "active" };
+                    let (state, expires) = match t.expires_at {
+                        _ if t.revoked => ("revoked", "-".to_string()),
+                        Some(at) if at <= now => ("expired", "-".to_string()),
+                        Some(at) => ("active", format!("in {} days unless used", (at - now) / 86_400)),
+                        None => ("active", "never".to_string()),
+                    };
                     let groups = if t.grant.groups.is_empty() {
                         "-".to_string()
                     } else {
                         t.grant.groups.join(",")
                     };
                     println!(
-                        "{}\t{}\t{}\t{}\t{}\t{}",
-                        t.id, t.grant.workspace, t.grant.user, t.grant.role, groups, state
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        t.id, t.grant.workspace, t.grant.user, t.grant.role, groups, state, expires
                     );
                 }
             }

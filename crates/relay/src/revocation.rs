@@ -1,4 +1,5 @@
-//! Revocation that bites: the open connections of a revoked token are closed within a second.
+//! Revocation and expiry that bite: the open connections of a revoked or expired token are
+//! closed within a second, and the tokens of open connections are renewed while in use.
 //!
 //! A token is checked when its WebSocket opens, and `outpost-relay token revoke` runs as another
 //! process on the same database, so the serving relay has to look. Every connection registers
@@ -19,6 +20,10 @@ pub const CHECK_EVERY: Duration = Duration::from_millis(250);
 
 /// What a connection is told when its token is revoked.
 pub const REVOKED: &str = "this device's sign-in was revoked";
+/// What a connection is told when its token expires.
+pub const EXPIRED: &str = "this device's sign-in expired";
+/// How often the tokens of open connections are renewed (a token in use does not expire).
+pub const RENEW_EVERY: Duration = Duration::from_secs(60);
 
 type Kicks = HashMap<String, Vec<(u64, watch::Sender<Option<String>>)>>;
 
@@ -86,6 +91,13 @@ impl LiveTokens {
         self.kicks
             .lock()
             .map_or(0, |k| k.get(device).map_or(0, Vec::len))
+    }
+
+    /// The listed ids of the tokens with open connections.
+    pub fn devices(&self) -> Vec<String> {
+        self.kicks
+            .lock()
+            .map_or_else(|_| Vec::new(), |k| k.keys().cloned().collect())
     }
 
     /// How many tokens have open connections.

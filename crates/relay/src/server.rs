@@ -120,11 +120,13 @@ impl RelayState {
             .map_err(|e| e.to_string())
     }
 
-    /// Closes the open connections of tokens as they are revoked, checking every
-    /// [`revocation::CHECK_EVERY`], until the relay shuts down.
+    /// Closes the open connections of tokens as they are revoked or expire, checking every
+    /// [`revocation::CHECK_EVERY`], and renews the tokens in use every
+    /// [`revocation::RENEW_EVERY`], until the relay shuts down.
     pub async fn watch_revocations(self: Arc<Self>) {
         let mut shutdown = self.shutdown.clone();
         let mut tick = tokio::time::interval(revocation::CHECK_EVERY);
+        let mut last_renewal = std::time::Instant::now();
         // Revocations are stamped in whole seconds: look back over the last two, so one made
         // in the second of the previous look is not missed. Kicking twice is harmless.
         loop {
@@ -135,24 +137,40 @@ impl RelayState {
             if self.tokens_live.tokens() == 0 {
                 continue;
             }
-            let revoked = self
+            let now = now_seconds();
+            let renew = last_renewal.elapsed() >= revocation::RENEW_EVERY;
+            let live = self.tokens_live.devices();
+            let found = self
                 .tokens
                 .lock()
                 .map_err(|_| "token store unavailable".to_string())
                 .and_then(|t| {
-                    t.revoked_since(now_seconds() - 2)
-                        .map_err(|e| e.to_string())
+                    if renew {
+                        t.renew(&live, now).map_err(|e| e.to_string())?;
+                    }
+                    let revoked = t.revoked_since(now - 2).map_err(|e| e.to_string())?;
+                    let expired = t.expired_by(now).map_err(|e| e.to_string())?;
+                    Ok((revoked, expired))
                 });
-            match revoked {
-                Ok(ids) => {
-                    for id in ids {
-                        let closed = self.tokens_live.kick(&id, revocation::REVOKED);
+            if renew {
+                last_renewal = std::time::Instant::now();
+            }
+            match found {
+                Ok((revoked, expired)) => {
+                    let ended = revoked
+                        .into_iter()
+                        .map(|id| (id, revocation::REVOKED))
+                        .chain(expired.into_iter().map(|id| (id, revocation::EXPIRED)));
+                    for (id, why) in ended {
+                        let closed = self.tokens_live.kick(&id, why);
                         if closed > 0 {
-                            tracing::info!(token = %id, closed, "closed the connections of a revoked token");
+                            tracing::info!(token = %id, closed, reason = why, "closed the connections of a token");
                         }
                     }
                 }
-                Err(e) => tracing::warn!(error = %e, "could not check for revoked tokens"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not check for revoked or expired tokens")
+                }
             }
         }
     }
@@ -210,11 +228,17 @@ async fn sync_endpoint(
             tracing::warn!("refused a connection with an unknown or revoked token");
             return refusal(
                 StatusCode::UNAUTHORIZED,
-                "the token was refused (unknown or revoked)",
+                "the token was refused (unknown, revoked or expired)",
             );
         }
         Err(e) => return refusal(StatusCode::SERVICE_UNAVAILABLE, &e),
     };
+    // A token in use lives its whole lifetime again.
+    if let Ok(tokens) = state.tokens.lock() {
+        if let Err(e) = tokens.renew(std::slice::from_ref(&grant.device), now_seconds()) {
+            tracing::warn!(error = %e, "could not renew a token");
+        }
+    }
     // No token can take every connection: a cap per token, and one in all.
     if state.tokens_live.connections_of(&grant.device) >= state.max_per_token {
         tracing::warn!(token = %grant.device, limit = state.max_per_token, "refused a connection: too many for one token");
@@ -279,7 +303,7 @@ async fn session(State(state): State<Arc<RelayState>>, headers: HeaderMap) -> Re
         .into_response(),
         Ok(None) => refusal(
             StatusCode::UNAUTHORIZED,
-            "the token was refused (unknown or revoked)",
+            "the token was refused (unknown, revoked or expired)",
         ),
         Err(e) => refusal(StatusCode::SERVICE_UNAVAILABLE, &e),
     }
@@ -305,7 +329,7 @@ async fn device_prefix(
         Ok(None) => {
             return refusal(
                 StatusCode::UNAUTHORIZED,
-                "the token was refused (unknown or revoked)",
+                "the token was refused (unknown, revoked or expired)",
             )
         }
         Err(e) => return refusal(StatusCode::SERVICE_UNAVAILABLE, &e),
@@ -357,7 +381,7 @@ async fn audit(
         Ok(None) => {
             return refusal(
                 StatusCode::UNAUTHORIZED,
-                "the token was refused (unknown or revoked)",
+                "the token was refused (unknown, revoked or expired)",
             )
         }
         Err(e) => return refusal(StatusCode::SERVICE_UNAVAILABLE, &e),

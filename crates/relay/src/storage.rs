@@ -73,6 +73,8 @@ pub struct TokenInfo {
     pub created_at: i64,
     /// Whether it was revoked.
     pub revoked: bool,
+    /// When it expires unless used (seconds since the epoch); `None`: never.
+    pub expires_at: Option<i64>,
 }
 
 impl Storage {
@@ -142,6 +144,27 @@ impl Storage {
         // them in plaintext in `meta`, to hand the same one out again: mark those, and forget
         // the plaintext (they are derived now, see `development_token`).
         add_column(&db, "tokens", "development", "INTEGER NOT NULL DEFAULT 0")?;
+        // Tokens expire unless in use (each connection renews one for its lifetime again).
+        // Tokens from before expiry existed get a whole lifetime from now; development tokens
+        // do not expire.
+        add_column(
+            &db,
+            "tokens",
+            "lifetime",
+            &format!("INTEGER NOT NULL DEFAULT {DEFAULT_LIFETIME}"),
+        )?;
+        let had_expiry = db
+            .prepare("SELECT 1 FROM pragma_table_info('tokens') WHERE name = 'expires_at'")
+            .and_then(|mut st| st.exists([]))
+            .map_err(err)?;
+        if !had_expiry {
+            add_column(&db, "tokens", "expires_at", "INTEGER")?;
+            db.execute(
+                "UPDATE tokens SET expires_at = ?1 + lifetime WHERE development = 0",
+                [now_seconds()],
+            )
+            .map_err(err)?;
+        }
         let planted: Vec<String> = db
             .prepare("SELECT value FROM meta WHERE key LIKE 'dev-token:%'")
             .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
@@ -183,21 +206,54 @@ impl Storage {
         Ok(value)
     }
 
-    /// Stores a new token for a workspace and user.
+    /// Stores a new token for a workspace and user, valid for [`DEFAULT_LIFETIME`] from `now`
+    /// and renewed by use.
     pub fn add_token(&self, token: &str, grant: &Grant, now: i64) -> Result<(), StoreError> {
+        self.add_token_for(token, grant, now, DEFAULT_LIFETIME)
+    }
+
+    /// Stores a new token valid for `lifetime` seconds from `now`, renewed by use.
+    pub fn add_token_for(
+        &self,
+        token: &str,
+        grant: &Grant,
+        now: i64,
+        lifetime: i64,
+    ) -> Result<(), StoreError> {
         self.db
             .execute(
-                "INSERT INTO tokens (hash, workspace, user, role, groups, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO tokens (hash, workspace, user, role, groups, created_at, lifetime, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     token_hash(token),
                     grant.workspace,
                     grant.user,
                     grant.role,
                     grant.groups.join("\n"),
-                    now
+                    now,
+                    lifetime,
+                    now.saturating_add(lifetime)
                 ],
             )
             .map_err(err)?;
+        Ok(())
+    }
+
+    /// Renews the tokens listed as `devices` (in use now): each is valid for its whole lifetime
+    /// from `now` again.
+    pub fn renew(&self, devices: &[String], now: i64) -> Result<(), StoreError> {
+        if devices.is_empty() {
+            return Ok(());
+        }
+        for hash in self.active_hashes()? {
+            if devices.contains(&short_id(&hash)) {
+                self.db
+                    .execute(
+                        "UPDATE tokens SET expires_at = ?1 + lifetime WHERE hash = ?2 AND expires_at > ?1",
+                        params![now, hash],
+                    )
+                    .map_err(err)?;
+            }
+        }
         Ok(())
     }
 
@@ -239,7 +295,7 @@ impl Storage {
     ) -> Result<Option<Grant>, StoreError> {
         self.db
             .query_row(
-                "SELECT workspace, user, role, groups FROM tokens WHERE hash = ?1 AND revoked_at IS NULL AND (development = 0 OR ?2)",
+                "SELECT workspace, user, role, groups FROM tokens WHERE hash = ?1 AND revoked_at IS NULL AND (development = 0 OR ?2) AND (expires_at IS NULL OR expires_at > CAST(strftime('%s', 'now') AS INTEGER))",
                 params![token_hash(token), development],
                 |r| {
                     Ok(Grant {
@@ -259,7 +315,7 @@ impl Storage {
     pub fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
         let mut stmt = self
             .db
-            .prepare("SELECT hash, workspace, user, created_at, revoked_at, role, groups FROM tokens ORDER BY created_at DESC")
+            .prepare("SELECT hash, workspace, user, created_at, revoked_at, role, groups, expires_at FROM tokens ORDER BY created_at DESC")
             .map_err(err)?;
         let rows = stmt
             .query_map([], |r| {
@@ -275,6 +331,7 @@ impl Storage {
                     },
                     created_at: r.get(3)?,
                     revoked: r.get::<_, Option<i64>>(4)?.is_some(),
+                    expires_at: r.get(7)?,
                 })
             })
             .map_err(err)?;
@@ -448,12 +505,21 @@ impl Storage {
 
     /// The listed ids of tokens revoked at or after `since` (seconds).
     pub fn revoked_since(&self, since: i64) -> Result<Vec<String>, StoreError> {
+        self.ids_where("revoked_at >= ?1", since)
+    }
+
+    /// The listed ids of tokens that have expired by `now`.
+    pub fn expired_by(&self, now: i64) -> Result<Vec<String>, StoreError> {
+        self.ids_where("expires_at IS NOT NULL AND expires_at <= ?1", now)
+    }
+
+    fn ids_where(&self, condition: &str, value: i64) -> Result<Vec<String>, StoreError> {
         let mut stmt = self
             .db
-            .prepare_cached("SELECT hash FROM tokens WHERE revoked_at >= ?1")
+            .prepare_cached(&format!("SELECT hash FROM tokens WHERE {condition}"))
             .map_err(err)?;
         let rows = stmt
-            .query_map([since], |r| r.get::<_, Vec<u8>>(0))
+            .query_map([value], |r| r.get::<_, Vec<u8>>(0))
             .map_err(err)?;
         let mut ids = Vec::new();
         for row in rows {
@@ -571,6 +637,9 @@ impl Storage {
         Ok(())
     }
 }
+
+/// How long a token lives unless it is used (90 days), in seconds.
+pub const DEFAULT_LIFETIME: i64 = 90 * 24 * 3600;
 
 /// What `token revoke` did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -897,7 +966,7 @@ mod tests {
             role: "manager".into(),
             ..grant("acme")
         };
-        s.add_token("opt_secret", &manager, 1).unwrap();
+        s.add_token("opt_secret", &manager, now_seconds()).unwrap();
         let verified = s.verify_token("opt_secret", false).unwrap().expect("known");
         assert_eq!(
             (verified.workspace.as_str(), verified.role.as_str()),
@@ -948,7 +1017,7 @@ mod tests {
             groups: vec!["legal".into(), "security".into()],
             ..grant("acme")
         };
-        s.add_token("opt_sam", &sam, 1).unwrap();
+        s.add_token("opt_sam", &sam, now_seconds()).unwrap();
         assert_eq!(
             s.verify_token("opt_sam", false).unwrap().unwrap().groups,
             sam.groups
@@ -1038,7 +1107,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let s = Storage::open(dir.path()).unwrap();
-            s.add_token("opt_olddev", &grant("default"), 1).unwrap();
+            s.add_token("opt_olddev", &grant("default"), now_seconds())
+                .unwrap();
             s.db.execute(
                 "INSERT INTO meta (key, value) VALUES ('dev-token:ana:admin', 'opt_olddev')",
                 [],
@@ -1115,6 +1185,37 @@ mod tests {
                 .unwrap(),
             given[&7]
         );
+    }
+
+    #[test]
+    fn tokens_expire_unless_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Storage::open(dir.path()).unwrap();
+        let now = now_seconds();
+        s.add_token_for("opt_brief", &grant("acme"), now - 100, 50)
+            .unwrap();
+        s.add_token_for("opt_fresh", &grant("acme"), now, 50)
+            .unwrap();
+        assert_eq!(
+            s.verify_token("opt_brief", false).unwrap(),
+            None,
+            "expired 50 s ago"
+        );
+        let fresh = s.verify_token("opt_fresh", false).unwrap().unwrap().device;
+        let brief = s
+            .tokens()
+            .unwrap()
+            .into_iter()
+            .find(|t| t.id != fresh)
+            .unwrap()
+            .id;
+        assert_eq!(s.expired_by(now).unwrap(), vec![brief.clone()]);
+        assert_eq!(s.expired_by(now + 60).unwrap().len(), 2);
+        // Used now, it lives its whole lifetime again; an expired one is not revived by use.
+        s.renew(&[fresh.clone()], now + 40).unwrap();
+        assert_eq!(s.expired_by(now + 60).unwrap(), vec![brief.clone()]);
+        s.renew(&[brief], now).unwrap();
+        assert_eq!(s.verify_token("opt_brief", false).unwrap(), None);
     }
 
     #[test]

@@ -711,3 +711,48 @@ async fn two_devices_that_chose_the_same_prefix_are_given_different_ones() {
     let (status, _) = http_request(relay.port, "POST", "/api/device-prefix?wanted=7F3A", &[]).await;
     assert_eq!(status, 401);
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_expired_token_s_connection_is_closed_and_it_opens_nothing_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = Relay::start(dir.path(), &[]);
+    let out = relay.cli(&[
+        "token",
+        "create",
+        "--workspace",
+        "acme",
+        "--user",
+        "tem",
+        "--expires",
+        "2s",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let mut tem = Peer::new("tem");
+    tem.connect(&relay.ws(), TokenIn::Query(token.clone()))
+        .await
+        .unwrap();
+    tem.caught_up(WAIT).await.unwrap();
+    match tem.pump_until("the expiry", WAIT, |_| false).await {
+        Err(PeerError::Refused(why)) => assert!(why.contains("sign-in expired"), "{why}"),
+        other => panic!("the expired connection stayed open: {other:?}"),
+    }
+    match Peer::new("tem")
+        .connect(&relay.ws(), TokenIn::Query(token))
+        .await
+    {
+        Err(PeerError::Connect(e)) => assert!(e.contains("401"), "{e}"),
+        other => panic!("an expired token still works: {other:?}"),
+    }
+    let listing = String::from_utf8(relay.cli(&["token", "list"]).stdout).unwrap();
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.contains("\ttem\t") && l.contains("\texpired\t")),
+        "{listing}"
+    );
+}
