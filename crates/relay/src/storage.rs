@@ -1212,7 +1212,7 @@ mod tests {
         assert_eq!(s.expired_by(now).unwrap(), vec![brief.clone()]);
         assert_eq!(s.expired_by(now + 60).unwrap().len(), 2);
         // Used now, it lives its whole lifetime again; an expired one is not revived by use.
-        s.renew(&[fresh.clone()], now + 40).unwrap();
+        s.renew(std::slice::from_ref(&fresh), now + 40).unwrap();
         assert_eq!(s.expired_by(now + 60).unwrap(), vec![brief.clone()]);
         s.renew(&[brief], now).unwrap();
         assert_eq!(s.verify_token("opt_brief", false).unwrap(), None);
