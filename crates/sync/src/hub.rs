@@ -456,18 +456,15 @@ impl Hub {
         storage: &mut impl HubStorage,
     ) -> Result<bool, String> {
         self.clock += 1;
-        let workspace = self
-            .conns
-            .get(&conn)
-            .map(|c| c.grant.workspace.clone())
-            .unwrap_or_default();
         let grant = match self.conns.get(&conn) {
             Some(c) => &c.grant,
             None => return Ok(false),
         };
         if let Some(loaded) = self.docs.get_mut(doc) {
             loaded.used = self.clock;
-            return Ok(loaded.workspace == workspace && grant.reads(loaded.readers.as_deref()));
+            return Ok(
+                loaded.workspace == grant.workspace && grant.reads(loaded.readers.as_deref())
+            );
         }
         match storage.load(doc).map_err(|e| e.to_string())? {
             None => Ok(false),
@@ -477,7 +474,7 @@ impl Hub {
                     .map_err(|e| format!("stored document {doc} is damaged ({e})"))?;
                 let saved = am.get_heads();
                 let readers = self.judge.readers(&am);
-                let mine = owner == workspace && grant.reads(readers.as_deref());
+                let mine = owner == grant.workspace && grant.reads(readers.as_deref());
                 self.docs.insert(
                     *doc,
                     LoadedDoc {
