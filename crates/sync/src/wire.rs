@@ -164,6 +164,32 @@ pub enum Message {
 }
 
 impl Message {
+    /// A document's sync data: a `request` if the sender lacks the document (automerge-repo's
+    /// first message for it), a `sync` otherwise.
+    pub fn sync_data(
+        request: bool,
+        sender_id: PeerId,
+        target_id: PeerId,
+        document_id: DocumentId,
+        data: Vec<u8>,
+    ) -> Message {
+        if request {
+            Message::Request {
+                sender_id,
+                target_id,
+                document_id,
+                data,
+            }
+        } else {
+            Message::Sync {
+                sender_id,
+                target_id,
+                document_id,
+                data,
+            }
+        }
+    }
+
     /// The message's `type` string.
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -452,29 +478,13 @@ pub fn decode(bytes: &[u8]) -> Result<Message, WireError> {
         "leave" => Message::Leave {
             sender_id: f.peer("senderId")?,
         },
-        "request" | "sync" => {
-            let (sender_id, target_id, document_id, data) = (
-                f.peer("senderId")?,
-                f.peer("targetId")?,
-                f.document_id()?,
-                f.bytes("data")?,
-            );
-            if kind == "request" {
-                Message::Request {
-                    sender_id,
-                    target_id,
-                    document_id,
-                    data,
-                }
-            } else {
-                Message::Sync {
-                    sender_id,
-                    target_id,
-                    document_id,
-                    data,
-                }
-            }
-        }
+        "request" | "sync" => Message::sync_data(
+            kind == "request",
+            f.peer("senderId")?,
+            f.peer("targetId")?,
+            f.document_id()?,
+            f.bytes("data")?,
+        ),
         "doc-unavailable" => Message::DocUnavailable {
             sender_id: f.peer("senderId")?,
             target_id: f.peer("targetId")?,

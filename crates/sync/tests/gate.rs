@@ -103,23 +103,13 @@ impl Net {
     fn speak(&mut self, i: usize, request: bool) {
         let peer = &mut self.peers[i];
         if let Some(m) = peer.doc.generate_sync_message(&mut peer.state) {
-            let (sender_id, target_id, document_id, data) =
-                (peer.name.clone(), "relay".to_string(), self.doc, m.encode());
-            let message = if request {
-                Message::Request {
-                    sender_id,
-                    target_id,
-                    document_id,
-                    data,
-                }
-            } else {
-                Message::Sync {
-                    sender_id,
-                    target_id,
-                    document_id,
-                    data,
-                }
-            };
+            let message = Message::sync_data(
+                request,
+                peer.name.clone(),
+                "relay".to_string(),
+                self.doc,
+                m.encode(),
+            );
             self.queue.push_back((peer.conn, wire::encode(&message)));
         }
     }
