@@ -291,21 +291,41 @@ async fn sync_endpoint(
         })
 }
 
-async fn session(State(state): State<Arc<RelayState>>, headers: HeaderMap) -> Response {
-    let Some(token) = token_from(&headers, None) else {
-        return refusal(StatusCode::UNAUTHORIZED, "no token was sent");
+/// A request refused: the status and the reason, answered as JSON.
+struct Refused(StatusCode, String);
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        refusal(self.0, &self.1)
+    }
+}
+
+/// What the request's bearer token grants, or why it grants nothing.
+fn bearer(state: &RelayState, headers: &HeaderMap) -> Result<Grant, Refused> {
+    let Some(token) = token_from(headers, None) else {
+        return Err(Refused(
+            StatusCode::UNAUTHORIZED,
+            "no token was sent".into(),
+        ));
     };
     match state.verify(&token) {
-        Ok(Some(g)) => Json(serde_json::json!({
+        Ok(Some(grant)) => Ok(grant),
+        Ok(None) => Err(Refused(
+            StatusCode::UNAUTHORIZED,
+            "the token was refused (unknown, revoked or expired)".into(),
+        )),
+        Err(e) => Err(Refused(StatusCode::SERVICE_UNAVAILABLE, e)),
+    }
+}
+
+async fn session(State(state): State<Arc<RelayState>>, headers: HeaderMap) -> Response {
+    match bearer(&state, &headers) {
+        Ok(g) => Json(serde_json::json!({
             "user": g.user, "workspace": g.workspace, "role": g.role, "device": g.device,
             "groups": g.groups
         }))
         .into_response(),
-        Ok(None) => refusal(
-            StatusCode::UNAUTHORIZED,
-            "the token was refused (unknown, revoked or expired)",
-        ),
-        Err(e) => refusal(StatusCode::SERVICE_UNAVAILABLE, &e),
+        Err(refused) => refused.into_response(),
     }
 }
 
@@ -321,18 +341,9 @@ async fn device_prefix(
     headers: HeaderMap,
     Query(q): Query<PrefixQuery>,
 ) -> Response {
-    let Some(token) = token_from(&headers, None) else {
-        return refusal(StatusCode::UNAUTHORIZED, "no token was sent");
-    };
-    let grant = match state.verify(&token) {
-        Ok(Some(g)) => g,
-        Ok(None) => {
-            return refusal(
-                StatusCode::UNAUTHORIZED,
-                "the token was refused (unknown, revoked or expired)",
-            )
-        }
-        Err(e) => return refusal(StatusCode::SERVICE_UNAVAILABLE, &e),
+    let grant = match bearer(&state, &headers) {
+        Ok(grant) => grant,
+        Err(refused) => return refused.into_response(),
     };
     let wanted = match q.wanted.as_deref().map(outpost_core::DevicePrefix::new) {
         None => None,
@@ -373,18 +384,9 @@ async fn audit(
     axum::extract::Path(doc): axum::extract::Path<String>,
 ) -> Response {
     use outpost_sync::hub::HubStorage;
-    let Some(token) = token_from(&headers, None) else {
-        return refusal(StatusCode::UNAUTHORIZED, "no token was sent");
-    };
-    let grant = match state.verify(&token) {
-        Ok(Some(g)) => g,
-        Ok(None) => {
-            return refusal(
-                StatusCode::UNAUTHORIZED,
-                "the token was refused (unknown, revoked or expired)",
-            )
-        }
-        Err(e) => return refusal(StatusCode::SERVICE_UNAVAILABLE, &e),
+    let grant = match bearer(&state, &headers) {
+        Ok(grant) => grant,
+        Err(refused) => return refused.into_response(),
     };
     // Not stored yet (just logged on a device), or another workspace's: no arrivals, alike.
     let unknown = || Json(serde_json::json!({ "arrivals": [] })).into_response();
