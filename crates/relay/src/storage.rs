@@ -567,18 +567,26 @@ impl Storage {
 
     /// Every stored document with its workspace (for finding one by reference number).
     pub fn documents(&self) -> Result<Vec<(DocumentId, String)>, StoreError> {
-        let mut stmt = self
-            .db
-            .prepare("SELECT id, workspace FROM documents")
-            .map_err(err)?;
+        self.by_document("SELECT id, workspace FROM documents", [], |r| r.get(1))
+    }
+
+    /// Rows of `sql`, which selects a document id first, with `value` read from each; rows whose
+    /// id does not parse (never written by this relay) are skipped.
+    fn by_document<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        value: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<(DocumentId, T)>, StoreError> {
+        let mut stmt = self.db.prepare_cached(sql).map_err(err)?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .query_map(params, |r| Ok((r.get::<_, String>(0)?, value(r)?)))
             .map_err(err)?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, workspace) = row.map_err(err)?;
+            let (id, value) = row.map_err(err)?;
             if let Ok(doc) = id.parse() {
-                out.push((doc, workspace));
+                out.push((doc, value));
             }
         }
         Ok(out)
@@ -796,23 +804,11 @@ impl HubStorage for Storage {
         &mut self,
         workspace: &str,
     ) -> Result<Vec<(DocumentId, Vec<ChangeHash>)>, StoreError> {
-        let mut stmt = self
-            .db
-            .prepare_cached("SELECT id, heads FROM documents WHERE workspace = ?1")
-            .map_err(err)?;
-        let rows = stmt
-            .query_map([workspace], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
-            })
-            .map_err(err)?;
-        let mut catalog = Vec::new();
-        for row in rows {
-            let (id, heads) = row.map_err(err)?;
-            if let Ok(doc) = id.parse() {
-                catalog.push((doc, heads_from(&heads)));
-            }
-        }
-        Ok(catalog)
+        self.by_document(
+            "SELECT id, heads FROM documents WHERE workspace = ?1",
+            [workspace],
+            |r| Ok(heads_from(&r.get::<_, Vec<u8>>(1)?)),
+        )
     }
 
     fn restrict(&mut self, doc: &DocumentId, readers: Option<&[String]>) -> Result<(), StoreError> {
@@ -829,25 +825,11 @@ impl HubStorage for Storage {
         &mut self,
         workspace: &str,
     ) -> Result<Vec<(DocumentId, Vec<String>)>, StoreError> {
-        let mut stmt = self
-            .db
-            .prepare_cached(
-                "SELECT id, readers FROM documents WHERE workspace = ?1 AND readers IS NOT NULL",
-            )
-            .map_err(err)?;
-        let rows = stmt
-            .query_map([workspace], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })
-            .map_err(err)?;
-        let mut restricted = Vec::new();
-        for row in rows {
-            let (id, readers) = row.map_err(err)?;
-            if let Ok(doc) = id.parse() {
-                restricted.push((doc, lines(&readers)));
-            }
-        }
-        Ok(restricted)
+        self.by_document(
+            "SELECT id, readers FROM documents WHERE workspace = ?1 AND readers IS NOT NULL",
+            [workspace],
+            |r| Ok(lines(&r.get::<_, String>(1)?)),
+        )
     }
 }
 
