@@ -25,6 +25,9 @@ pub enum Command {
     /// Issue, list and revoke access tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Invite people: one-time links that sign a device in.
+    #[command(subcommand)]
+    Invite(InviteCommand),
     /// Show which token delivered each change of an incident and when it arrived.
     Audit {
         /// The incident's reference number (INC-7F3A-0042) or document id.
@@ -81,8 +84,50 @@ pub enum TokenCommand {
     },
 }
 
+/// Invitation subcommands.
+#[derive(Debug, Subcommand)]
+pub enum InviteCommand {
+    /// Invite a person to a workspace: prints a one-time link (and its QR code) that signs in
+    /// the device that opens it, with a token of its own.
+    Create {
+        /// The workspace they join.
+        #[arg(long)]
+        workspace: String,
+        /// The person (their name, as recorded on their changes).
+        #[arg(long)]
+        user: String,
+        /// What they may do: viewer, agent, manager or admin.
+        #[arg(long, default_value = "agent", value_parser = parse_role)]
+        role: outpost_core::Role,
+        /// Their groups, comma-separated.
+        #[arg(long, default_value = "", value_parser = parse_groups)]
+        groups: Groups,
+        /// How long the link works unless used, as 7d, 12h or 30m (at most 30 days).
+        #[arg(long, default_value = "7d", value_parser = parse_lifetime)]
+        expires: i64,
+        /// The address people open Outpost at, for the link.
+        #[arg(
+            long,
+            env = "OUTPOST_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        url: String,
+    },
+    /// List invitations (open, spent and expired); never their links.
+    List {
+        /// Only this workspace's.
+        #[arg(long)]
+        workspace: Option<String>,
+    },
+    /// Withdraw an open invitation by its id from `invite list`; its link stops working.
+    Withdraw {
+        /// The id shown by `invite list`.
+        id: String,
+    },
+}
+
 /// A lifetime as typed (`90d`, `12h`, `30m`, `45s`), in seconds.
-fn parse_lifetime(text: &str) -> Result<i64, String> {
+pub fn parse_lifetime(text: &str) -> Result<i64, String> {
     let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit())

@@ -15,6 +15,8 @@
 //! - [`auth`] issues tokens and finds them in requests; tokens are checked at the WebSocket
 //!   upgrade;
 //! - [`connection`] serves one WebSocket: limits (frame size, rate) and clean closes;
+//! - [`invitations`] stores invitations and devices; [`people`] is their HTTP API (invite,
+//!   join, list and revoke devices, sign out);
 //! - [`revocation`] closes the open connections of a revoked token within a second;
 //! - [`service`] runs the protocol hub on its own thread: batches in, commit, messages out;
 //! - [`stats`] is what the relay reports about itself (`/api/stats`, to this machine only);
@@ -26,6 +28,8 @@ pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod connection;
+pub mod invitations;
+pub mod people;
 pub mod revocation;
 pub mod server;
 pub mod service;

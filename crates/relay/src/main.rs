@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use outpost_relay::auth::new_token;
-use outpost_relay::cli::{Cli, Command, Config, TokenCommand};
+use outpost_relay::cli::{Cli, Command, Config, InviteCommand, TokenCommand};
 use outpost_relay::server::{self, RelayState, DEV_WORKSPACE};
 use outpost_relay::shutdown;
 use outpost_relay::storage::{Revoke, Storage};
@@ -64,22 +64,24 @@ fn tokens(config: &Config, command: TokenCommand) -> ExitCode {
         }
         TokenCommand::List => match storage.tokens() {
             Ok(list) => {
-                println!("id\tworkspace\tuser\trole\tgroups\tstate\texpires");
+                println!("id\tworkspace\tuser\trole\tgroups\tstate\texpires\tdevice\tlast seen");
                 for t in list {
-                    let (state, expires) = match t.expires_at {
-                        _ if t.revoked => ("revoked", "-".to_string()),
-                        Some(at) if at <= now => ("expired", "-".to_string()),
-                        Some(at) => ("active", format!("in {} days unless used", (at - now) / 86_400)),
-                        None => ("active", "never".to_string()),
+                    let state = t.state(now);
+                    let expires = match t.expires_at {
+                        Some(at) if state == "active" => format!("in {} days unless used", (at - now) / 86_400),
+                        None if state == "active" => "never".to_string(),
+                        _ => "-".to_string(),
                     };
+                    let device = if t.device_name.is_empty() { "-".to_string() } else { t.device_name.clone() };
+                    let seen = t.last_seen.map_or("never".to_string(), |at| ago(now - at));
                     let groups = if t.grant.groups.is_empty() {
                         "-".to_string()
                     } else {
                         t.grant.groups.join(",")
                     };
                     println!(
-                        "{}\t{}\t{}\t{}\t{}\t{}\t{}",
-                        t.id, t.grant.workspace, t.grant.user, t.grant.role, groups, state, expires
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        t.id, t.grant.workspace, t.grant.user, t.grant.role, groups, state, expires, device, seen
                     );
                 }
             }
@@ -117,6 +119,117 @@ fn tokens(config: &Config, command: TokenCommand) -> ExitCode {
                 return fail(format!(
                     "{id:?} is only the start of an id ({}); nothing was revoked. Give the whole id from `token list`.",
                     ids.join(", ")
+                ))
+            }
+            Err(e) => return fail(e),
+        },
+    }
+    ExitCode::SUCCESS
+}
+
+/// A span of `seconds`, as a person says it ("7 days", "12 hours", "30 minutes").
+fn span(seconds: i64) -> String {
+    match seconds.max(0) {
+        s if s < 120 => format!("{s} seconds"),
+        s if s < 7200 => format!("{} minutes", s / 60),
+        s if s < 172_800 => format!("{} hours", s / 3600),
+        s => format!("{} days", s / 86_400),
+    }
+}
+
+/// A time `seconds` ago, as a person says it.
+fn ago(seconds: i64) -> String {
+    if seconds < 120 {
+        "just now".to_string()
+    } else {
+        format!("{} ago", span(seconds))
+    }
+}
+
+fn invitations(config: &Config, command: InviteCommand) -> ExitCode {
+    use outpost_relay::invitations;
+    let storage = match Storage::open(&config.data_dir) {
+        Ok(s) => s,
+        Err(e) => return fail(format!("cannot open {}: {e}", config.data_dir.display())),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    match command {
+        InviteCommand::Create {
+            workspace,
+            user,
+            role,
+            groups,
+            expires,
+            url,
+        } => {
+            let (workspace, user) = (workspace.trim().to_string(), user.trim().to_string());
+            if workspace.is_empty() || user.is_empty() {
+                return fail("--workspace and --user must not be empty");
+            }
+            if expires > invitations::MAX_INVITATION_LIFETIME {
+                return fail("an invitation lasts at most 30 days (--expires 30d)");
+            }
+            let base = match outpost_relay::people::origin_of(&url) {
+                Ok(b) => b,
+                Err(e) => return fail(format!("--url: {e}")),
+            };
+            let grant = Grant {
+                user: user.clone(),
+                workspace: workspace.clone(),
+                role: role.key().to_string(),
+                device: String::new(),
+                groups: groups.0,
+            };
+            let (code, id) = match storage.invite(&grant, "cli", now, expires) {
+                Ok(made) => made,
+                Err(e) => return fail(e),
+            };
+            let link = invitations::link(&base, &code);
+            println!("{link}");
+            if let Ok(qr) = qrcode::QrCode::new(link.as_bytes()) {
+                eprintln!(
+                    "{}",
+                    qr.render::<qrcode::render::unicode::Dense1x2>()
+                        .quiet_zone(true)
+                        .build()
+                );
+            }
+            eprintln!(
+                "Invitation {id} for {user} ({}) to workspace {workspace}: open the link on their device (or scan the code) within {}. It works once.",
+                role.key(),
+                span(expires)
+            );
+        }
+        InviteCommand::List { workspace } => match storage.invitations(workspace.as_deref()) {
+            Ok(list) => {
+                println!("id\tworkspace\tuser\trole\tstate\tby\tdevice");
+                for i in list {
+                    let device = i
+                        .spent
+                        .as_ref()
+                        .map_or("-", |(_, d)| d.as_str())
+                        .to_string();
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        i.id,
+                        i.grant.workspace,
+                        i.grant.user,
+                        i.grant.role,
+                        i.state(now),
+                        i.created_by,
+                        device
+                    );
+                }
+            }
+            Err(e) => return fail(e),
+        },
+        InviteCommand::Withdraw { id } => match storage.withdraw_invitation(None, &id, now) {
+            Ok(true) => println!("withdrew invitation {id}; its link no longer works"),
+            Ok(false) => {
+                return fail(format!(
+                    "no open invitation has the id {id:?} (see `invite list`)"
                 ))
             }
             Err(e) => return fail(e),
@@ -180,6 +293,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Token(command)) => tokens(&cli.serve, command),
+        Some(Command::Invite(command)) => invitations(&cli.serve, command),
         Some(Command::Audit { incident }) => {
             let mut storage = match Storage::open(&cli.serve.data_dir) {
                 Ok(s) => s,

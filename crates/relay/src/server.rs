@@ -14,6 +14,8 @@
 //!   workspace, has none).
 //! - `GET /api/dev-token?user=…`: only with `--dev`, and only for loopback clients: a token for
 //!   the `default` workspace, so the README's run command works with no setup.
+//! - `/api/invitations`, `/api/join`, `/api/devices`, `/api/sign-out`: people and devices, see
+//!   [`crate::people`].
 //! - `GET /healthz`: `ok`, or 503 with the reason when the sync hub has stopped or is stuck.
 //! - everything else: the app ([`crate::assets`]).
 //!
@@ -31,7 +33,7 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, Query, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use outpost_sync::hub::Grant;
 use serde::Deserialize;
@@ -43,6 +45,7 @@ use crate::assets;
 use crate::auth::{new_token, token_from, SUBPROTOCOL};
 use crate::cli::Config;
 use crate::connection::{self, Limits};
+use crate::people;
 use crate::revocation::{self, LiveTokens};
 use crate::service::SyncService;
 use crate::storage::Storage;
@@ -53,7 +56,7 @@ pub const DEV_WORKSPACE: &str = "default";
 /// Everything the handlers share.
 pub struct RelayState {
     service: Arc<SyncService>,
-    tokens: Mutex<Storage>,
+    pub(crate) tokens: Mutex<Storage>,
     peer_id: String,
     limits: Limits,
     dev: bool,
@@ -63,7 +66,7 @@ pub struct RelayState {
     /// Live WebSocket connections (axum's graceful shutdown does not wait for upgraded ones).
     live: Arc<tokio::sync::watch::Sender<usize>>,
     /// The open connections of each token, for closing them when it is revoked.
-    tokens_live: Arc<LiveTokens>,
+    pub(crate) tokens_live: Arc<LiveTokens>,
     /// Origins besides the relay's own whose pages may open a sync connection.
     allowed_origins: Vec<String>,
     /// Open connections allowed per token, and in all.
@@ -193,7 +196,7 @@ impl RelayState {
     }
 }
 
-fn refusal(status: StatusCode, message: &str) -> Response {
+pub(crate) fn refusal(status: StatusCode, message: &str) -> Response {
     (status, Json(serde_json::json!({ "error": message }))).into_response()
 }
 
@@ -292,7 +295,7 @@ async fn sync_endpoint(
 }
 
 /// A request refused: the status and the reason, answered as JSON.
-struct Refused(StatusCode, String);
+pub(crate) struct Refused(pub(crate) StatusCode, pub(crate) String);
 
 impl IntoResponse for Refused {
     fn into_response(self) -> Response {
@@ -301,7 +304,7 @@ impl IntoResponse for Refused {
 }
 
 /// What the request's bearer token grants, or why it grants nothing.
-fn bearer(state: &RelayState, headers: &HeaderMap) -> Result<Grant, Refused> {
+pub(crate) fn bearer(state: &RelayState, headers: &HeaderMap) -> Result<Grant, Refused> {
     let Some(token) = token_from(headers, None) else {
         return Err(Refused(
             StatusCode::UNAUTHORIZED,
@@ -320,13 +323,30 @@ fn bearer(state: &RelayState, headers: &HeaderMap) -> Result<Grant, Refused> {
 
 async fn session(State(state): State<Arc<RelayState>>, headers: HeaderMap) -> Response {
     match bearer(&state, &headers) {
-        Ok(g) => Json(serde_json::json!({
-            "user": g.user, "workspace": g.workspace, "role": g.role, "device": g.device,
-            "groups": g.groups
-        }))
-        .into_response(),
+        Ok(g) => {
+            // The app asks at each connection: the device is seen, running this version.
+            let version = headers
+                .get(crate::people::APP_VERSION_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty());
+            if let Ok(tokens) = state.tokens.lock() {
+                if let Err(e) = tokens.seen(&g.device, version, now_seconds()) {
+                    tracing::warn!(error = %e, "could not record a device as seen");
+                }
+            }
+            session_json(&g)
+        }
         Err(refused) => refused.into_response(),
     }
+}
+
+fn session_json(g: &Grant) -> Response {
+    Json(serde_json::json!({
+        "user": g.user, "workspace": g.workspace, "role": g.role, "device": g.device,
+        "groups": g.groups
+    }))
+    .into_response()
 }
 
 #[derive(Deserialize)]
@@ -534,7 +554,7 @@ async fn stats(
     Json(state.service.stats(q.frames)).into_response()
 }
 
-fn now_seconds() -> i64 {
+pub(crate) fn now_seconds() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
@@ -556,7 +576,20 @@ pub fn app(state: Arc<RelayState>) -> Router {
         .route("/sync", get(sync_endpoint))
         .route("/api/session", get(session))
         .route("/api/audit/{doc}", get(audit))
-        .route("/api/device-prefix", axum::routing::post(device_prefix))
+        .route("/api/device-prefix", post(device_prefix))
+        .route(
+            "/api/invitations",
+            post(people::invite).get(people::list_invitations),
+        )
+        .route(
+            "/api/invitations/{id}/withdraw",
+            post(people::withdraw_invitation),
+        )
+        .route("/api/join/check", post(people::check_invitation))
+        .route("/api/join", post(people::join))
+        .route("/api/devices", get(people::devices))
+        .route("/api/devices/{id}/revoke", post(people::revoke))
+        .route("/api/sign-out", post(people::sign_out))
         .route("/api/dev-token", get(dev_token))
         .route("/healthz", get(healthz))
         .route("/api/stats", get(stats))

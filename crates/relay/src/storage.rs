@@ -24,11 +24,11 @@ const COMPACT_AFTER_CHUNKS: i64 = 32;
 
 /// The relay's SQLite database.
 pub struct Storage {
-    db: Connection,
+    pub(crate) db: Connection,
     in_transaction: bool,
 }
 
-fn err(e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn err(e: impl std::fmt::Display) -> StoreError {
     StoreError(e.to_string())
 }
 
@@ -43,11 +43,11 @@ fn heads_from(blob: &[u8]) -> Vec<ChangeHash> {
 }
 
 /// The listed id of a token: the first six bytes of its hash, in hex.
-fn short_id(hash: &[u8]) -> String {
+pub(crate) fn short_id(hash: &[u8]) -> String {
     hex::encode(&hash[..hash.len().min(6)])
 }
 
-fn token_hash(token: &str) -> Vec<u8> {
+pub(crate) fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.trim().as_bytes()).to_vec()
 }
 
@@ -75,6 +75,23 @@ pub struct TokenInfo {
     pub revoked: bool,
     /// When it expires unless used (seconds since the epoch); `None`: never.
     pub expires_at: Option<i64>,
+    /// The device's name, given when it joined by invitation (empty for `token create`).
+    pub device_name: String,
+    /// The app version the device last reported (empty if it never did).
+    pub app_version: String,
+    /// When the device last connected or synced (seconds since the epoch).
+    pub last_seen: Option<i64>,
+}
+
+impl TokenInfo {
+    /// `revoked`, `expired` or `active` at `now`.
+    pub fn state(&self, now: i64) -> &'static str {
+        match self.expires_at {
+            _ if self.revoked => "revoked",
+            Some(at) if at <= now => "expired",
+            _ => "active",
+        }
+    }
 }
 
 impl Storage {
@@ -127,6 +144,19 @@ impl Storage {
                  PRIMARY KEY (workspace, prefix),
                  UNIQUE (workspace, device)
              );
+             CREATE TABLE IF NOT EXISTS invitations (
+                 hash BLOB PRIMARY KEY,
+                 id TEXT NOT NULL UNIQUE,
+                 workspace TEXT NOT NULL,
+                 user TEXT NOT NULL,
+                 role TEXT NOT NULL,
+                 groups TEXT NOT NULL DEFAULT '',
+                 created_by TEXT NOT NULL,
+                 created_at INTEGER NOT NULL,
+                 expires_at INTEGER NOT NULL,
+                 spent_at INTEGER,
+                 device TEXT
+             );
              CREATE TRIGGER IF NOT EXISTS arrivals_are_kept BEFORE DELETE ON arrivals
                  BEGIN SELECT RAISE(ABORT, 'the audit is append-only'); END;
              CREATE TRIGGER IF NOT EXISTS arrivals_are_not_rewritten BEFORE UPDATE ON arrivals
@@ -165,6 +195,11 @@ impl Storage {
             )
             .map_err(err)?;
         }
+        // Devices: a token made by accepting an invitation belongs to one device, named when it
+        // joined; the app version and when it was last seen are kept as it syncs.
+        add_column(&db, "tokens", "device_name", "TEXT NOT NULL DEFAULT ''")?;
+        add_column(&db, "tokens", "app_version", "TEXT NOT NULL DEFAULT ''")?;
+        add_column(&db, "tokens", "last_seen", "INTEGER")?;
         let planted: Vec<String> = db
             .prepare("SELECT value FROM meta WHERE key LIKE 'dev-token:%'")
             .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
@@ -239,7 +274,7 @@ impl Storage {
     }
 
     /// Renews the tokens listed as `devices` (in use now): each is valid for its whole lifetime
-    /// from `now` again.
+    /// from `now` again, and is marked as seen.
     pub fn renew(&self, devices: &[String], now: i64) -> Result<(), StoreError> {
         if devices.is_empty() {
             return Ok(());
@@ -248,7 +283,7 @@ impl Storage {
             if devices.contains(&short_id(&hash)) {
                 self.db
                     .execute(
-                        "UPDATE tokens SET expires_at = ?1 + lifetime WHERE hash = ?2 AND expires_at > ?1",
+                        "UPDATE tokens SET expires_at = CASE WHEN expires_at IS NULL THEN NULL ELSE ?1 + lifetime END, last_seen = ?1 WHERE hash = ?2 AND (expires_at IS NULL OR expires_at > ?1)",
                         params![now, hash],
                     )
                     .map_err(err)?;
@@ -315,7 +350,7 @@ impl Storage {
     pub fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
         let mut stmt = self
             .db
-            .prepare("SELECT hash, workspace, user, created_at, revoked_at, role, groups, expires_at FROM tokens ORDER BY created_at DESC")
+            .prepare("SELECT hash, workspace, user, created_at, revoked_at, role, groups, expires_at, device_name, app_version, last_seen FROM tokens ORDER BY created_at DESC")
             .map_err(err)?;
         let rows = stmt
             .query_map([], |r| {
@@ -332,6 +367,9 @@ impl Storage {
                     created_at: r.get(3)?,
                     revoked: r.get::<_, Option<i64>>(4)?.is_some(),
                     expires_at: r.get(7)?,
+                    device_name: r.get(8)?,
+                    app_version: r.get(9)?,
+                    last_seen: r.get(10)?,
                 })
             })
             .map_err(err)?;

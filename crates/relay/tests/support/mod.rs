@@ -198,16 +198,46 @@ pub async fn http_request(
     path: &str,
     headers: &[(&str, &str)],
 ) -> (u16, String) {
+    http_send(port, method, path, headers, "").await
+}
+
+/// A minimal HTTP/1.1 POST of JSON: status and the answer, parsed.
+#[allow(dead_code)]
+pub async fn http_post_json(
+    port: u16,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let mut with_type = vec![("Content-Type", "application/json")];
+    with_type.extend_from_slice(headers);
+    let (status, text) = http_send(port, "POST", path, &with_type, &body.to_string()).await;
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
+/// A minimal HTTP/1.1 request: status and body.
+pub async fn http_send(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .unwrap();
     let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 0\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
     );
     for (k, v) in headers {
         request.push_str(&format!("{k}: {v}\r\n"));
     }
     request.push_str("\r\n");
+    request.push_str(body);
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await.unwrap();
