@@ -15,6 +15,7 @@ use outpost_sync::hub::{ConnId, Grant};
 use outpost_sync::wire::{self, Message};
 use tokio::sync::watch;
 
+use crate::revocation::Registration;
 use crate::service::{Budget, Outbound, SyncService};
 
 /// Per-connection limits.
@@ -44,9 +45,14 @@ impl Default for Limits {
     }
 }
 
-/// A connection's rate limits (GCRA, from `governor`): messages, whose excess closes the
-/// connection, and bytes, whose excess makes it wait without reading its socket.
-struct Rates {
+/// How many connections' worth of traffic one token's connections may send together: a token
+/// is rate limited as a whole too, so opening more sockets does not multiply a flood.
+pub const TOKEN_SHARE: u32 = 4;
+
+/// Rate limits (GCRA, from `governor`), of one connection or of all of one token's: messages,
+/// whose excess closes the connection, and bytes, whose excess makes it wait without reading
+/// its socket.
+pub struct Rates {
     messages: DefaultDirectRateLimiter,
     kibibytes: DefaultDirectRateLimiter,
     /// The most kibibytes one frame may take at once (the byte burst).
@@ -58,7 +64,20 @@ fn nonzero(n: u32) -> NonZeroU32 {
 }
 
 impl Rates {
-    fn new(limits: &Limits) -> Rates {
+    /// The limits of all of one token's connections together: [`TOKEN_SHARE`] connections'.
+    pub fn for_token(limits: &Limits) -> Rates {
+        let share = TOKEN_SHARE as usize;
+        Rates::new(&Limits {
+            max_frame_bytes: limits.max_frame_bytes,
+            messages_per_second: limits.messages_per_second.saturating_mul(TOKEN_SHARE),
+            burst: limits.burst.saturating_mul(TOKEN_SHARE),
+            bytes_per_second: limits.bytes_per_second.saturating_mul(share),
+            bytes_burst: limits.bytes_burst.saturating_mul(share),
+        })
+    }
+
+    /// The limits of one connection.
+    pub fn new(limits: &Limits) -> Rates {
         let kib = |b: usize| nonzero(u32::try_from(b.div_ceil(1024)).unwrap_or(u32::MAX));
         // A frame must fit in one burst, or it could never pass.
         let burst_kib = kib(limits.bytes_burst.max(limits.max_frame_bytes));
@@ -75,13 +94,13 @@ impl Rates {
     }
 
     /// Whether one more message is within the message rate.
-    fn message(&self) -> bool {
+    pub fn message(&self) -> bool {
         self.messages.check().is_ok()
     }
 
     /// How long a frame of `bytes` must wait to be within the byte rate (zero: it is). The
     /// frame's bytes are taken from the allowance now either way.
-    fn wait_for(&self, bytes: usize) -> Duration {
+    pub fn wait_for(&self, bytes: usize) -> Duration {
         let n =
             nonzero(u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX)).min(self.burst_kib);
         match self.kibibytes.check_n(n) {
@@ -146,8 +165,11 @@ pub async fn serve(
     relay: String,
     limits: Limits,
     mut shutdown: watch::Receiver<bool>,
-    mut kicked: watch::Receiver<Option<String>>,
+    token: &Registration,
 ) {
+    // Told to close when the token is revoked or expires; limited with its other connections.
+    let mut kicked = token.kicked.clone();
+    let token_rates = token.token_rates.clone();
     let (conn, mut outbox): (ConnId, _) = service.connect(grant.clone());
     tracing::info!(conn, user = %grant.user, workspace = %grant.workspace, "connected");
     let rates = Rates::new(&limits);
@@ -185,7 +207,13 @@ pub async fn serve(
                         refuse(&mut socket, &relay, code::POLICY, &why).await;
                         break why;
                     }
-                    let wait = rates.wait_for(bytes.len());
+                    if !token_rates.message() {
+                        let why = "rate limit exceeded: too many messages from this sign-in's connections together".to_string();
+                        refuse(&mut socket, &relay, code::POLICY, &why).await;
+                        break why;
+                    }
+                    // Over its own byte rate or its token's, the connection waits unread.
+                    let wait = rates.wait_for(bytes.len()).max(token_rates.wait_for(bytes.len()));
                     // With too much queued for the hub (this connection's or the relay's), this
                     // waits for room. (Into a Vec without a copy: the frame is ours alone.)
                     service.frame(conn, bytes.into(), &budget).await;

@@ -6,7 +6,7 @@
 //! its token's listed id here; a watcher reads the tokens revoked since its last look (a few
 //! rows: revocations are rare) every [`CHECK_EVERY`] and tells each of their connections to
 //! close with 1008 and the reason. The same registry caps how many connections one token may
-//! hold open.
+//! hold open, and holds the rate limits its connections share.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,6 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::watch;
+
+use crate::connection::{Limits, Rates};
 
 /// How often the watcher looks for revocations.
 pub const CHECK_EVERY: Duration = Duration::from_millis(250);
@@ -25,13 +27,23 @@ pub const EXPIRED: &str = "this device's sign-in expired";
 /// How often the tokens of open connections are renewed (a token in use does not expire).
 pub const RENEW_EVERY: Duration = Duration::from_secs(60);
 
-type Kicks = HashMap<String, Vec<(u64, watch::Sender<Option<String>>)>>;
+/// One token's open connections, and the rate limits they share.
+struct Live {
+    connections: Vec<(u64, watch::Sender<Option<String>>)>,
+    rates: Arc<Rates>,
+}
 
 /// The open connections of each token, by the token's listed id.
-#[derive(Default)]
 pub struct LiveTokens {
-    kicks: Mutex<Kicks>,
+    kicks: Mutex<HashMap<String, Live>>,
     next: AtomicU64,
+    limits: Limits,
+}
+
+impl Default for LiveTokens {
+    fn default() -> Self {
+        LiveTokens::new(Limits::default())
+    }
 }
 
 /// One connection's place in [`LiveTokens`]; leaving it (dropping this) unregisters it.
@@ -41,14 +53,16 @@ pub struct Registration {
     id: u64,
     /// Changes to `Some(reason)` when the connection must close.
     pub kicked: watch::Receiver<Option<String>>,
+    /// The rate limits of all the token's connections together.
+    pub token_rates: Arc<Rates>,
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
         if let Ok(mut kicks) = self.live.kicks.lock() {
-            if let Some(list) = kicks.get_mut(&self.device) {
-                list.retain(|(id, _)| *id != self.id);
-                if list.is_empty() {
+            if let Some(live) = kicks.get_mut(&self.device) {
+                live.connections.retain(|(id, _)| *id != self.id);
+                if live.connections.is_empty() {
                     kicks.remove(&self.device);
                 }
             }
@@ -57,18 +71,36 @@ impl Drop for Registration {
 }
 
 impl LiveTokens {
+    /// A registry whose tokens' connections share [`Rates::for_token`] of `limits`.
+    pub fn new(limits: Limits) -> LiveTokens {
+        LiveTokens {
+            kicks: Mutex::new(HashMap::new()),
+            next: AtomicU64::new(0),
+            limits,
+        }
+    }
+
     /// Registers a connection of the token listed as `device`.
     pub fn register(self: &Arc<Self>, device: &str) -> Registration {
         let (tx, kicked) = watch::channel(None);
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        if let Ok(mut kicks) = self.kicks.lock() {
-            kicks.entry(device.to_string()).or_default().push((id, tx));
-        }
+        let token_rates = match self.kicks.lock() {
+            Ok(mut kicks) => {
+                let live = kicks.entry(device.to_string()).or_insert_with(|| Live {
+                    connections: Vec::new(),
+                    rates: Arc::new(Rates::for_token(&self.limits)),
+                });
+                live.connections.push((id, tx));
+                live.rates.clone()
+            }
+            Err(_) => Arc::new(Rates::for_token(&self.limits)),
+        };
         Registration {
             live: self.clone(),
             device: device.to_string(),
             id,
             kicked,
+            token_rates,
         }
     }
 
@@ -77,20 +109,20 @@ impl LiveTokens {
         let Ok(kicks) = self.kicks.lock() else {
             return 0;
         };
-        let Some(list) = kicks.get(device) else {
+        let Some(live) = kicks.get(device) else {
             return 0;
         };
-        for (_, tx) in list {
+        for (_, tx) in &live.connections {
             let _ = tx.send(Some(reason.to_string()));
         }
-        list.len()
+        live.connections.len()
     }
 
     /// How many connections `device` has open.
     pub fn connections_of(&self, device: &str) -> usize {
         self.kicks
             .lock()
-            .map_or(0, |k| k.get(device).map_or(0, Vec::len))
+            .map_or(0, |k| k.get(device).map_or(0, |l| l.connections.len()))
     }
 
     /// The listed ids of the tokens with open connections.
@@ -125,5 +157,30 @@ mod tests {
         drop((a1, a2));
         assert_eq!(live.kick("aaaa", REVOKED), 0, "gone once closed");
         assert_eq!(live.tokens(), 1);
+    }
+
+    #[test]
+    fn a_token_s_connections_share_one_allowance() {
+        let limits = Limits {
+            messages_per_second: 1,
+            burst: 2,
+            ..Limits::default()
+        };
+        let live = Arc::new(LiveTokens::new(limits));
+        let (a1, a2, b) = (
+            live.register("aaaa"),
+            live.register("aaaa"),
+            live.register("bbbb"),
+        );
+        assert!(Arc::ptr_eq(&a1.token_rates, &a2.token_rates));
+        // The token may send TOKEN_SHARE connections' burst in all, however many it opens.
+        let together = (0..100)
+            .filter(|i| if i % 2 == 0 { &a1 } else { &a2 }.token_rates.message())
+            .count();
+        assert_eq!(together, (2 * crate::connection::TOKEN_SHARE) as usize);
+        assert!(
+            b.token_rates.message(),
+            "another token's allowance is its own"
+        );
     }
 }

@@ -103,7 +103,7 @@ impl RelayState {
             shutdown,
             stop,
             live: Arc::new(watch::channel(0).0),
-            tokens_live: Arc::new(LiveTokens::default()),
+            tokens_live: Arc::new(LiveTokens::new(config.limits())),
             max_per_token: config.max_connections_per_token,
             max_connections: config.max_connections,
             allowed_origins: config
@@ -286,7 +286,7 @@ async fn sync_endpoint(
                 state.peer_id.clone(),
                 limits,
                 state.shutdown.clone(),
-                registration.kicked.clone(),
+                &registration,
             )
             .await;
             drop(registration);
