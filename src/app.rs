@@ -7,6 +7,7 @@ use leptos_router::path;
 
 use crate::components::update_banner::UpdateBanner;
 use crate::pages::incident::IncidentPage;
+use crate::pages::join::JoinPage;
 use crate::pages::list::IncidentList;
 use crate::pages::new_incident::NewIncidentPage;
 use crate::pages::report::ReportPage;
@@ -44,6 +45,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/incidents/:id") view=IncidentPage/>
                     <Route path=path!("/incidents/:id/report") view=ReportPage/>
                     <Route path=path!("/settings") view=SettingsPage/>
+                    <Route path=path!("/join") view=JoinPage/>
                 </Routes>
             </main>
         </Router>
@@ -99,13 +101,20 @@ fn SyncIndicator() -> impl IntoView {
     }
 }
 
-/// Messages about the app itself: storage problems, unsaved changes, unreadable entries.
+/// Messages about the app itself: storage problems, a refused sign-in, unsaved changes,
+/// unreadable entries.
 #[component]
 fn Notices() -> impl IntoView {
     let state = use_app();
     view! {
         <div class="notices" role="status" aria-live="polite">
             {move || state.storage_problem.get().map(|p| view! { <p class="notice notice-error">{p}</p> })}
+            // A refusal needs the person to act (sign in again, fix a token): say it, not only
+            // in the status line's tooltip.
+            {move || match state.sync_status.get() {
+                SyncStatus::Refused(why) => Some(view! { <p class="notice notice-error">{why}</p> }),
+                _ => None,
+            }}
             {move || {
                 let unsaved = state.unsaved.get();
                 (!unsaved.is_empty()).then(|| {

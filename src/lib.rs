@@ -8,7 +8,9 @@
 //! - [`state`]: the reactive state components share.
 //! - [`repo`]: this device's incident documents, in memory and in IndexedDB; [`storage`]: the
 //!   IndexedDB adapter in automerge-repo's layout.
-//! - [`sync`]: the sync client's IO (WebSocket, reconnects, batching).
+//! - [`sync`]: the sync client's IO (WebSocket, reconnects, batching); [`relay_api`]: the
+//!   relay's HTTP API (session, audit, invitations, devices).
+//! - [`accounts`]: the sign-ins on this browser, each with its own settings and database.
 //! - [`pwa`]: the installable app: the service worker bridge (offline copy, updates) and
 //!   persistent storage.
 //! - [`tasks`]: when work runs (slices, and work a page starts); [`crash`]: what a person sees
@@ -16,6 +18,7 @@
 //! - [`settings`]: per-device settings; [`clock`]: time and randomness; [`format`]: how times
 //!   read.
 
+pub mod accounts;
 pub mod app;
 pub mod clock;
 pub mod components;
@@ -23,6 +26,7 @@ pub mod crash;
 pub mod format;
 pub mod pages;
 pub mod pwa;
+pub mod relay_api;
 pub mod repo;
 pub mod settings;
 pub mod state;

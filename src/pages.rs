@@ -1,7 +1,9 @@
 //! One file per page, as the router names them.
 
 pub mod incident;
+pub mod join;
 pub mod list;
 pub mod new_incident;
+pub mod people;
 pub mod report;
 pub mod settings;

@@ -1,5 +1,6 @@
-//! Settings kept on this device (with gloo-storage, in localStorage): who is using it, their team
-//! and workspace, the device's reference prefix and counter, and the theme.
+//! Settings kept on this device (with gloo-storage, in localStorage), one set per sign-in (see
+//! [`crate::accounts`]): who is using it, their team and workspace, the device's reference prefix
+//! and counter, the theme, and the relay and token it syncs with.
 
 use gloo_storage::{LocalStorage, Storage};
 use outpost_core::incident::FieldError;
@@ -7,8 +8,6 @@ use outpost_core::reference::{next_sequence, DevicePrefix, ReferenceNumber};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::random_bytes;
-
-const KEY: &str = "outpost.settings";
 
 /// Light, dark, or follow the system.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,8 +61,17 @@ pub struct Settings {
     pub user_name: String,
     /// Their team (assignment group).
     pub team: String,
-    /// The workspace their incidents belong to.
+    /// The workspace this sign-in's incidents belong to, as the relay said; empty until it has.
     pub workspace: String,
+    /// The person the relay knows this sign-in's token as; empty until it has said. Once set,
+    /// the incidents stored here are theirs, in `workspace`, and a token of anyone else's is
+    /// refused rather than synced into them.
+    pub signed_in_as: String,
+    /// Whether the relay has confirmed that `token` is `signed_in_as`'s in `workspace` (checked
+    /// before the first sync with a new token).
+    pub token_checked: bool,
+    /// Whether `signed_in_as` came from a development token (which binds the workspace only).
+    pub bound_in_development: bool,
     /// This device's reference prefix, e.g. `7F3A`.
     pub device_prefix: String,
     /// The last reference sequence number this device handed out.
@@ -93,7 +101,10 @@ impl Default for Settings {
         Settings {
             user_name: String::new(),
             team: String::new(),
-            workspace: "default".to_string(),
+            workspace: String::new(),
+            signed_in_as: String::new(),
+            token_checked: false,
+            bound_in_development: false,
             device_prefix: DevicePrefix::from_random(u16::from_be_bytes([a, b])).to_string(),
             last_sequence: 0,
             theme: Theme::System,
@@ -108,19 +119,45 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// The saved settings, or new ones (with a random device prefix) on first use.
+    /// The saved settings of the sign-in in use, or new ones (with a random device prefix) on
+    /// first use.
     pub fn load() -> Settings {
-        LocalStorage::get::<Settings>(KEY).unwrap_or_else(|_| {
+        LocalStorage::get::<Settings>(Self::key()).unwrap_or_else(|_| {
             let fresh = Settings::default();
             let _ = fresh.save();
             fresh
         })
     }
 
-    /// Saves the settings.
+    /// The saved settings of the sign-in `account`, if it has any.
+    pub fn load_of(account: &str) -> Option<Settings> {
+        LocalStorage::get::<Settings>(crate::accounts::settings_key(account)).ok()
+    }
+
+    fn key() -> String {
+        crate::accounts::settings_key(&crate::accounts::active())
+    }
+
+    /// Saves the settings of the sign-in in use.
     pub fn save(&self) -> Result<(), String> {
-        LocalStorage::set(KEY, self)
+        self.save_as(&crate::accounts::active())
+    }
+
+    /// Saves these settings as the sign-in `account`'s (a device joining by invitation).
+    pub fn save_as(&self, account: &str) -> Result<(), String> {
+        LocalStorage::set(crate::accounts::settings_key(account), self)
             .map_err(|e| format!("Settings could not be saved on this device ({e})."))
+    }
+
+    /// Who this sign-in is, as a sentence for the settings page.
+    pub fn sign_in_text(&self) -> String {
+        match (self.signed_in_as.as_str(), self.workspace.as_str()) {
+            (_, workspace) if self.bound_in_development && !workspace.is_empty() => format!(
+                "Signed in to workspace {workspace} with a development sign-in from a relay on this machine."
+            ),
+            ("", _) => "Not signed in yet: the relay has not confirmed who this device signs in as.".to_string(),
+            (user, workspace) => format!("Signed in as {user} to workspace {workspace}."),
+        }
     }
 
     /// Problems with the settings, per field.
@@ -131,9 +168,6 @@ impl Settings {
                 "user_name",
                 "Your name is required: it is recorded on every change you make.",
             ));
-        }
-        if self.workspace.trim().is_empty() {
-            problems.push(FieldError::new("workspace", "The workspace is required."));
         }
         if let Err(e) = DevicePrefix::new(&self.device_prefix) {
             problems.push(FieldError::new("device_prefix", e.to_string()));

@@ -138,7 +138,9 @@ impl AppState {
         let _ = window_event_listener(leptos::ev::keydown, move |_| touched());
         let _ = window_event_listener(leptos::ev::pointerdown, move |_| touched());
         spawn_local(async move {
-            let repo = Rc::new(Repo::open(DATABASE).await);
+            // A sign-out's database goes before any is opened; then this sign-in's own.
+            crate::accounts::finish_sign_outs().await;
+            let repo = Rc::new(Repo::open(&crate::accounts::database()).await);
             self.storage_problem
                 .set(repo.storage_problem().map(ToString::to_string));
             match repo.load_index().await {

@@ -20,7 +20,6 @@ use futures::StreamExt;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use outpost_core::automerge::ChangeHash;
-use outpost_core::DeviceTime;
 use outpost_sync::client::{Client, Event, Phase};
 use outpost_sync::wire;
 use outpost_sync::DocumentId;
@@ -29,6 +28,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
 use crate::clock::{now, random_bytes};
+use crate::relay_api::{fetch_json, http_base, request_json};
 use crate::repo::Repo;
 use crate::settings::Settings;
 use crate::state::AppState;
@@ -80,6 +80,16 @@ impl SyncStatus {
             other => other.label(),
         }
     }
+}
+
+/// What the relay said of a new token.
+enum TokenCheck {
+    /// It is this sign-in's: sync.
+    Theirs,
+    /// It is refused, or someone else's: the status says so; no retries.
+    Stop,
+    /// The relay could not say: try again later.
+    Retry,
 }
 
 enum Inbound {
@@ -142,96 +152,6 @@ pub fn endpoint(relay: &str) -> Option<String> {
     } else {
         format!("{base}/sync")
     })
-}
-
-/// The HTTP base of a relay address (empty: this site).
-fn http_base(relay: &str) -> String {
-    let relay = relay.trim().trim_end_matches('/').trim_end_matches("/sync");
-    if relay.is_empty() {
-        String::new()
-    } else {
-        relay
-            .replacen("wss://", "https://", 1)
-            .replacen("ws://", "http://", 1)
-    }
-}
-
-/// One change's arrival at the relay, from its audit.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Arrival {
-    /// Who delivered it (the token's user).
-    pub user: String,
-    /// Their role then.
-    pub role: String,
-    /// The token's listed id (which device).
-    pub device: String,
-    /// When it reached the relay.
-    pub at: DeviceTime,
-}
-
-/// The relay's audit of a document: each change's arrival, by change hash (hex).
-pub async fn fetch_arrivals(
-    settings: &Settings,
-    id: &str,
-) -> Result<HashMap<String, Arrival>, String> {
-    let url = format!("{}/api/audit/{id}", http_base(&settings.relay_url));
-    let (status, body) = fetch_json(&url, Some(settings.token.trim())).await?;
-    if status != 200 {
-        return Err(body
-            .get("error")
-            .and_then(|e| e.as_str())
-            .unwrap_or("the relay did not answer")
-            .to_string());
-    }
-    let mut out = HashMap::new();
-    for a in body["arrivals"].as_array().into_iter().flatten() {
-        let text = |k: &str| a[k].as_str().unwrap_or_default().to_string();
-        out.insert(
-            text("change"),
-            Arrival {
-                user: text("user"),
-                role: text("role"),
-                device: text("device"),
-                at: DeviceTime::from_millis(a["arrived_at"].as_i64().unwrap_or_default()),
-            },
-        );
-    }
-    Ok(out)
-}
-
-async fn fetch_json(url: &str, token: Option<&str>) -> Result<(u16, serde_json::Value), String> {
-    request_json("GET", url, token).await
-}
-
-async fn request_json(
-    method: &str,
-    url: &str,
-    token: Option<&str>,
-) -> Result<(u16, serde_json::Value), String> {
-    let init = web_sys::RequestInit::new();
-    init.set_method(method);
-    if let Some(token) = token {
-        let headers = web_sys::Headers::new().map_err(|e| format!("{e:?}"))?;
-        headers
-            .set("Authorization", &format!("Bearer {token}"))
-            .map_err(|e| format!("{e:?}"))?;
-        init.set_headers(&headers);
-    }
-    let promise = window().fetch_with_str_and_init(url, &init);
-    let response: web_sys::Response = wasm_bindgen_futures::JsFuture::from(promise)
-        .await
-        .map_err(|_| "the relay cannot be reached".to_string())?
-        .unchecked_into();
-    let status = response.status();
-    let text = wasm_bindgen_futures::JsFuture::from(response.text().map_err(|e| format!("{e:?}"))?)
-        .await
-        .map_err(|e| format!("{e:?}"))?
-        .as_string()
-        .unwrap_or_default();
-    Ok((
-        status,
-        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
-    ))
 }
 
 impl SyncDriver {
@@ -324,14 +244,71 @@ impl SyncDriver {
                 Some(t) => t,
                 None => {
                     self.set_status(SyncStatus::Offline(
-                        "No access token: add the token from your administrator in Settings."
+                        "Not signed in: open the invitation link from your administrator on this device, or paste an access token in Settings."
                             .into(),
                     ));
                     return;
                 }
             };
+            // A new token is checked before anything syncs: it must be the one of the person
+            // and workspace whose incidents this device holds.
+            if !self.app.settings.get_untracked().token_checked {
+                match self.check_token(&token).await {
+                    TokenCheck::Theirs => {}
+                    TokenCheck::Stop => return,
+                    TokenCheck::Retry => return self.schedule_retry(),
+                }
+            }
             self.open(&url, &token);
         });
+    }
+
+    /// Asks the relay whom `token` signs in. An unbound sign-in (new, or from before this
+    /// check) takes the token's person and workspace; a bound one syncs only with a token of
+    /// its own person and workspace, so signing in as someone else never sends this device's
+    /// incidents to them. (Development tokens bind the workspace only: on a development relay
+    /// anyone may take any name.)
+    async fn check_token(&self, token: &str) -> TokenCheck {
+        let settings = self.app.settings.get_untracked();
+        let url = format!("{}/api/session", http_base(&settings.relay_url));
+        match fetch_json(&url, Some(token)).await {
+            Ok((200, body)) => {
+                let text = |k: &str| body[k].as_str().unwrap_or_default().to_string();
+                let (user, workspace) = (text("user"), text("workspace"));
+                let mut updated = self.app.settings.get_untracked();
+                let bound = !updated.workspace.is_empty() && !updated.signed_in_as.is_empty();
+                let same_person = updated.signed_in_as == user || updated.bound_in_development;
+                if bound && (updated.workspace != workspace || !same_person) {
+                    self.refused.set(true);
+                    self.set_status(SyncStatus::Refused(format!(
+                        "This token signs in {user} to workspace {workspace}, but the incidents on this device are {}'s in workspace {}. Nothing was synced, so the two never mix: sign out in Settings first, or open an invitation link for {workspace}.",
+                        updated.signed_in_as, updated.workspace
+                    )));
+                    return TokenCheck::Stop;
+                }
+                updated.signed_in_as = user;
+                updated.workspace = workspace;
+                updated.bound_in_development = updated.development_token;
+                updated.token_checked = true;
+                if updated.save().is_ok() {
+                    self.app.settings.set(updated);
+                }
+                TokenCheck::Theirs
+            }
+            Ok((401, _)) => {
+                if self.diagnose_refusal().await {
+                    TokenCheck::Stop
+                } else {
+                    TokenCheck::Retry
+                }
+            }
+            _ => {
+                self.set_status(SyncStatus::Offline(
+                    "The relay cannot be reached. Retrying…".into(),
+                ));
+                TokenCheck::Retry
+            }
+        }
     }
 
     /// The configured token, or a development token from a relay on this machine.
@@ -352,6 +329,7 @@ impl SyncDriver {
         let mut updated = self.app.settings.get_untracked();
         updated.token = token.clone();
         updated.development_token = true;
+        updated.token_checked = false;
         if updated.save().is_ok() {
             self.app.settings.set(updated);
         }
@@ -471,6 +449,9 @@ impl SyncDriver {
                 self.opened.set(false);
                 self.flush().await;
                 if !was_open && self.diagnose_refusal().await {
+                    return;
+                }
+                if code == 1008 && self.sign_in_ended(&reason) {
                     return;
                 }
                 let why = match (code, reason.as_str()) {
@@ -595,6 +576,20 @@ impl SyncDriver {
         }
     }
 
+    /// Whether the relay's `reason` for closing is that this device's sign-in was revoked or
+    /// expired; if so the status says it, and no retries are made (they cannot help until the
+    /// device signs in again).
+    fn sign_in_ended(&self, reason: &str) -> bool {
+        if !reason.contains("sign-in was revoked") && !reason.contains("sign-in expired") {
+            return false;
+        }
+        self.refused.set(true);
+        self.set_status(SyncStatus::Refused(format!(
+            "The relay ended this device's sign-in ({reason}). Nothing more syncs from it; ask your administrator for a new invitation and open it on this device."
+        )));
+        true
+    }
+
     /// After a failed connection: was the token refused? Asks the relay's session endpoint.
     async fn diagnose_refusal(&self) -> bool {
         let settings = self.app.settings.get_untracked();
@@ -618,7 +613,7 @@ impl SyncDriver {
                 }
                 self.refused.set(true);
                 self.set_status(SyncStatus::Refused(format!(
-                    "The relay refused this device's access token ({detail}). Enter a valid token in Settings."
+                    "The relay refused this device's sign-in ({detail}). Ask your administrator for a new invitation and open it on this device, or paste a valid access token in Settings."
                 )));
                 true
             }
@@ -673,6 +668,9 @@ impl SyncDriver {
                 }
                 Event::Refused(reason) => {
                     self.close_socket();
+                    if self.sign_in_ended(&reason) {
+                        continue;
+                    }
                     self.set_status(SyncStatus::Offline(format!("{reason}. Retrying…")));
                     self.schedule_retry();
                 }

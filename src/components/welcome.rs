@@ -42,6 +42,9 @@ pub fn Welcome() -> impl IntoView {
                     <label for="welcome-team">"Team"</label>
                     <input id="welcome-team" type="text" bind:value=team/>
                 </div>
+                <Show when=move || state.settings.with(|s| s.token.trim().is_empty())>
+                    <p class="hint">"To sync with your team, open the invitation link your administrator sent you on this device."</p>
+                </Show>
                 <button type="submit">"Save"</button>
             </form>
         </Show>

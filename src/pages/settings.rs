@@ -7,7 +7,9 @@ use outpost_core::incident::FieldError;
 use crate::components::field_error::{message_for, FieldMessage};
 use crate::components::title::Title;
 use crate::pwa::use_pwa;
-use crate::settings::Theme;
+use leptos::task::spawn_local;
+
+use crate::settings::{Settings, Theme};
 use crate::state::use_app;
 
 #[component]
@@ -18,7 +20,6 @@ pub fn SettingsPage() -> impl IntoView {
     let current = state.settings.get_untracked();
     let name = RwSignal::new(current.user_name.clone());
     let team = RwSignal::new(current.team.clone());
-    let workspace = RwSignal::new(current.workspace.clone());
     let prefix = RwSignal::new(current.device_prefix.clone());
     // The relay may give this device another prefix (another device had this one): show it.
     let confirmed = Memo::new(move |_| {
@@ -55,7 +56,6 @@ pub fn SettingsPage() -> impl IntoView {
         let mut settings = state.settings.get_untracked();
         settings.user_name = name.get_untracked().trim().to_string();
         settings.team = team.get_untracked().trim().to_string();
-        settings.workspace = workspace.get_untracked().trim().to_string();
         let new_prefix = prefix.get_untracked().trim().to_ascii_uppercase();
         if new_prefix != settings.device_prefix {
             settings.device_prefix = new_prefix;
@@ -75,6 +75,10 @@ pub fn SettingsPage() -> impl IntoView {
             settings.development_token = false;
             // The relay says what the new token may do when the device next connects.
             settings.role.clear();
+        }
+        if sync_changed {
+            // Whose the token is gets checked again before anything syncs.
+            settings.token_checked = false;
         }
         let problems = settings.problems();
         if !problems.is_empty() {
@@ -113,12 +117,8 @@ pub fn SettingsPage() -> impl IntoView {
                     <label for="s-team">"Team"</label>
                     <input id="s-team" type="text" bind:value=team/>
                 </div>
-                <div class="field">
-                    <label for="s-workspace">"Workspace"</label>
-                    <input id="s-workspace" type="text" bind:value=workspace aria-invalid=invalid("workspace") aria-describedby="workspace-error"/>
-                    <FieldMessage errors field="workspace" id="workspace"/>
-                </div>
             </fieldset>
+            <SignIn/>
             <fieldset>
                 <legend>"This device"</legend>
                 <div class="field">
@@ -206,11 +206,117 @@ pub fn SettingsPage() -> impl IntoView {
                     }
                 }>"Reconnect now"</button>
             </fieldset>
+            <crate::pages::people::People/>
             <LastError/>
             <button type="submit">"Save settings"</button>
             {move || saved.get().map(|m| view! { <p class="feedback feedback-ok" role="status">{m}</p> })}
         </form>
     }
+}
+
+/// Who this device is signed in as, signing out (after saying what would be lost), and the other
+/// sign-ins this browser holds.
+#[component]
+fn SignIn() -> impl IntoView {
+    let state = use_app();
+    let confirming = RwSignal::new(false);
+    let problem = RwSignal::new(None::<String>);
+    let unsynced = move || {
+        let pending = state.pending.get();
+        let summaries = state.summaries.get();
+        let mut refs: Vec<String> = pending
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(id, _)| {
+                summaries.get(id).map_or_else(
+                    || "an incident not yet listed".to_string(),
+                    |s| format!("{} ({})", s.reference, s.title),
+                )
+            })
+            .collect();
+        refs.sort();
+        refs
+    };
+    let sign_out = move |_| {
+        spawn_local(async move {
+            let settings = state.settings.get_untracked();
+            // The relay ends the token; if it cannot be reached, the token is still forgotten
+            // here, and an admin can revoke it from the device list.
+            let ended = if settings.token.trim().is_empty() {
+                Ok(())
+            } else {
+                crate::relay_api::sign_out(&settings).await
+            };
+            if let Err(e) = &ended {
+                web_sys::console::warn_1(
+                    &format!("sign-out could not reach the relay: {e}").into(),
+                );
+            }
+            match crate::accounts::sign_out() {
+                Ok(()) => {
+                    let _ = window().location().replace("/");
+                }
+                Err(e) => problem.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <fieldset id="sign-in">
+            <legend>"Sign-in"</legend>
+            <p id="s-signed-in">{move || state.settings.with(Settings::sign_in_text)}</p>
+            <Show when=move || !confirming.get()>
+                <button type="button" class="secondary" on:click=move |_| confirming.set(true)>"Sign out"</button>
+            </Show>
+            <Show when=move || confirming.get()>
+                <div class="panel warning" role="alert" aria-labelledby="sign-out-title">
+                    <h2 id="sign-out-title">"Sign out of this device?"</h2>
+                    <p>"Signing out ends this device's sign-in and deletes every incident stored on it, so nothing is left for the next person."</p>
+                    {move || {
+                        let refs = unsynced();
+                        if refs.is_empty() {
+                            view! { <p>"Every change on this device is on the relay: nothing will be lost."</p> }.into_any()
+                        } else {
+                            view! {
+                                <p><strong>{format!("{} incident{} with changes that have not reached the relay will be lost:", refs.len(), if refs.len() == 1 { "" } else { "s" })}</strong></p>
+                                <ul class="unsynced">{refs.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
+                            }.into_any()
+                        }
+                    }}
+                    <div class="actions">
+                        <button type="button" class="danger" on:click=sign_out>"Sign out and delete this device's data"</button>
+                        <button type="button" class="secondary" on:click=move |_| confirming.set(false)>"Stay signed in"</button>
+                    </div>
+                </div>
+            </Show>
+            {move || problem.get().map(|p| view! { <p class="feedback feedback-error" role="alert">{p}</p> })}
+            <OtherSignIns/>
+        </fieldset>
+    }
+}
+
+/// The other sign-ins this browser holds, to switch to.
+#[component]
+fn OtherSignIns() -> impl IntoView {
+    let others = crate::accounts::others();
+    (!others.is_empty()).then(|| {
+        view! {
+            <h3>"Other sign-ins on this device"</h3>
+            <ul class="sign-ins">
+                {others.into_iter().map(|account| {
+                    let label = format!("Switch to {} in {}", account.user, account.workspace);
+                    view! {
+                        <li>
+                            <button type="button" class="secondary" on:click=move |_| {
+                                if crate::accounts::activate(account.clone()).is_ok() {
+                                    let _ = window().location().replace("/");
+                                }
+                            }>{label}</button>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        }
+    })
 }
 
 /// The last internal error's details, kept for a bug report (see [`crate::crash`]).
@@ -235,7 +341,7 @@ fn LastError() -> impl IntoView {
 }
 
 /// A role as a person reads it in a sentence.
-fn role_phrase(role: outpost_core::Role) -> &'static str {
+pub(crate) fn role_phrase(role: outpost_core::Role) -> &'static str {
     use outpost_core::Role;
     match role {
         Role::Viewer => "a viewer (reads incidents, changes nothing)",

@@ -7,6 +7,10 @@ import { Relay } from './support/relay.mjs';
 import { launchBrowser, phoneContext } from './support/browser.mjs';
 import { openApp, logIncident, until } from './support/app.mjs';
 import { audit } from './support/a11y.mjs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
 
 let relay, browser;
 before(async () => {
@@ -76,6 +80,25 @@ for (const [size, makeContext] of Object.entries(SIZES)) {
       await page.getByRole('heading', { name: 'Settings' }).waitFor();
       await page.getByLabel('Error details').waitFor();
       found.push(...(await problems(page, 'settings')));
+
+      // Settings as an admin (signed in by an invitation from the CLI): an invitation made (its
+      // link and QR code), the sign-out warning open; then the page the invitation link opens.
+      const { stdout } = await run(process.env.OUTPOST_RELAY, ['invite', 'create', '--workspace', 'a11y', '--user', 'Axe Admin',
+        '--role', 'admin', '--url', relay.url, '--data-dir', relay.dataDir]);
+      await page.goto(stdout.trim());
+      await page.getByRole('button', { name: 'Join as Axe Admin' }).click();
+      await page.getByRole('heading', { name: 'Incidents', level: 1 }).waitFor();
+      await page.getByRole('link', { name: 'Settings' }).click();
+      await page.getByRole('group', { name: 'People and devices' }).waitFor({ timeout: 20_000 });
+      await page.getByLabel("Person's name").fill('Axe Person');
+      await page.getByRole('button', { name: 'Create invitation' }).click();
+      await page.getByRole('img', { name: /QR code of the invitation link/ }).waitFor();
+      await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+      await page.getByRole('heading', { name: 'Sign out of this device?' }).waitFor();
+      found.push(...(await problems(page, 'settings, inviting and signing out')));
+      await page.goto(await page.getByLabel('Invitation link', { exact: true }).inputValue());
+      await page.getByRole('button', { name: 'Join as Axe Person' }).waitFor();
+      found.push(...(await problems(page, 'joining')));
 
       await page.goto(new URL('/no/such/page', relay.url).href);
       await page.getByRole('heading', { name: 'Page not found' }).waitFor();

@@ -8,8 +8,9 @@ use leptos::prelude::*;
 use outpost_core::{IncidentView, Role};
 
 use crate::format::local_time;
+use crate::relay_api::{fetch_arrivals, Arrival};
 use crate::state::use_app;
-use crate::sync::{fetch_arrivals, Arrival, SyncStatus};
+use crate::sync::SyncStatus;
 use crate::tasks::PageScope;
 
 #[component]
