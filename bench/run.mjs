@@ -116,7 +116,10 @@ try {
     await step(`outpost: relay, judge off, ${size.clients} clients × ${size.sharedSeconds} s on ${size.shared} incidents`, process.env.OUTPOST_BENCH, ['--data', data, '--reps', String(size.reps), '--no-judge', 'fanout', '--clients', String(size.clients), '--seconds', String(size.sharedSeconds), '--docs', String(size.shared)], { as: { 'relay-fanout': 'relay-fanout-unjudged' } });
     // The same workload while 50 connections send the relay its largest frames as fast as it
     // reads them (issue 14): bounded memory, and well-behaved clients still served.
+    // Each flooder on a token of its own (the worst case), then all 50 on one token, which the
+    // relay's per-token limit holds back as a whole.
     await bench(`outpost: relay, ${size.clients} clients × ${size.sharedSeconds} s on ${size.shared} incidents, 50 connections flooding`, ['fanout', '--clients', String(size.clients), '--seconds', String(size.sharedSeconds), '--docs', String(size.shared), '--flood', '50']);
+    await bench(`outpost: relay, ${size.clients} clients × ${size.sharedSeconds} s on ${size.shared} incidents, 50 connections of one token flooding`, ['fanout', '--clients', String(size.clients), '--seconds', String(size.sharedSeconds), '--docs', String(size.shared), '--flood', '50', '--flood-tokens', '1']);
     await bench(`outpost: the judge's cost per change, ${size.pull} incidents`, ['judge', '--count', String(size.pull)]);
     await step(`outpost: browser, ${size.browser} incidents`, process.execPath, [join(here, 'outpost/browser.mjs'), '--data', data, '--count', String(size.browser), '--reps', String(size.reps)]);
   }
@@ -180,6 +183,8 @@ const measures = [
   ['14', `fan-out on ${size.shared} incidents, 50 connections flooding 8 MB frames, p99`, 'relay-fanout-flooded', 'p99_ms', fmtMs, '100 ms'],
   ['14', 'same, dropped', 'relay-fanout-flooded', 'dropped', fmtCount, '0'],
   ['14', 'same, relay resident memory at most', 'relay-fanout-flooded', 'relay_rss_max_mb', (x) => (x === undefined ? '—' : `${x} MB`), '512 MB'],
+  ['14', 'same, the 50 flooders on one token, p99', 'relay-fanout-flooded-one-token', 'p99_ms', fmtMs, '100 ms'],
+  ['14', 'same, the 50 flooders on one token, relay resident memory at most', 'relay-fanout-flooded-one-token', 'relay_rss_max_mb', (x) => (x === undefined ? '—' : `${x} MB`), '512 MB'],
   ['7', 'bundle, first load, gzip', 'bundle', 'gzip_bytes', fmtBytes, '700 KB'],
   ['7', 'bundle, first load, brotli', 'bundle', 'brotli_bytes', fmtBytes, ''],
   ['8', `memory, ${size.browser} stored, list open`, 'memory', 'total_mb', fmtMb, '150 MB'],

@@ -97,6 +97,10 @@ enum Bench {
         /// Connections flooding the relay with its largest frames meanwhile.
         #[arg(long, default_value_t = 0)]
         flood: usize,
+        /// How many tokens the flooding connections use between them (default: one each; 1:
+        /// all on one token, which the relay's per-token limit then holds back as a whole).
+        #[arg(long)]
+        flood_tokens: Option<usize>,
     },
 }
 
@@ -141,7 +145,14 @@ fn main() -> ExitCode {
                 docs,
                 full,
                 flood,
-            } => scenarios::fanout(&ctx, clients, seconds, docs, !full, flood).await,
+                flood_tokens,
+            } => {
+                let flood = scenarios::FloodSpec {
+                    connections: flood,
+                    tokens: flood_tokens.unwrap_or(flood).clamp(1, flood.max(1)),
+                };
+                scenarios::fanout(&ctx, clients, seconds, docs, !full, flood).await
+            }
         }
     });
     match result {

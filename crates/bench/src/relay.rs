@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 pub struct Relay {
     child: Child,
     dir: PathBuf,
+    bin: PathBuf,
     /// `ws://127.0.0.1:PORT/sync`.
     pub ws: String,
     /// A token for the `bench` workspace.
@@ -73,7 +74,7 @@ impl Relay {
                 "100000",
             ])
             .args(no_judge.then_some("--no-judge"))
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", std::env::var("OUTPOST_BENCH_RELAY_LOG").unwrap_or_else(|_| "warn".into()))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -91,9 +92,27 @@ impl Relay {
         Ok(Relay {
             child,
             dir,
+            bin: bin.to_path_buf(),
             ws,
             token,
         })
+    }
+
+    /// Another token for the `bench` workspace, of `user` (an agent), issued while it runs.
+    pub fn another_token(&self, user: &str) -> Result<String, String> {
+        let out = Command::new(&self.bin)
+            .args(["token", "create", "--workspace", "bench", "--user", user])
+            .arg("--data-dir")
+            .arg(self.dir.join("data"))
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", self.bin.display()))?;
+        if !out.status.success() {
+            return Err(format!(
+                "token create failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
     }
 
     /// The relay's own statistics (`/api/stats`): its counters and how long frames waited in the

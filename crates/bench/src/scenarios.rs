@@ -285,7 +285,7 @@ pub async fn fanout(
     seconds: u64,
     docs: usize,
     scoped: bool,
-    flood: usize,
+    flood: FloodSpec,
 ) -> Result<Vec<Value>, String> {
     let (relay, ids) = seeded(ctx, docs).await?;
     let seed: Vec<(DocumentId, Automerge)> = data::build_all(&ctx.data, docs)?;
@@ -293,6 +293,7 @@ pub async fn fanout(
     let mut observer = Peer::new("observer");
     online(&mut observer, &relay).await?;
     let flooding = Flood::start(&relay, flood).await?;
+    let (flood, flood_tokens) = (flood.connections, flood.tokens);
     let sent = Arc::new(AtomicU64::new(0));
     let begin = Instant::now() + Duration::from_secs(2) + Duration::from_millis(clients as u64 * 5);
     let mut tasks = Vec::new();
@@ -397,8 +398,14 @@ pub async fn fanout(
         (true, true) => "relay-fanout-flooded",
         (false, true) => "relay-fanout-full-flooded",
     };
+    // All the flooders on one token: what the per-token limit holds back.
+    let name = if flood > 1 && flood_tokens == 1 {
+        format!("{name}-one-token")
+    } else {
+        name.to_string()
+    };
     let mut line = report(
-        name,
+        &name,
         &[],
         json!({
             "clients": clients,
@@ -418,6 +425,7 @@ pub async fn fanout(
     );
     if flood > 0 {
         line["flood_connections"] = json!(flood);
+        line["flood_tokens"] = json!(flood_tokens);
         line["flood_frames"] = json!(flooded.frames);
         line["flood_mb"] = json!(flooded.bytes / (1024 * 1024));
         line["flood_closed"] = json!(flooded.closed);
@@ -435,6 +443,16 @@ struct Flood {
     sampler: tokio::task::JoinHandle<u64>,
 }
 
+/// A flood: how many connections, on how many tokens of their own (never the workload's: a
+/// flooding device is someone else's sign-in).
+#[derive(Clone, Copy, Debug)]
+pub struct FloodSpec {
+    /// Flooding connections.
+    pub connections: usize,
+    /// Tokens they use between them.
+    pub tokens: usize,
+}
+
 /// What a flood did.
 struct Flooded {
     frames: u64,
@@ -448,12 +466,22 @@ struct Flooded {
 const FLOOD_FRAME: usize = 8 * 1024 * 1024 - 1024;
 
 impl Flood {
-    async fn start(relay: &Arc<Relay>, connections: usize) -> Result<Flood, String> {
+    async fn start(relay: &Arc<Relay>, spec: FloodSpec) -> Result<Flood, String> {
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut tasks = Vec::new();
-        for i in 0..connections {
+        let tokens = if spec.connections == 0 {
+            Vec::new()
+        } else {
+            (0..spec.tokens)
+                .map(|t| relay.another_token(&format!("flooder-{t}")))
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        for i in 0..spec.connections {
             let mut peer = Peer::scoped(&format!("flood-{i}"));
-            online(&mut peer, relay).await?;
+            peer.connect(&relay.ws, TokenIn::Subprotocol(tokens[i % tokens.len()].clone()))
+                .await
+                .map_err(err)?;
+            peer.caught_up(WAIT).await.map_err(err)?;
             let stop = stop.clone();
             tasks.push(tokio::spawn(async move {
                 let frame = wire::encode(&Message::Ephemeral {

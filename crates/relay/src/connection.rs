@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
-use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use outpost_sync::hub::{ConnId, Grant};
 use outpost_sync::wire::{self, Message};
@@ -98,16 +97,38 @@ impl Rates {
         self.messages.check().is_ok()
     }
 
-    /// How long a frame of `bytes` must wait to be within the byte rate (zero: it is). The
-    /// frame's bytes are taken from the allowance now either way.
-    pub fn wait_for(&self, bytes: usize) -> Duration {
+    /// Takes a frame of `bytes` from the byte allowance: `None` if it is there now, otherwise a
+    /// future that waits until it is and then takes it. The frame has already been passed on,
+    /// so it is always paid for: a connection (or a token's connections together) cannot get
+    /// more through than the rate by arriving while others wait.
+    pub fn pay(self: &Arc<Self>, bytes: usize) -> Option<Paying> {
         let n =
             nonzero(u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX)).min(self.burst_kib);
         match self.kibibytes.check_n(n) {
-            Ok(Ok(())) => Duration::ZERO,
-            Ok(Err(not_until)) => not_until.wait_time_from(DefaultClock::default().now()),
-            Err(_) => Duration::ZERO, // larger than a burst: ruled out by `n.min(burst)`
+            // Larger than a burst is ruled out by `n.min(burst)`.
+            Ok(Ok(())) | Err(_) => None,
+            Ok(Err(_)) => {
+                let rates = self.clone();
+                Some(Box::pin(async move {
+                    let _ = rates.kibibytes.until_n_ready(n).await;
+                }))
+            }
         }
+    }
+}
+
+/// A connection paying for a frame over its byte rate: it is not read until this is done.
+pub type Paying = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// Both payments, one after the other, or `None` if neither has to wait.
+fn both(a: Option<Paying>, b: Option<Paying>) -> Option<Paying> {
+    match (a, b) {
+        (None, None) => None,
+        (Some(p), None) | (None, Some(p)) => Some(p),
+        (Some(a), Some(b)) => Some(Box::pin(async move {
+            a.await;
+            b.await;
+        })),
     }
 }
 
@@ -172,16 +193,15 @@ pub async fn serve(
     let token_rates = token.token_rates.clone();
     let (conn, mut outbox): (ConnId, _) = service.connect(grant.clone());
     tracing::info!(conn, user = %grant.user, workspace = %grant.workspace, "connected");
-    let rates = Rates::new(&limits);
+    let rates = Arc::new(Rates::new(&limits));
     let budget = Budget::default();
     let mut ping = tokio::time::interval(Duration::from_secs(30));
     ping.tick().await;
     let mut awaiting_pong = false;
     // When a connection over its byte rate may be read again: until then its socket is not
     // read (TCP pushes back on the sender), holding nothing, while its answers still go out.
-    let mut paused_until: Option<tokio::time::Instant> = None;
+    let mut paying: Option<Paying> = None;
     let reason = loop {
-        let paused = paused_until.unwrap_or_else(tokio::time::Instant::now);
         tokio::select! {
             biased;
             _ = shutdown.changed() => {
@@ -194,8 +214,8 @@ pub async fn serve(
                 refuse(&mut socket, &relay, code::POLICY, &why).await;
                 break why;
             }
-            _ = tokio::time::sleep_until(paused), if paused_until.is_some() => paused_until = None,
-            incoming = socket.recv(), if paused_until.is_none() => match incoming {
+            _ = async { if let Some(p) = paying.as_mut() { p.await } }, if paying.is_some() => paying = None,
+            incoming = socket.recv(), if paying.is_none() => match incoming {
                 Some(Ok(WsMessage::Binary(bytes))) => {
                     if bytes.len() > limits.max_frame_bytes {
                         let why = format!("frame of {} bytes is over the {} byte limit", bytes.len(), limits.max_frame_bytes);
@@ -212,14 +232,13 @@ pub async fn serve(
                         refuse(&mut socket, &relay, code::POLICY, &why).await;
                         break why;
                     }
-                    // Over its own byte rate or its token's, the connection waits unread.
-                    let wait = rates.wait_for(bytes.len()).max(token_rates.wait_for(bytes.len()));
+                    // Over its own byte rate or its token's, the connection waits unread until
+                    // the frame is paid for.
+                    let owed = both(rates.pay(bytes.len()), token_rates.pay(bytes.len()));
                     // With too much queued for the hub (this connection's or the relay's), this
                     // waits for room. (Into a Vec without a copy: the frame is ours alone.)
                     service.frame(conn, bytes.into(), &budget).await;
-                    if !wait.is_zero() {
-                        paused_until = Some(tokio::time::Instant::now() + wait);
-                    }
+                    paying = owed;
                 }
                 Some(Ok(WsMessage::Text(_))) => {
                     let why = "text frames are not part of the protocol; send binary CBOR".to_string();
@@ -250,7 +269,9 @@ pub async fn serve(
                     break "dropped by the relay".to_string();
                 }
             },
-            _ = ping.tick() => {
+            // A connection paying for its frames is not read, so its pong cannot be seen: it is
+            // held back, not dead.
+            _ = ping.tick(), if paying.is_none() => {
                 if awaiting_pong {
                     break "no answer to ping".to_string();
                 }
@@ -281,25 +302,30 @@ mod tests {
         assert!(!rates.message());
     }
 
-    #[test]
-    fn bytes_over_the_rate_wait_about_as_long_as_the_excess_takes() {
+    #[tokio::test(flavor = "current_thread")]
+    async fn frames_over_the_byte_rate_are_paid_for_however_many_connections_share_it() {
         let limits = Limits {
-            max_frame_bytes: 1024 * 1024,
+            max_frame_bytes: 256 * 1024,
             bytes_per_second: 1024 * 1024,
-            bytes_burst: 2 * 1024 * 1024,
+            bytes_burst: 512 * 1024,
             ..Limits::default()
         };
-        let rates = Rates::new(&limits);
-        assert_eq!(rates.wait_for(1024 * 1024), Duration::ZERO);
-        assert_eq!(
-            rates.wait_for(1024 * 1024),
-            Duration::ZERO,
-            "within the burst"
-        );
-        let wait = rates.wait_for(1024 * 1024);
+        let rates = Arc::new(Rates::new(&limits));
+        let frame = 256 * 1024;
+        assert!(rates.pay(frame).is_none());
+        assert!(rates.pay(frame).is_none(), "within the burst");
+        // Eight connections sharing the allowance each pass one more frame on, and pay for it:
+        // 2 MiB over 1 MiB/s takes about two seconds, not the quarter second of one frame.
+        let start = std::time::Instant::now();
+        let owed: Vec<Paying> = (0..8).filter_map(|_| rates.pay(frame)).collect();
+        assert_eq!(owed.len(), 8);
+        for paying in owed {
+            paying.await;
+        }
+        let took = start.elapsed();
         assert!(
-            wait > Duration::from_millis(500) && wait <= Duration::from_millis(1100),
-            "a megabyte over a megabyte a second waits about a second: {wait:?}"
+            took >= Duration::from_millis(1700) && took <= Duration::from_millis(3000),
+            "eight quarter-megabyte frames over a megabyte a second: {took:?}"
         );
     }
 }
