@@ -74,7 +74,10 @@ impl Relay {
                 "100000",
             ])
             .args(no_judge.then_some("--no-judge"))
-            .env("RUST_LOG", std::env::var("OUTPOST_BENCH_RELAY_LOG").unwrap_or_else(|_| "warn".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("OUTPOST_BENCH_RELAY_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

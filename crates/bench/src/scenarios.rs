@@ -478,9 +478,12 @@ impl Flood {
         };
         for i in 0..spec.connections {
             let mut peer = Peer::scoped(&format!("flood-{i}"));
-            peer.connect(&relay.ws, TokenIn::Subprotocol(tokens[i % tokens.len()].clone()))
-                .await
-                .map_err(err)?;
+            peer.connect(
+                &relay.ws,
+                TokenIn::Subprotocol(tokens[i % tokens.len()].clone()),
+            )
+            .await
+            .map_err(err)?;
             peer.caught_up(WAIT).await.map_err(err)?;
             let stop = stop.clone();
             tasks.push(tokio::spawn(async move {

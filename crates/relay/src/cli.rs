@@ -231,6 +231,11 @@ pub struct Config {
     #[arg(long, default_value_t = 10_000)]
     pub max_connections: usize,
 
+    /// How long the token of a device that joins by invitation lives unless used, as 90d, 12h
+    /// or 30m; each connection renews it for as long again.
+    #[arg(long, env = "OUTPOST_TOKEN_LIFETIME", default_value = "90d", value_parser = parse_lifetime)]
+    pub token_lifetime: i64,
+
     /// Documents kept in memory; the rest are read from storage when needed.
     #[arg(long, default_value_t = 5_000)]
     pub memory_documents: usize,
@@ -265,6 +270,7 @@ impl Config {
             byte_rate_limit: Limits::default().bytes_per_second,
             byte_rate_burst: Limits::default().bytes_burst,
             memory_documents: 5_000,
+            token_lifetime: crate::storage::DEFAULT_LIFETIME,
             max_connections_per_token: 64,
             max_connections: 10_000,
             no_judge: false,

@@ -164,14 +164,27 @@ impl Storage {
     }
 
     /// Accepts the invitation `code` for a device called `name` running `app_version`: in one
-    /// transaction, spends it and stores the device's new token. Returns the token, or why the
-    /// invitation cannot be used (`Err(lookup)` for spent, expired or unknown).
+    /// transaction, spends it and stores the device's new token, living [`DEFAULT_LIFETIME`]
+    /// unless used. Returns the token, or why the invitation cannot be used (`Err(lookup)` for
+    /// spent, expired or unknown).
     pub fn join(
         &mut self,
         code: &str,
         name: &str,
         app_version: &str,
         now: i64,
+    ) -> Result<Result<Joined, Lookup>, StoreError> {
+        self.join_for(code, name, app_version, now, DEFAULT_LIFETIME)
+    }
+
+    /// [`Storage::join`], the device's token living `lifetime` seconds unless used.
+    pub fn join_for(
+        &mut self,
+        code: &str,
+        name: &str,
+        app_version: &str,
+        now: i64,
+        lifetime: i64,
     ) -> Result<Result<Joined, Lookup>, StoreError> {
         let tx = self.db.transaction().map_err(err)?;
         let hash = token_hash(code);
@@ -204,8 +217,8 @@ impl Storage {
                 role,
                 groups,
                 now,
-                DEFAULT_LIFETIME,
-                now.saturating_add(DEFAULT_LIFETIME),
+                lifetime,
+                now.saturating_add(lifetime),
                 device_name(name),
                 app_version.chars().take(40).collect::<String>(),
             ],

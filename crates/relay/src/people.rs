@@ -283,7 +283,13 @@ pub(crate) async fn join(
 ) -> Response {
     let now = now_seconds();
     let joined = with_storage(&state, |s| {
-        s.join(body.code.trim(), &body.device_name, &body.app_version, now)
+        s.join_for(
+            body.code.trim(),
+            &body.device_name,
+            &body.app_version,
+            now,
+            state.token_lifetime,
+        )
     });
     match joined {
         Ok(Ok(joined)) => {

@@ -69,6 +69,8 @@ pub struct RelayState {
     pub(crate) tokens_live: Arc<LiveTokens>,
     /// Origins besides the relay's own whose pages may open a sync connection.
     allowed_origins: Vec<String>,
+    /// How long a device's token lives unless used (seconds).
+    pub(crate) token_lifetime: i64,
     /// Open connections allowed per token, and in all.
     max_per_token: usize,
     max_connections: usize,
@@ -104,6 +106,7 @@ impl RelayState {
             stop,
             live: Arc::new(watch::channel(0).0),
             tokens_live: Arc::new(LiveTokens::new(config.limits())),
+            token_lifetime: config.token_lifetime,
             max_per_token: config.max_connections_per_token,
             max_connections: config.max_connections,
             allowed_origins: config

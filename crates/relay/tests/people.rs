@@ -53,7 +53,7 @@ async fn join(relay: &Relay, code: &str, name: &str) -> (u16, Value) {
 #[tokio::test(flavor = "current_thread")]
 async fn an_invitation_from_the_cli_signs_in_one_device_once_into_its_workspace() {
     let dir = tempfile::tempdir().unwrap();
-    let relay = Relay::start(dir.path(), &[]);
+    let relay = Relay::start(dir.path(), &["--token-lifetime", "30d"]);
     let out = relay.cli(&[
         "invite",
         "create",
