@@ -33,7 +33,8 @@
 //! - [`command`]: commands and their refusals.
 //! - [`state`]: the lifecycle and its guards.
 //! - [`priority`]: impact, urgency, priority and the matrix.
-//! - [`sla`] and [`calendar`]: SLA clocks in business time.
+//! - [`sla`] and [`calendar`]: SLA clocks in business time; [`zone`]: time zones as tables of
+//!   their offsets (daylight saving without a time-zone database in the bundle).
 //! - [`communication`]: update cadence and report obligations.
 //! - [`history`]: the audit trail, timeline and milestones.
 //! - [`conflict`] and [`field`]: conflicting values and the field table.
@@ -74,6 +75,7 @@ pub mod sla;
 pub mod state;
 pub mod summary;
 pub mod time;
+pub mod zone;
 
 pub use command::{Command, CommandError};
 pub use config::WorkspaceConfig;
