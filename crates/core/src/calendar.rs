@@ -1,15 +1,17 @@
 //! Business-hours calendars: how much working time lies between two instants, and when a given
 //! amount of working time will have elapsed.
 //!
-//! A calendar is a weekly pattern of working hours in one fixed UTC offset, plus holidays. Fixed
-//! offsets keep the core free of a time-zone database (which would add hundreds of kilobytes to the
-//! browser bundle); a workspace whose region observes daylight saving adjusts the offset twice a
-//! year. Calendars are workspace configuration.
+//! A calendar is a weekly pattern of working hours in local time, plus holidays, in a time zone
+//! ([`crate::zone::Zone`], a table of offsets, so daylight saving is followed without a time-zone
+//! database in the bundle) or, for calendars from before zones, one fixed UTC offset. Each local
+//! day's working window is turned into instants on its own, so 09:00-17:00 stays 09:00-17:00 on
+//! the wall clock either side of a change. Calendars are workspace configuration.
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::time::{DeviceTime, Span};
+use crate::zone::{Zone, ZoneError};
 
 const MINUTE_MS: i64 = 60_000;
 const DAY_MS: i64 = 24 * 60 * MINUTE_MS;
@@ -48,8 +50,12 @@ impl WorkingHours {
 pub struct BusinessCalendar {
     /// Shown in settings, e.g. "Office hours (Mon-Fri 09:00-17:00)".
     pub name: String,
-    /// The calendar's offset from UTC in minutes (e.g. 60 for UTC+01:00).
+    /// The calendar's offset from UTC in minutes (e.g. 60 for UTC+01:00), used when it has no
+    /// time zone.
     pub utc_offset_minutes: i32,
+    /// Its time zone; when set, it decides the offset at every instant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<Zone>,
     /// Working hours for Monday (index 0) to Sunday (index 6); `None` is a day off.
     pub week: [Option<WorkingHours>; 7],
     /// Whole days off, in the calendar's local date.
@@ -72,6 +78,9 @@ pub enum CalendarError {
     /// No working time at all in the week.
     #[error("The calendar needs at least one working day.")]
     NoWorkingDays,
+    /// Its time zone's table is unusable.
+    #[error("{0}")]
+    Zone(#[from] ZoneError),
 }
 
 const DAY_NAMES: [&str; 7] = [
@@ -90,6 +99,7 @@ impl BusinessCalendar {
         BusinessCalendar {
             name: "24×7".to_string(),
             utc_offset_minutes: 0,
+            zone: None,
             week: [Some(WorkingHours::ALL_DAY); 7],
             holidays: Vec::new(),
         }
@@ -101,8 +111,17 @@ impl BusinessCalendar {
         BusinessCalendar {
             name: "Office hours (Mon-Fri 09:00-17:00)".to_string(),
             utc_offset_minutes,
+            zone: None,
             week: [day, day, day, day, day, None, None],
             holidays: Vec::new(),
+        }
+    }
+
+    /// Monday to Friday, 09:00-17:00, in `zone`.
+    pub fn office_hours_in(zone: Zone) -> Self {
+        BusinessCalendar {
+            zone: Some(zone),
+            ..Self::office_hours(0)
         }
     }
 
@@ -110,6 +129,9 @@ impl BusinessCalendar {
     pub fn validate(&self) -> Result<(), CalendarError> {
         if self.utc_offset_minutes.abs() > 14 * 60 {
             return Err(CalendarError::BadOffset);
+        }
+        if let Some(zone) = &self.zone {
+            zone.check()?;
         }
         for (i, hours) in self.week.iter().enumerate() {
             if let Some(h) = hours {
@@ -128,8 +150,28 @@ impl BusinessCalendar {
         self.holidays.is_empty() && self.week.iter().all(|d| *d == Some(WorkingHours::ALL_DAY))
     }
 
-    fn offset_ms(&self) -> i64 {
-        i64::from(self.utc_offset_minutes) * MINUTE_MS
+    /// The wall-clock time at an instant, as local milliseconds (local midnight of 1970-01-01
+    /// is 0).
+    fn to_local(&self, utc: i64) -> i64 {
+        match &self.zone {
+            Some(zone) => zone.local(utc),
+            None => utc + i64::from(self.utc_offset_minutes) * MINUTE_MS,
+        }
+    }
+
+    /// The instant a wall-clock time names.
+    fn to_utc(&self, local: i64) -> i64 {
+        match &self.zone {
+            Some(zone) => zone.instant(local),
+            None => local - i64::from(self.utc_offset_minutes) * MINUTE_MS,
+        }
+    }
+
+    /// The working window of a local day, as instants.
+    fn window_utc(&self, day: i64, holidays: &[i64]) -> Option<(i64, i64)> {
+        let (start, end) = self.window(day, holidays)?;
+        let (start, end) = (self.to_utc(start), self.to_utc(end));
+        (start < end).then_some((start, end))
     }
 
     /// The working window of a local day (days since 1970-01-01, local), in local milliseconds.
@@ -163,13 +205,11 @@ impl BusinessCalendar {
             return to.since(from);
         }
         let holidays = self.holiday_days();
-        let (from, to) = (
-            from.millis() + self.offset_ms(),
-            to.millis() + self.offset_ms(),
-        );
+        let (from, to) = (from.millis(), to.millis());
         let mut total = 0i64;
-        for day in from.div_euclid(DAY_MS)..=to.div_euclid(DAY_MS) {
-            if let Some((start, end)) = self.window(day, &holidays) {
+        let days = self.to_local(from).div_euclid(DAY_MS)..=self.to_local(to).div_euclid(DAY_MS);
+        for day in days {
+            if let Some((start, end)) = self.window_utc(day, &holidays) {
                 total += (end.min(to) - start.max(from)).max(0);
             }
         }
@@ -184,25 +224,23 @@ impl BusinessCalendar {
             return Some(from.plus(Span::milliseconds(remaining)));
         }
         let holidays = self.holiday_days();
-        let local_from = from.millis() + self.offset_ms();
-        let first_day = local_from.div_euclid(DAY_MS);
+        let from = from.millis();
+        let first_day = self.to_local(from).div_euclid(DAY_MS);
         for day in first_day..first_day + HORIZON_DAYS {
-            let Some((start, end)) = self.window(day, &holidays) else {
+            let Some((start, end)) = self.window_utc(day, &holidays) else {
                 continue;
             };
-            let start = start.max(local_from);
+            let start = start.max(from);
             if start >= end {
                 continue;
             }
             if remaining == 0 {
                 // Due at the start of the next working stretch.
-                return Some(DeviceTime::from_millis(start - self.offset_ms()));
+                return Some(DeviceTime::from_millis(start));
             }
             let available = end - start;
             if remaining <= available {
-                return Some(DeviceTime::from_millis(
-                    start + remaining - self.offset_ms(),
-                ));
+                return Some(DeviceTime::from_millis(start + remaining));
             }
             remaining -= available;
         }
@@ -211,7 +249,7 @@ impl BusinessCalendar {
 
     /// Whether `t` falls inside working hours.
     pub fn is_working(&self, t: DeviceTime) -> bool {
-        let local = t.millis() + self.offset_ms();
+        let local = self.to_local(t.millis());
         self.window(local.div_euclid(DAY_MS), &self.holiday_days())
             .is_some_and(|(start, end)| (start..end).contains(&local))
     }
@@ -340,6 +378,7 @@ mod tests {
                 BusinessCalendar {
                     name: "generated".into(),
                     utc_offset_minutes: offset,
+                    zone: zoned(offset),
                     week,
                     holidays: hol
                         .into_iter()
@@ -349,7 +388,62 @@ mod tests {
             })
     }
 
-    const BASE: i64 = 1_793_000_000_000; // November 2026
+    const BASE: i64 = 1_793_000_000_000; // late October 2026: New York changes on 1 November
+
+    /// Tables of zones with changes within the properties' range, from tzdb.
+    static ZONES: std::sync::LazyLock<Vec<Zone>> = std::sync::LazyLock::new(|| {
+        use chrono::{Offset, TimeZone};
+        [
+            chrono_tz::America::New_York,
+            chrono_tz::Europe::London,
+            chrono_tz::Australia::Lord_Howe,
+        ]
+        .into_iter()
+        .map(|tz| {
+            Zone::tabulate(tz.name(), BASE - 200 * DAY_MS, BASE + 200 * DAY_MS, |ms| {
+                let at = chrono::DateTime::from_timestamp_millis(ms)
+                    .unwrap()
+                    .naive_utc();
+                tz.offset_from_utc_datetime(&at).fix().local_minus_utc() / 60
+            })
+        })
+        .collect()
+    });
+
+    /// A zone for some generated calendars (chosen by the generated offset), none for the rest.
+    fn zoned(offset: i32) -> Option<Zone> {
+        match offset.rem_euclid(6) {
+            i @ 0..=2 => Some(ZONES[i as usize].clone()),
+            _ => None,
+        }
+    }
+
+    fn london() -> Zone {
+        ZONES[1].clone()
+    }
+
+    #[test]
+    fn office_hours_follow_the_wall_clock_across_a_daylight_saving_change() {
+        let cal = BusinessCalendar::office_hours_in(london());
+        cal.validate().unwrap();
+        // Friday 23 October 16:00 BST (15:00Z) to Monday 26 October 10:00 GMT (10:00Z): an hour
+        // each side of the weekend, though the clocks went back in between.
+        let span = cal.working_time(t("2026-10-23T15:00:00Z"), t("2026-10-26T10:00:00Z"));
+        assert_eq!(span, Span::hours(2));
+        // With the summer offset fixed, Monday would start an hour early.
+        let fixed = BusinessCalendar::office_hours(60);
+        assert_eq!(
+            fixed.working_time(t("2026-10-23T15:00:00Z"), t("2026-10-26T10:00:00Z")),
+            Span::hours(3)
+        );
+        assert_eq!(
+            cal.add_working_time(t("2026-10-23T15:00:00Z"), Span::hours(4)),
+            Some(t("2026-10-26T12:00:00Z")),
+            "Monday 12:00 GMT"
+        );
+        assert!(cal.is_working(t("2026-10-23T08:00:00Z")), "09:00 BST");
+        assert!(!cal.is_working(t("2026-10-26T08:30:00Z")), "08:30 GMT");
+    }
 
     proptest! {
         #[test]
