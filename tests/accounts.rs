@@ -56,9 +56,11 @@ async fn each_sign_in_keeps_its_own_settings_and_database_and_a_sign_out_deletes
     );
     for (who, incident) in [(&north, "north-incident"), (&south, "south-incident")] {
         accounts::activate(who.clone()).unwrap();
-        let mut settings = Settings::default();
-        settings.user_name = who.user.clone();
-        settings.workspace = who.workspace.clone();
+        let settings = Settings {
+            user_name: who.user.clone(),
+            workspace: who.workspace.clone(),
+            ..Settings::default()
+        };
         settings.save().unwrap();
         put(&accounts::database(), incident).await;
     }
