@@ -15,6 +15,7 @@
 //!   persistent storage.
 //! - [`tasks`]: when work runs (slices, and work a page starts); [`crash`]: what a person sees
 //!   after an internal error.
+//! - [`zones`]: time-zone tables from the browser's own tzdb (for business calendars).
 //! - [`settings`]: per-device settings; [`clock`]: time and randomness; [`format`]: how times
 //!   read.
 
@@ -33,5 +34,6 @@ pub mod state;
 pub mod storage;
 pub mod sync;
 pub mod tasks;
+pub mod zones;
 
 pub use app::App;

@@ -167,6 +167,27 @@ impl Zone {
     }
 }
 
+/// The offset in a `GMT+05:30`-style name (what `Intl` gives for `timeZoneName: "longOffset"`),
+/// in minutes; `GMT` alone is zero.
+pub fn parse_gmt_offset(text: &str) -> Option<i32> {
+    let rest = text
+        .trim()
+        .strip_prefix("GMT")
+        .or_else(|| text.trim().strip_prefix("UTC"))?;
+    if rest.is_empty() {
+        return Some(0);
+    }
+    let sign = match rest.chars().next()? {
+        '+' => 1,
+        '-' | '\u{2212}' => -1,
+        _ => return None,
+    };
+    let digits = &rest[rest.chars().next()?.len_utf8()..];
+    let (hours, minutes) = digits.split_once(':').unwrap_or((digits, "0"));
+    let (hours, minutes): (i32, i32) = (hours.parse().ok()?, minutes.parse().ok()?);
+    (hours <= 18 && minutes < 60).then_some(sign * (hours * 60 + minutes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,6 +293,22 @@ mod tests {
         let kolkata = table(chrono_tz::Asia::Kolkata);
         assert!(kolkata.transitions.is_empty());
         assert_eq!(kolkata.offset_at(utc(2028, 6, 1, 0, 0)), 330);
+    }
+
+    #[test]
+    fn offsets_are_read_as_the_browser_writes_them() {
+        assert_eq!(parse_gmt_offset("GMT"), Some(0));
+        assert_eq!(parse_gmt_offset("GMT+01:00"), Some(60));
+        assert_eq!(parse_gmt_offset("GMT+05:30"), Some(330));
+        assert_eq!(parse_gmt_offset("GMT-03:30"), Some(-210));
+        assert_eq!(
+            parse_gmt_offset("GMT\u{2212}08:00"),
+            Some(-480),
+            "a minus sign"
+        );
+        assert_eq!(parse_gmt_offset("GMT+9"), Some(540));
+        assert_eq!(parse_gmt_offset("CET"), None);
+        assert_eq!(parse_gmt_offset("GMT+25:00"), None);
     }
 
     #[test]
