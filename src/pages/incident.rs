@@ -22,6 +22,7 @@ use outpost_sync::DocumentId;
 use crate::components::badges::{PriorityBadge, StateBadge};
 use crate::components::title::Title;
 use crate::format::{ago, local_time};
+use crate::repo::RepoError;
 use crate::state::{use_app, AppState};
 use crate::tasks::PageScope;
 
@@ -68,9 +69,13 @@ pub fn IncidentPage() -> impl IntoView {
     // here would recompute this page's view for each of them.
     let revision =
         Memo::new(move |_| id.with(|text| state.revisions.with(|r| r.get(text).copied())));
+    // Bumped to load again soon after a storage failure (a busy or briefly failing IndexedDB),
+    // rather than at the next tick of the clock.
+    let retry = RwSignal::new(0u32);
     Effect::new(move |_| {
         let text = id.get();
         revision.get();
+        retry.track();
         state.now.track();
         if !state.ready.get() {
             return;
@@ -95,6 +100,11 @@ pub fn IncidentPage() -> impl IntoView {
                     loaded.set(Some(v));
                 }
                 Err(e) => {
+                    if matches!(e, RepoError::Storage(_)) {
+                        scope.after(std::time::Duration::from_secs(1), move || {
+                            retry.update(|n| *n += 1)
+                        });
+                    }
                     loaded.set(None);
                     problem.set(Some(e.to_string()));
                 }

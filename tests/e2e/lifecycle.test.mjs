@@ -80,8 +80,18 @@ test('leaving pages in the middle of their work, all through a pull, loses nothi
     // (sometimes one fewer: leaving the list within milliseconds of arriving can replace its
     // entry instead of adding one).
     const incident = page.getByRole('heading', { level: 1, name: /Badge reader offline/ });
-    for (let k = 0; k < 8 && !page.url().endsWith(new URL(url).pathname); k++) await page.goBack();
-    await incident.waitFor();
+    for (let k = 0; k < 8 && !page.url().endsWith(new URL(url).pathname); k++) {
+      // Decide on the next step only once this one has arrived: a stale address would step
+      // past the incident.
+      const from = page.url();
+      await page.goBack();
+      await page.waitForURL((u) => u.href !== from, { timeout: 5_000 }).catch(() => {});
+    }
+    assert.ok(page.url().endsWith(new URL(url).pathname), `pass ${i}: Back reached ${page.url()}, not the incident`);
+    await incident.waitFor().catch(async (e) => {
+      const shown = await page.locator('main').innerText().catch(() => '(unreadable)');
+      throw new Error(`pass ${i}: the incident's heading did not show at ${page.url()}; the page shows: ${shown.slice(0, 300)}\n${e.message}`);
+    });
   }
   // Everything arrived and every note is kept, on screen and after a reload.
   await nav('Incidents');
