@@ -4,6 +4,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use outpost_sync::hub::Grant;
 
 use crate::connection::Limits;
 
@@ -40,19 +41,9 @@ pub enum Command {
 pub enum TokenCommand {
     /// Issue a token granting a user access to a workspace; prints the token once.
     Create {
-        /// The workspace the token opens.
-        #[arg(long)]
-        workspace: String,
-        /// The person it is for.
-        #[arg(long)]
-        user: String,
-        /// What they may do: viewer, agent, manager or admin.
-        #[arg(long, default_value = "agent", value_parser = parse_role)]
-        role: outpost_core::Role,
-        /// The groups they belong to, comma-separated (who may read incidents restricted to
-        /// those groups).
-        #[arg(long, default_value = "", value_parser = parse_groups)]
-        groups: Groups,
+        /// Whom it is for.
+        #[command(flatten)]
+        person: Person,
         /// How long it lives unless used, as 90d, 12h, 30m or 45s; each connection renews it
         /// for as long again.
         #[arg(long, default_value = "90d", value_parser = parse_lifetime)]
@@ -84,24 +75,50 @@ pub enum TokenCommand {
     },
 }
 
+/// Whom a token or an invitation is for.
+#[derive(Debug, Clone, Args)]
+pub struct Person {
+    /// The workspace.
+    #[arg(long)]
+    pub workspace: String,
+    /// The person (their name, as recorded on their changes).
+    #[arg(long)]
+    pub user: String,
+    /// What they may do: viewer, agent, manager or admin.
+    #[arg(long, default_value = "agent", value_parser = parse_role)]
+    pub role: outpost_core::Role,
+    /// The groups they belong to, comma-separated (who may read incidents restricted to those
+    /// groups).
+    #[arg(long, default_value = "", value_parser = parse_groups)]
+    pub groups: Groups,
+}
+
+impl Person {
+    /// What it grants, names trimmed; refused when the workspace or the user is empty.
+    pub fn grant(&self) -> Result<Grant, String> {
+        let (workspace, user) = (self.workspace.trim(), self.user.trim());
+        if workspace.is_empty() || user.is_empty() {
+            return Err("--workspace and --user must not be empty".into());
+        }
+        Ok(Grant {
+            user: user.to_string(),
+            workspace: workspace.to_string(),
+            role: self.role.key().to_string(),
+            device: String::new(),
+            groups: self.groups.0.clone(),
+        })
+    }
+}
+
 /// Invitation subcommands.
 #[derive(Debug, Subcommand)]
 pub enum InviteCommand {
     /// Invite a person to a workspace: prints a one-time link (and its QR code) that signs in
     /// the device that opens it, with a token of its own.
     Create {
-        /// The workspace they join.
-        #[arg(long)]
-        workspace: String,
-        /// The person (their name, as recorded on their changes).
-        #[arg(long)]
-        user: String,
-        /// What they may do: viewer, agent, manager or admin.
-        #[arg(long, default_value = "agent", value_parser = parse_role)]
-        role: outpost_core::Role,
-        /// Their groups, comma-separated.
-        #[arg(long, default_value = "", value_parser = parse_groups)]
-        groups: Groups,
+        /// Whom it is for.
+        #[command(flatten)]
+        person: Person,
         /// How long the link works unless used, as 7d, 12h or 30m (at most 30 days).
         #[arg(long, default_value = "7d", value_parser = parse_lifetime)]
         expires: i64,

@@ -17,43 +17,39 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::FAILURE
 }
 
-fn tokens(config: &Config, command: TokenCommand) -> ExitCode {
-    let storage = match Storage::open(&config.data_dir) {
-        Ok(s) => s,
-        Err(e) => return fail(format!("cannot open {}: {e}", config.data_dir.display())),
-    };
-    let now = std::time::SystemTime::now()
+/// Now, in seconds since the epoch.
+fn now_seconds() -> i64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The relay's storage in the configured data directory, or the exit that says why not.
+fn open_storage(config: &Config) -> Result<Storage, ExitCode> {
+    Storage::open(&config.data_dir)
+        .map_err(|e| fail(format!("cannot open {}: {e}", config.data_dir.display())))
+}
+
+fn tokens(config: &Config, command: TokenCommand) -> ExitCode {
+    let storage = match open_storage(config) {
+        Ok(s) => s,
+        Err(failed) => return failed,
+    };
+    let now = now_seconds();
     match command {
-        TokenCommand::Create {
-            workspace,
-            user,
-            role,
-            groups,
-            expires,
-        } => {
-            let (workspace, user) = (workspace.trim().to_string(), user.trim().to_string());
-            if workspace.is_empty() || user.is_empty() {
-                return fail("--workspace and --user must not be empty");
-            }
+        TokenCommand::Create { person, expires } => {
+            let grant = match person.grant() {
+                Ok(g) => g,
+                Err(e) => return fail(e),
+            };
             let token = new_token();
-            if let Err(e) = storage.add_token_for(
-                &token,
-                &Grant {
-                    user: user.clone(),
-                    workspace: workspace.clone(),
-                    role: role.key().to_string(),
-                    device: String::new(),
-                    groups: groups.0.clone(),
-                },
-                now,
-                expires,
-            ) {
+            if let Err(e) = storage.add_token_for(&token, &grant, now, expires) {
                 return fail(e);
             }
             println!("{token}");
-            let groups = match groups.0.as_slice() {
+            let Grant { user, workspace, .. } = &grant;
+            let role = person.role;
+            let groups = match grant.groups.as_slice() {
                 [] => String::new(),
                 some => format!(", groups {}", some.join(", ")),
             };
@@ -148,39 +144,27 @@ fn ago(seconds: i64) -> String {
 
 fn invitations(config: &Config, command: InviteCommand) -> ExitCode {
     use outpost_relay::invitations;
-    let storage = match Storage::open(&config.data_dir) {
+    let storage = match open_storage(config) {
         Ok(s) => s,
-        Err(e) => return fail(format!("cannot open {}: {e}", config.data_dir.display())),
+        Err(failed) => return failed,
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+    let now = now_seconds();
     match command {
         InviteCommand::Create {
-            workspace,
-            user,
-            role,
-            groups,
+            person,
             expires,
             url,
         } => {
-            let (workspace, user) = (workspace.trim().to_string(), user.trim().to_string());
-            if workspace.is_empty() || user.is_empty() {
-                return fail("--workspace and --user must not be empty");
-            }
+            let grant = match person.grant() {
+                Ok(g) => g,
+                Err(e) => return fail(e),
+            };
             if expires > invitations::MAX_INVITATION_LIFETIME {
                 return fail("an invitation lasts at most 30 days (--expires 30d)");
             }
             let base = match outpost_relay::people::origin_of(&url) {
                 Ok(b) => b,
                 Err(e) => return fail(format!("--url: {e}")),
-            };
-            let grant = Grant {
-                user: user.clone(),
-                workspace: workspace.clone(),
-                role: role.key().to_string(),
-                device: String::new(),
-                groups: groups.0,
             };
             let (code, id) = match storage.invite(&grant, "cli", now, expires) {
                 Ok(made) => made,
@@ -197,8 +181,10 @@ fn invitations(config: &Config, command: InviteCommand) -> ExitCode {
                 );
             }
             eprintln!(
-                "Invitation {id} for {user} ({}) to workspace {workspace}: open the link on their device (or scan the code) within {}. It works once.",
-                role.key(),
+                "Invitation {id} for {} ({}) to workspace {}: open the link on their device (or scan the code) within {}. It works once.",
+                grant.user,
+                grant.role,
+                grant.workspace,
                 span(expires)
             );
         }
@@ -295,11 +281,9 @@ async fn main() -> ExitCode {
         Some(Command::Token(command)) => tokens(&cli.serve, command),
         Some(Command::Invite(command)) => invitations(&cli.serve, command),
         Some(Command::Audit { incident }) => {
-            let mut storage = match Storage::open(&cli.serve.data_dir) {
+            let mut storage = match open_storage(&cli.serve) {
                 Ok(s) => s,
-                Err(e) => {
-                    return fail(format!("cannot open {}: {e}", cli.serve.data_dir.display()))
-                }
+                Err(failed) => return failed,
             };
             match outpost_relay::audit::report(&mut storage, &incident) {
                 Ok(text) => {
