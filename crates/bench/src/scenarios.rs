@@ -588,6 +588,7 @@ pub fn judge(ctx: &Ctx, count: usize) -> Result<Vec<Value>, String> {
             let mut relay = doc.clone();
             let started = Instant::now();
             let passage = gate::pass(
+                &outpost_sync::DocumentId::from_random([7; 16]),
                 &mut relay,
                 &mut message,
                 &grant,
@@ -610,7 +611,7 @@ pub fn judge(ctx: &Ctx, count: usize) -> Result<Vec<Value>, String> {
     for _ in 0..ctx.reps {
         // Interleaved, so that a noisy moment hits both.
         rounds.push((
-            timed(&mut outpost_judge::IncidentJudge)?,
+            timed(&mut outpost_judge::IncidentJudge::default())?,
             timed(&mut AdmitAll)?,
         ));
     }

@@ -22,6 +22,7 @@ use crate::schema::{
     self, container, note_list, object, read_field, read_field_values, read_state, DocText,
     ReadError, StoredNote,
 };
+use crate::sla::SlaDefinition;
 use crate::state::{Action, State, TransitionError};
 use crate::time::DeviceTime;
 
@@ -206,6 +207,33 @@ impl Apply<'_, '_> {
         let obj = container(self.tx, c).ok_or_else(|| missing(field.label()))?;
         self.tx.put(&obj, key, value.to_scalar())?;
         Ok(Some(current))
+    }
+
+    /// Re-prioritising applies the new priority's SLA definition from then on: records the
+    /// workspace's current one when the priority no longer matches what is recorded (or two
+    /// devices recorded different ones), so the timeline says which definition applies.
+    fn record_sla_definition(&mut self, cfg: &WorkspaceConfig) -> Result<(), CommandError> {
+        let level = |field| match read_field(self.tx, field) {
+            FieldValue::Number(n) => u8::try_from(n).ok(),
+            _ => None,
+        };
+        let (Some(impact), Some(urgency)) = (
+            level(Field::Impact).and_then(Impact::from_level),
+            level(Field::Urgency).and_then(Urgency::from_level),
+        ) else {
+            return Ok(());
+        };
+        let priority = cfg.priority_matrix.priority(impact, urgency);
+        let recorded = read_field_values(self.tx, Field::SlaDefinition);
+        let current = match recorded.as_slice() {
+            [FieldValue::Text(t)] => SlaDefinition::decode(t),
+            _ => None,
+        };
+        if current.is_some_and(|d| d.priority == priority) {
+            return Ok(());
+        }
+        let definition = SlaDefinition::current(&cfg.sla, priority);
+        self.set_text(Field::SlaDefinition, definition.encode())
     }
 
     fn set_text(&mut self, field: Field, text: String) -> Result<(), CommandError> {
@@ -554,5 +582,14 @@ pub(crate) fn apply(
         events: Vec::new(),
     };
     apply.run(cmd, cfg)?;
+    let reprioritised = match cmd {
+        Command::SetImpact(_) | Command::SetUrgency(_) => true,
+        Command::SettleConflict { field, .. } => matches!(field, Field::Impact | Field::Urgency),
+        _ => false,
+    };
+    // Only when the command changed something: an edit that changes nothing records nothing.
+    if reprioritised && !apply.events.is_empty() {
+        apply.record_sla_definition(cfg)?;
+    }
     Ok(apply.events)
 }

@@ -26,6 +26,20 @@ pub struct CommunicationPlan {
     pub stakeholder_for_major: bool,
     /// Priorities that owe a post-incident report once resolved (major incidents always do).
     pub report_priorities: Vec<Priority>,
+    /// The directory duty that owns communication when an incident is customer-specific.
+    #[serde(default = "account_owner")]
+    pub customer_owner_duty: String,
+    /// The directory duty that owns it otherwise.
+    #[serde(default = "product_head")]
+    pub owner_duty: String,
+}
+
+fn account_owner() -> String {
+    "Account owner".to_string()
+}
+
+fn product_head() -> String {
+    "Product head".to_string()
 }
 
 impl Default for CommunicationPlan {
@@ -36,6 +50,8 @@ impl Default for CommunicationPlan {
             stakeholder_priorities: vec![Priority::P1, Priority::P2],
             stakeholder_for_major: true,
             report_priorities: vec![Priority::P1, Priority::P2],
+            customer_owner_duty: account_owner(),
+            owner_duty: product_head(),
         }
     }
 }

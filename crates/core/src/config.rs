@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::{BusinessCalendar, CalendarError};
 use crate::communication::{CommunicationPlan, CommunicationPlanError};
-use crate::priority::PriorityMatrix;
+use crate::priority::{Priority, PriorityMatrix};
 use crate::sla::{SlaPolicy, SlaPolicyError};
 
 /// A category and its subcategories.
@@ -29,11 +29,34 @@ impl Category {
     }
 }
 
+/// An affected service or configuration item.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Service {
+    /// Its name, e.g. "Email" or "vpn-gw-01".
+    pub name: String,
+    /// The assignment group that supports it, if any.
+    #[serde(default)]
+    pub group: String,
+}
+
+/// What happens as an incident's resolution clock runs down.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscalationRule {
+    /// The share of the resolution target used (1-100) at which the rule applies.
+    pub at_percent: u32,
+    /// Raise the escalation level one step.
+    pub raise_level: bool,
+    /// Tell the assignment group's manager.
+    pub tell_manager: bool,
+}
+
 /// Everything a workspace configures.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkspaceConfig {
     /// Impact × urgency → priority.
     pub priority_matrix: PriorityMatrix,
+    /// What P1 to P5 are called in this workspace ("Critical" … "Planning").
+    pub priority_labels: [String; 5],
     /// Response and resolution targets.
     pub sla: SlaPolicy,
     /// The business calendar that business-hours targets count in.
@@ -42,12 +65,19 @@ pub struct WorkspaceConfig {
     pub communication: CommunicationPlan,
     /// The category catalog; empty accepts any category text.
     pub categories: Vec<Category>,
+    /// The affected services and configuration items people pick from.
+    pub services: Vec<Service>,
+    /// Days after which a Resolved incident closes by itself.
+    pub auto_close_days: u32,
+    /// Escalations as the resolution clock runs down, in order of `at_percent`.
+    pub escalations: Vec<EscalationRule>,
 }
 
 impl Default for WorkspaceConfig {
     fn default() -> Self {
         WorkspaceConfig {
             priority_matrix: PriorityMatrix::itil(),
+            priority_labels: Priority::ALL.map(|p| p.name().to_string()),
             sla: SlaPolicy::default(),
             calendar: BusinessCalendar::default(),
             communication: CommunicationPlan::default(),
@@ -76,6 +106,13 @@ impl Default for WorkspaceConfig {
                 Category::new("Security", &["Access", "Malware", "Phishing", "Data loss"]),
                 Category::new("Facilities", &["Power", "Cooling", "Cabling"]),
             ],
+            services: Vec::new(),
+            auto_close_days: 7,
+            escalations: vec![EscalationRule {
+                at_percent: 75,
+                raise_level: true,
+                tell_manager: true,
+            }],
         }
     }
 }
@@ -95,6 +132,21 @@ pub enum ConfigError {
     /// Two categories share a name.
     #[error("The category \"{0}\" is listed twice.")]
     DuplicateCategory(String),
+    /// Two services share a name.
+    #[error("The service \"{0}\" is listed twice.")]
+    DuplicateService(String),
+    /// A name is missing.
+    #[error("Enter a name.")]
+    NoName,
+    /// A priority label is missing or used twice.
+    #[error("{0}: each priority needs its own label.")]
+    PriorityLabel(Priority),
+    /// The auto-close delay is out of range.
+    #[error("Resolved incidents close after 1 to 365 days.")]
+    AutoClose,
+    /// An escalation threshold is out of range.
+    #[error("An escalation applies at 1% to 100% of the resolution target.")]
+    EscalationPercent,
 }
 
 /// Why a category choice was refused.
@@ -116,20 +168,63 @@ pub enum CategoryError {
     SubcategoryWithoutCategory,
 }
 
+/// The first name given twice (case and surrounding space ignored), or an empty name.
+fn first_duplicate<'a>(
+    names: impl Iterator<Item = &'a str>,
+) -> Result<Option<String>, ConfigError> {
+    let mut seen: Vec<String> = Vec::new();
+    for name in names {
+        let key = name.trim().to_lowercase();
+        if key.is_empty() {
+            return Err(ConfigError::NoName);
+        }
+        if seen.contains(&key) {
+            return Ok(Some(name.trim().to_string()));
+        }
+        seen.push(key);
+    }
+    Ok(None)
+}
+
 impl WorkspaceConfig {
+    /// What the workspace calls a priority: "P2 High".
+    pub fn priority_label(&self, priority: Priority) -> String {
+        format!(
+            "{} {}",
+            priority.code(),
+            self.priority_labels[priority.index()]
+        )
+    }
+
     /// Checks every part of the configuration.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.calendar.validate()?;
         self.sla.validate()?;
         self.communication.validate()?;
-        let mut names: Vec<String> = self
-            .categories
+        if let Some(name) = first_duplicate(self.categories.iter().map(|c| c.name.as_str()))? {
+            return Err(ConfigError::DuplicateCategory(name));
+        }
+        if let Some(name) = first_duplicate(self.services.iter().map(|s| s.name.as_str()))? {
+            return Err(ConfigError::DuplicateService(name));
+        }
+        for p in Priority::ALL {
+            let label = self.priority_labels[p.index()].trim().to_lowercase();
+            let twice = Priority::ALL
+                .iter()
+                .any(|q| *q < p && self.priority_labels[q.index()].trim().to_lowercase() == label);
+            if label.is_empty() || twice {
+                return Err(ConfigError::PriorityLabel(p));
+            }
+        }
+        if !(1..=365).contains(&self.auto_close_days) {
+            return Err(ConfigError::AutoClose);
+        }
+        if self
+            .escalations
             .iter()
-            .map(|c| c.name.to_lowercase())
-            .collect();
-        names.sort();
-        if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
-            return Err(ConfigError::DuplicateCategory(w[0].clone()));
+            .any(|e| !(1..=100).contains(&e.at_percent))
+        {
+            return Err(ConfigError::EscalationPercent);
         }
         Ok(())
     }

@@ -33,6 +33,8 @@ impl Conflict {
 pub fn find_conflicts<D: ReadDoc>(doc: &D) -> Vec<Conflict> {
     Field::ALL
         .iter()
+        // Follows the priority: settling the impact or urgency records it afresh.
+        .filter(|field| **field != Field::SlaDefinition)
         .filter_map(|field| {
             let values = read_field_values(doc, *field);
             (values.len() > 1).then_some(Conflict {

@@ -22,7 +22,7 @@ use crate::incident::{
 use crate::priority::Priority;
 use crate::reference::ReferenceNumber;
 use crate::schema::{self, read_field_values, read_incident, InitialValues, ReadError};
-use crate::sla::{compute_clocks, SlaClocks};
+use crate::sla::{compute_clocks, SlaClocks, SlaDefinition};
 use crate::time::DeviceTime;
 
 /// What a successful command did.
@@ -54,6 +54,8 @@ pub struct IncidentView {
     pub priority: Priority,
     /// Response and resolution clocks.
     pub sla: SlaClocks,
+    /// The SLA definition the clocks measure against.
+    pub sla_definition: SlaDefinition,
     /// Updates and reports due.
     pub communication: CommunicationStatus,
     /// Acknowledged, resolved, closed, canceled.
@@ -187,6 +189,10 @@ impl IncidentDoc {
                         reference,
                         new: &new,
                         origin: &origin,
+                        sla: SlaDefinition::current(
+                            &cfg.sla,
+                            cfg.priority_matrix.priority(new.impact, new.urgency),
+                        ),
                     },
                 )
             },
@@ -352,10 +358,12 @@ impl IncidentDoc {
         let incident = self.read()?;
         let records = self.history();
         let priority = incident.priority(&cfg.priority_matrix);
+        let definition =
+            SlaDefinition::applying(incident.sla_definition.as_ref(), &cfg.sla, priority);
         let sla = compute_clocks(
             &cfg.sla,
             &cfg.calendar,
-            priority,
+            &definition,
             incident.reported_at,
             &state_changes(&records),
             now,
@@ -375,6 +383,7 @@ impl IncidentDoc {
         Ok(IncidentView {
             priority,
             sla,
+            sla_definition: definition,
             communication,
             milestones: milestones(&records, incident.state),
             conflicts: self.conflicts(),

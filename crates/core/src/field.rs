@@ -60,6 +60,9 @@ keyword_enum! {
         /// The groups that alone may read it, comma-separated; empty or missing: everyone in the
         /// workspace (see [`crate::access`]).
         RestrictedTo => ("restricted_to", "Restricted to"),
+        /// The SLA definition its clocks measure against (see [`crate::sla::SlaDefinition`]),
+        /// recorded when it is logged and when it is re-prioritised.
+        SlaDefinition => ("sla_definition", "SLA definition"),
         /// Review: overview.
         ReviewOverview => ("review.overview", "Review: overview"),
         /// Review: impact analysis.
@@ -130,6 +133,9 @@ impl Field {
         match (self, value) {
             (_, FieldValue::Empty) => "(empty)".to_string(),
             (_, FieldValue::Text(t)) if t.is_empty() => "(empty)".to_string(),
+            (Field::SlaDefinition, FieldValue::Text(t)) => {
+                crate::sla::SlaDefinition::decode(t).map_or_else(|| t.clone(), |d| d.describe())
+            }
             (Field::Impact, FieldValue::Number(n)) => keyword(
                 u8::try_from(*n)
                     .ok()

@@ -275,6 +275,9 @@ pub struct Incident {
     pub references: Vec<ExternalRef>,
     /// The groups that alone may read it, sorted; empty: everyone in the workspace.
     pub restricted_to: Vec<String>,
+    /// The SLA definition recorded on it; `None` for incidents logged before definitions were
+    /// recorded (their clocks follow the workspace's current targets).
+    pub sla_definition: Option<crate::sla::SlaDefinition>,
     /// The post-incident review.
     pub review: PostIncidentReview,
 }

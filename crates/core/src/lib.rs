@@ -59,6 +59,7 @@ pub mod command;
 pub mod communication;
 pub mod config;
 pub mod conflict;
+pub mod directory;
 pub mod document;
 pub mod field;
 pub mod history;
@@ -75,6 +76,7 @@ pub mod sla;
 pub mod state;
 pub mod summary;
 pub mod time;
+pub mod workspace;
 pub mod zone;
 
 pub use command::{Command, CommandError};

@@ -8,6 +8,7 @@
 //!   resolution_notes, assignment_group, assignee, parent, duplicate_of,    (strings; "" = unset)
 //!   impact, urgency: 1-3, major_incident: bool, detected_at: <timestamp>,
 //!   restricted_to: "security, network"         (optional; missing or "" = the whole workspace)
+//!   sla_definition: "P2 30 480 always"         (optional: older incidents have none)
 //!   affected_users: { "<name>": true },        references: { "problem:PRB001": true },
 //!   work_notes | comments | status_updates: [ { author, at, body } ],
 //!   review: { overview, impact_analysis, root_cause, corrective_actions, lessons_learned, appendices } }
@@ -157,6 +158,8 @@ pub(crate) struct InitialValues<'a> {
     pub reference: &'a ReferenceNumber,
     pub new: &'a NewIncident,
     pub origin: &'a Attribution,
+    /// The SLA definition its clocks start with.
+    pub sla: crate::sla::SlaDefinition,
 }
 
 /// Writes the whole skeleton of a new incident: every field, map and list.
@@ -174,7 +177,7 @@ pub(crate) fn initialise<T: Transactable>(
         ScalarValue::Timestamp(v.origin.at.millis()),
     )?;
     tx.put(ROOT, REPORTED_BY, v.origin.by.as_str())?;
-    let initial: [(Field, FieldValue); 20] = [
+    let initial: [(Field, FieldValue); 21] = [
         (Field::Title, n.title.as_str().into()),
         (Field::Description, n.description.as_str().into()),
         (Field::Caller, n.caller.as_str().into()),
@@ -204,6 +207,7 @@ pub(crate) fn initialise<T: Transactable>(
         (Field::Parent, "".into()),
         (Field::DuplicateOf, "".into()),
         (Field::RestrictedTo, "".into()),
+        (Field::SlaDefinition, FieldValue::Text(v.sla.encode())),
     ];
     for (field, value) in initial {
         tx.put(ROOT, field.location().1, value.to_scalar())?;
@@ -433,6 +437,7 @@ pub fn read_incident<D: ReadDoc + autosurgeon::ReadDoc>(doc: &D) -> Result<Incid
         ))
         .groups()
         .unwrap_or_default(),
+        sla_definition: crate::sla::SlaDefinition::decode(&text(doc, Field::SlaDefinition)),
         references: true_keys(doc, REFERENCES)
             .iter()
             .filter_map(|k| crate::incident::ExternalRef::from_key(k))

@@ -2,8 +2,10 @@
 //! while an incident waits on someone else, with warnings at 50% and 75% and a breach at 100%.
 //!
 //! Clocks are computed from the state changes in an incident's history at their device times
-//! (see [`crate::history`]), never from sync times. Like ServiceNow's retroactive SLA start, the
-//! targets always follow the incident's current priority and are measured from when it was
+//! (see [`crate::history`]), never from sync times. The targets are the [`SlaDefinition`]
+//! recorded on the incident when it was logged: a later change to the workspace's targets does
+//! not move its running clock. Re-prioritising records the new priority's definition from then
+//! on, and, like ServiceNow's retroactive SLA start, it is measured from when the incident was
 //! reported, so raising the priority of an old incident can put it in breach at once.
 //!
 //! - **Response** runs from reporting until the incident first leaves New (someone picked it up).
@@ -103,6 +105,95 @@ impl SlaPolicy {
             }
         }
         Ok(())
+    }
+}
+
+/// The targets an incident's clocks measure against, recorded on the incident when its clock
+/// starts and again when it is re-prioritised, so a later change to the workspace's targets
+/// does not silently move a running clock (ServiceNow attaches an SLA definition the same way).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlaDefinition {
+    /// The priority the targets were taken for.
+    pub priority: Priority,
+    /// The targets, as the workspace defined them then.
+    pub target: SlaTarget,
+}
+
+impl SlaDefinition {
+    /// The workspace's current definition for a priority.
+    pub fn current(policy: &SlaPolicy, priority: Priority) -> SlaDefinition {
+        SlaDefinition {
+            priority,
+            target: policy.target(priority).clone(),
+        }
+    }
+
+    /// The definition an incident's clocks use: the one recorded on it while it is still for
+    /// the incident's priority, otherwise (nothing recorded, or the priority changed by a
+    /// merge or a new matrix since) the workspace's current one for that priority.
+    pub fn applying(
+        recorded: Option<&SlaDefinition>,
+        policy: &SlaPolicy,
+        priority: Priority,
+    ) -> SlaDefinition {
+        match recorded {
+            Some(d) if d.priority == priority => d.clone(),
+            _ => SlaDefinition::current(policy, priority),
+        }
+    }
+
+    /// As stored on an incident: `P2 30 480 always`.
+    pub fn encode(&self) -> String {
+        let calendar = match self.target.calendar {
+            CalendarChoice::Always => "always",
+            CalendarChoice::Business => "business",
+        };
+        format!(
+            "{} {} {} {calendar}",
+            self.priority.code(),
+            self.target.response_minutes,
+            self.target.resolution_minutes
+        )
+    }
+
+    /// Reads [`SlaDefinition::encode`]'s form; `None` for anything else.
+    pub fn decode(text: &str) -> Option<SlaDefinition> {
+        let mut parts = text.split_whitespace();
+        let priority = parts
+            .next()?
+            .strip_prefix('P')
+            .and_then(|n| n.parse().ok())
+            .and_then(Priority::from_number)?;
+        let response_minutes = parts.next()?.parse().ok()?;
+        let resolution_minutes = parts.next()?.parse().ok()?;
+        let calendar = match parts.next()? {
+            "always" => CalendarChoice::Always,
+            "business" => CalendarChoice::Business,
+            _ => return None,
+        };
+        parts.next().is_none().then_some(SlaDefinition {
+            priority,
+            target: SlaTarget {
+                response_minutes,
+                resolution_minutes,
+                calendar,
+            },
+        })
+    }
+
+    /// For the timeline: "P2: respond within 30m, resolve within 8h 00m, around the clock".
+    pub fn describe(&self) -> String {
+        let minutes = |m: u32| format_span(Span::minutes(i64::from(m)));
+        let hours = match self.target.calendar {
+            CalendarChoice::Always => "around the clock",
+            CalendarChoice::Business => "in business hours",
+        };
+        format!(
+            "{}: respond within {}, resolve within {}, {hours}",
+            self.priority.code(),
+            minutes(self.target.response_minutes),
+            minutes(self.target.resolution_minutes)
+        )
     }
 }
 
@@ -329,12 +420,12 @@ pub struct StateChange {
 pub fn compute_clocks(
     policy: &SlaPolicy,
     business: &BusinessCalendar,
-    priority: Priority,
+    definition: &SlaDefinition,
     reported: DeviceTime,
     changes: &[StateChange],
     now: DeviceTime,
 ) -> SlaClocks {
-    let target = policy.target(priority);
+    let target = &definition.target;
     let calendar = calendar_for(target.calendar, business);
     let mut ordered: Vec<StateChange> = changes
         .iter()
@@ -418,7 +509,7 @@ mod tests {
         compute_clocks(
             &SlaPolicy::default(),
             &BusinessCalendar::office_hours(0),
-            priority,
+            &SlaDefinition::current(&SlaPolicy::default(), priority),
             t(REPORTED),
             changes,
             t(now),
@@ -480,7 +571,7 @@ mod tests {
         let c = compute_clocks(
             &policy,
             &BusinessCalendar::always(),
-            Priority::P2,
+            &SlaDefinition::current(&policy, Priority::P2),
             t(REPORTED),
             &[change(
                 "2026-11-30T09:00:00Z",

@@ -6,32 +6,80 @@
 //! [`outpost_core::admission`], the same rules and the same role table the app uses, so a plain
 //! automerge-repo peer, a script or a tampered page is judged exactly like the app.
 //!
+//! Each workspace has one workspace document (its configuration and directory, see
+//! [`outpost_core::workspace`]) at an id the relay chose for it ([`WorkspaceDocuments`]): only
+//! its admins may change it, and only into a readable, valid configuration.
+//!
 //! It also says who may read each document ([`outpost_core::access`]), and refuses a change
 //! after which its author could no longer read the incident: restricting an incident to groups
 //! one is not in would leave it with nobody able to lift the restriction but those groups, and
 //! the author's own device out of step.
 
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
 use automerge::{Automerge, Change, ChangeHash};
 use outpost_core::access::Readers;
 use outpost_core::admission::admit;
-use outpost_core::Role;
+use outpost_core::workspace::admit_change;
+use outpost_core::{Capability, Role};
 use outpost_sync::gate::Judge;
 use outpost_sync::hub::Grant;
+use outpost_sync::DocumentId;
 
-/// Judges incident documents by the role in each connection's token.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct IncidentJudge;
+/// Each workspace's workspace-document id, shared between the relay's HTTP side (which hands
+/// it out, choosing it on first use) and the judge on the hub thread.
+#[derive(Clone, Debug, Default)]
+pub struct WorkspaceDocuments(Arc<RwLock<HashMap<String, DocumentId>>>);
+
+impl WorkspaceDocuments {
+    /// The id of a workspace's document, if one was chosen.
+    pub fn get(&self, workspace: &str) -> Option<DocumentId> {
+        self.0.read().ok()?.get(workspace).copied()
+    }
+
+    /// Records a workspace's document id.
+    pub fn insert(&self, workspace: &str, id: DocumentId) {
+        if let Ok(mut map) = self.0.write() {
+            map.insert(workspace.to_string(), id);
+        }
+    }
+}
+
+/// Judges incident documents, and each workspace's workspace document, by the role in each
+/// connection's token.
+#[derive(Clone, Debug, Default)]
+pub struct IncidentJudge {
+    workspaces: WorkspaceDocuments,
+}
+
+impl IncidentJudge {
+    /// A judge that knows the workspaces' document ids.
+    pub fn new(workspaces: WorkspaceDocuments) -> IncidentJudge {
+        IncidentJudge { workspaces }
+    }
+}
 
 impl Judge for IncidentJudge {
     fn judge(
         &mut self,
         grant: &Grant,
+        id: &DocumentId,
         doc: &Automerge,
         before: &[ChangeHash],
         after: &[ChangeHash],
         _change: &Change,
     ) -> Result<(), String> {
         let role = role_of(grant)?;
+        if self.workspaces.get(&grant.workspace) == Some(*id) {
+            role.may_do(Capability::ConfigureWorkspace)
+                .map_err(|refusal| sentence(&refusal.to_string()))?;
+            return admit_change(doc, after).map_err(|refusal| {
+                sentence(&format!(
+                    "This change to the workspace was refused: {refusal}"
+                ))
+            });
+        }
         admit(role, doc, before, after).map_err(|refusal| refusal.sentence())?;
         if Readers::at(doc, before).admit(&grant.groups)
             && !Readers::at(doc, after).admit(&grant.groups)
@@ -43,6 +91,14 @@ impl Judge for IncidentJudge {
 
     fn readers(&mut self, doc: &Automerge) -> Option<Vec<String>> {
         Readers::of(doc).groups()
+    }
+}
+
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 

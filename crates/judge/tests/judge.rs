@@ -3,14 +3,17 @@
 
 use automerge::sync;
 use automerge::{transaction::Transactable, Automerge, ReadDoc, ROOT};
+use outpost_core::directory::Person;
 use outpost_core::incident::{DetectionSource, NoteKind};
+use outpost_core::workspace::{Edit, Setting, WorkspaceDoc};
 use outpost_core::{
     Action, Attribution, Command, DevicePrefix, DeviceTime, Impact, IncidentDoc, NewIncident,
-    ReferenceNumber, ResolutionCode, State, Urgency, WorkspaceConfig,
+    Priority, ReferenceNumber, ResolutionCode, State, Urgency, WorkspaceConfig,
 };
-use outpost_judge::IncidentJudge;
+use outpost_judge::{IncidentJudge, WorkspaceDocuments};
 use outpost_sync::gate::{self, Passage, RefusedChanges};
 use outpost_sync::hub::Grant;
+use outpost_sync::DocumentId;
 
 fn grant(user: &str, role: &str) -> Grant {
     Grant {
@@ -63,15 +66,31 @@ fn logged() -> IncidentDoc {
 
 /// The relay's copy of a document and what each connection was refused.
 struct Relay {
+    id: DocumentId,
     doc: Automerge,
     refused: RefusedChanges,
+    judge: IncidentJudge,
 }
 
 impl Relay {
     fn new() -> Relay {
         Relay {
+            id: DocumentId::from_random([7; 16]),
             doc: Automerge::new(),
             refused: RefusedChanges::new(),
+            judge: IncidentJudge::default(),
+        }
+    }
+
+    /// The relay's copy of workspace acme's workspace document.
+    fn workspace() -> Relay {
+        let workspaces = WorkspaceDocuments::default();
+        let id = DocumentId::from_random([9; 16]);
+        workspaces.insert("acme", id);
+        Relay {
+            id,
+            judge: IncidentJudge::new(workspaces),
+            ..Relay::new()
         }
     }
 
@@ -92,10 +111,11 @@ impl Relay {
             version: sync::MessageVersion::V1,
         };
         gate::pass(
+            &self.id,
             &mut self.doc,
             &mut message,
             grant,
-            &mut IncidentJudge,
+            &mut self.judge,
             &mut self.refused,
         )
         .expect("a well-formed message")
@@ -301,7 +321,7 @@ fn a_restricted_incident_names_its_readers_and_nobody_restricts_themselves_out()
     let mut relay = Relay::new();
     let mut doc = logged();
     relay.deliver(doc.automerge(), &grant("alice", "agent"));
-    assert_eq!(IncidentJudge.readers(&relay.doc), None);
+    assert_eq!(IncidentJudge::default().readers(&relay.doc), None);
 
     // Sam, of security, restricts it to security: kept, and the relay reads who may see it.
     run(
@@ -313,7 +333,7 @@ fn a_restricted_incident_names_its_readers_and_nobody_restricts_themselves_out()
     let passage = relay.deliver(doc.automerge(), &member("sam", &["security"]));
     assert_eq!((passage.accepted.len(), passage.refused), (1, None));
     assert_eq!(
-        IncidentJudge.readers(&relay.doc),
+        IncidentJudge::default().readers(&relay.doc),
         Some(vec!["security".to_string()])
     );
     assert_eq!(relay.incident().restricted_to, vec!["security"]);
@@ -340,5 +360,77 @@ fn a_restricted_incident_names_its_readers_and_nobody_restricts_themselves_out()
     let mut tx = hostile.transaction();
     tx.put(ROOT, "restricted_to", 7).unwrap();
     tx.commit();
-    assert!(IncidentJudge.readers(&hostile).is_some());
+    assert!(IncidentJudge::default().readers(&hostile).is_some());
+}
+
+/// The workspace document: admins change it, nobody else, and never into something unreadable;
+/// the same edit at any other document id is just a document.
+#[test]
+fn only_admins_change_the_workspace_document() {
+    let mut relay = Relay::workspace();
+    let mut agent_copy = WorkspaceDoc::new();
+    let p2 = outpost_core::sla::SlaTarget {
+        response_minutes: 30,
+        resolution_minutes: 240,
+        calendar: outpost_core::sla::CalendarChoice::Always,
+    };
+    agent_copy
+        .apply(
+            &[Edit::Set(Setting::Sla(Priority::P2, p2.clone()))],
+            &by("ana", 0),
+        )
+        .unwrap();
+    let passage = relay.deliver(agent_copy.automerge(), &grant("ana", "agent"));
+    assert!(passage.accepted.is_empty());
+    assert_eq!(
+        passage.refused.unwrap().reason,
+        "Changing the workspace needs the admin role"
+    );
+    // A manager neither.
+    let passage = relay.deliver(agent_copy.automerge(), &grant("mo", "manager"));
+    assert!(passage.accepted.is_empty());
+
+    let mut admin_copy = WorkspaceDoc::new();
+    admin_copy
+        .apply(
+            &[
+                Edit::Set(Setting::Sla(Priority::P2, p2)),
+                Edit::Set(Setting::Person(Person {
+                    name: "Ana Lima".into(),
+                    ..Person::default()
+                })),
+            ],
+            &by("root", 0),
+        )
+        .unwrap();
+    let passage = relay.deliver(admin_copy.automerge(), &grant("root", "admin"));
+    assert_eq!(passage.accepted.len(), 1, "{:?}", passage.refused);
+    let stored = WorkspaceDoc::from_automerge(relay.doc.clone()).read();
+    assert_eq!(
+        stored.config.sla.target(Priority::P2).resolution_minutes,
+        240
+    );
+
+    // Even an admin's change must leave a readable workspace.
+    let mut bad = relay.doc.fork();
+    let mut tx = bad.transaction();
+    tx.put(ROOT, "sla.P3", "{\"response_minutes\": 0}").unwrap();
+    tx.commit();
+    let passage = relay.deliver(&bad, &grant("root", "admin"));
+    assert!(passage.accepted.is_empty());
+    assert!(
+        passage
+            .refused
+            .as_ref()
+            .unwrap()
+            .reason
+            .starts_with("This change to the workspace was refused"),
+        "{:?}",
+        passage.refused
+    );
+
+    // The agent's edit at any other id is no workspace document of this workspace.
+    let mut elsewhere = Relay::new();
+    let passage = elsewhere.deliver(agent_copy.automerge(), &grant("ana", "agent"));
+    assert_eq!(passage.accepted.len(), 1);
 }

@@ -6,7 +6,7 @@
 //!   upgrade; a missing or refused token gets `401` with a JSON reason and no socket; a token
 //!   revoked later has its connections closed within a second ([`crate::revocation`]).
 //! - `GET /api/session`: who a bearer token belongs to (the app uses it to explain a refused
-//!   connection).
+//!   connection), and the id of the workspace's workspace document.
 //! - `POST /api/device-prefix?wanted=7F3A`: the calling device's reference-number prefix,
 //!   unique in its workspace (the one it wanted, if no other device holds it).
 //! - `GET /api/audit/{document id}`: who delivered each change of an incident and when it
@@ -35,6 +35,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use outpost_judge::WorkspaceDocuments;
 use outpost_sync::hub::Grant;
 use serde::Deserialize;
 use tokio::net::TcpListener;
@@ -57,6 +58,8 @@ pub const DEV_WORKSPACE: &str = "default";
 pub struct RelayState {
     service: Arc<SyncService>,
     pub(crate) tokens: Mutex<Storage>,
+    /// Each workspace's workspace-document id, shared with the judge.
+    workspaces: WorkspaceDocuments,
     peer_id: String,
     limits: Limits,
     dev: bool,
@@ -87,17 +90,23 @@ impl RelayState {
         let peer_id = format!("outpost-relay-{}", &storage_id[..8]);
         tracing::info!(data_dir = %config.data_dir.display(), documents, bytes, %peer_id, "storage opened");
         let tokens = Storage::open(&config.data_dir)?;
+        let workspaces = WorkspaceDocuments::default();
+        for (workspace, id) in tokens.workspace_documents()? {
+            workspaces.insert(&workspace, id);
+        }
         let service = Arc::new(SyncService::start(
             storage,
             peer_id.clone(),
             storage_id,
             config.memory_documents,
             !config.no_judge,
+            workspaces.clone(),
         ));
         let (stop, shutdown) = watch::channel(false);
         Ok(Arc::new(RelayState {
             service,
             tokens: Mutex::new(tokens),
+            workspaces,
             peer_id,
             limits: config.limits(),
             dev: config.dev,
@@ -333,21 +342,29 @@ async fn session(State(state): State<Arc<RelayState>>, headers: HeaderMap) -> Re
                 .and_then(|v| v.to_str().ok())
                 .map(str::trim)
                 .filter(|v| !v.is_empty());
+            let mut document = None;
             if let Ok(tokens) = state.tokens.lock() {
                 if let Err(e) = tokens.seen(&g.device, version, now_seconds()) {
                     tracing::warn!(error = %e, "could not record a device as seen");
                 }
+                match tokens.workspace_document(&g.workspace, now_seconds()) {
+                    Ok(id) => {
+                        state.workspaces.insert(&g.workspace, id);
+                        document = Some(id.to_string());
+                    }
+                    Err(e) => tracing::warn!(error = %e, "could not choose the workspace document"),
+                }
             }
-            session_json(&g)
+            session_json(&g, document)
         }
         Err(refused) => refused.into_response(),
     }
 }
 
-fn session_json(g: &Grant) -> Response {
+fn session_json(g: &Grant, workspace_document: Option<String>) -> Response {
     Json(serde_json::json!({
         "user": g.user, "workspace": g.workspace, "role": g.role, "device": g.device,
-        "groups": g.groups
+        "groups": g.groups, "workspace_document": workspace_document
     }))
     .into_response()
 }

@@ -131,11 +131,12 @@ impl SyncService {
         storage_id: String,
         capacity: usize,
         judge: bool,
+        workspaces: outpost_judge::WorkspaceDocuments,
     ) -> SyncService {
         let session = crate::auth::new_token()[4..20].to_string();
         let hub = Hub::new(peer_id, storage_id, capacity).with_session(session);
         let hub = if judge {
-            hub.with_judge(outpost_judge::IncidentJudge)
+            hub.with_judge(outpost_judge::IncidentJudge::new(workspaces))
         } else {
             hub
         };
@@ -481,6 +482,7 @@ mod tests {
         fn judge(
             &mut self,
             _: &Grant,
+            _: &outpost_sync::DocumentId,
             doc: &Automerge,
             _: &[automerge::ChangeHash],
             after: &[automerge::ChangeHash],

@@ -157,6 +157,11 @@ impl Storage {
                  spent_at INTEGER,
                  device TEXT
              );
+             CREATE TABLE IF NOT EXISTS workspace_documents (
+                 workspace TEXT PRIMARY KEY,
+                 document TEXT NOT NULL UNIQUE,
+                 created_at INTEGER NOT NULL
+             );
              CREATE TRIGGER IF NOT EXISTS arrivals_are_kept BEFORE DELETE ON arrivals
                  BEGIN SELECT RAISE(ABORT, 'the audit is append-only'); END;
              CREATE TRIGGER IF NOT EXISTS arrivals_are_not_rewritten BEFORE UPDATE ON arrivals
@@ -539,6 +544,53 @@ impl Storage {
             )
             .map_err(err)?;
         Ok(chosen)
+    }
+
+    /// The id of a workspace's workspace document, chosen at random on first use: only its
+    /// members learn it (from `/api/session`), so nobody outside can claim it first.
+    pub fn workspace_document(&self, workspace: &str, now: i64) -> Result<DocumentId, StoreError> {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).map_err(err)?;
+        let fresh = DocumentId::from_random(bytes).to_string();
+        self.db
+            .execute(
+                "INSERT OR IGNORE INTO workspace_documents (workspace, document, created_at) VALUES (?1, ?2, ?3)",
+                params![workspace, fresh, now],
+            )
+            .map_err(err)?;
+        let stored: String = self
+            .db
+            .query_row(
+                "SELECT document FROM workspace_documents WHERE workspace = ?1",
+                params![workspace],
+                |r| r.get(0),
+            )
+            .map_err(err)?;
+        stored
+            .parse()
+            .map_err(|e| err(format!("workspace document id {stored}: {e:?}")))
+    }
+
+    /// Every workspace's document id chosen so far.
+    pub fn workspace_documents(&self) -> Result<Vec<(String, DocumentId)>, StoreError> {
+        let mut stmt = self
+            .db
+            .prepare("SELECT workspace, document FROM workspace_documents")
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(err)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (workspace, id) = row.map_err(err)?;
+            match id.parse() {
+                Ok(id) => out.push((workspace, id)),
+                Err(e) => {
+                    tracing::warn!(%workspace, %id, error = ?e, "unreadable workspace document id")
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The listed ids of tokens revoked at or after `since` (seconds).

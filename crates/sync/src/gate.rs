@@ -19,6 +19,7 @@ use automerge::sync;
 use automerge::{Automerge, Change, ChangeHash, ReadDoc};
 
 use crate::hub::Grant;
+use crate::DocumentId;
 
 /// Decides whether a peer's change may be kept.
 pub trait Judge: Send {
@@ -29,6 +30,7 @@ pub trait Judge: Send {
     fn judge(
         &mut self,
         grant: &Grant,
+        id: &DocumentId,
         doc: &Automerge,
         before: &[ChangeHash],
         after: &[ChangeHash],
@@ -57,6 +59,7 @@ impl Judge for AdmitAll {
     fn judge(
         &mut self,
         _: &Grant,
+        _: &DocumentId,
         _: &Automerge,
         _: &[ChangeHash],
         _: &[ChangeHash],
@@ -101,6 +104,7 @@ pub type RefusedChanges = HashMap<ChangeHash, Vec<ChangeHash>>;
 /// changes and with heads the relay may safely ask for, and adds every refused change to
 /// `refused` (the connection's memory of what it must never ask for again).
 pub fn pass(
+    id: &DocumentId,
     doc: &mut Automerge,
     message: &mut sync::Message,
     grant: &Grant,
@@ -140,7 +144,7 @@ pub fn pass(
             reasons.push((hash, BUILDS_ON_REFUSED.to_string()));
             continue;
         }
-        match judge.judge(grant, scratch, change.deps(), &[hash], change) {
+        match judge.judge(grant, id, scratch, change.deps(), &[hash], change) {
             Ok(()) => passage.accepted.push(hash),
             Err(reason) => {
                 refused.insert(hash, change.deps().to_vec());

@@ -750,6 +750,7 @@ impl Hub {
         let before = loaded.doc.get_heads();
         let c = self.conns.get_mut(&conn).ok_or("no connection")?;
         let passage = gate::pass(
+            &doc,
             &mut loaded.doc,
             &mut message,
             &c.grant,

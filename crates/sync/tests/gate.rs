@@ -20,6 +20,7 @@ impl Judge for Rules {
     fn judge(
         &mut self,
         grant: &Grant,
+        _: &DocumentId,
         doc: &Automerge,
         before: &[ChangeHash],
         after: &[ChangeHash],

@@ -20,6 +20,7 @@ impl Judge for Readers {
     fn judge(
         &mut self,
         _: &Grant,
+        _: &DocumentId,
         _: &Automerge,
         _: &[ChangeHash],
         _: &[ChangeHash],
