@@ -38,6 +38,7 @@ pub fn App() -> impl IntoView {
             <Header/>
             <UpdateBanner/>
             <Notices/>
+            <crate::pages::workspace::DirectoryLists/>
             <main id="main" class="app-main" tabindex="-1">
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/") view=IncidentList/>
@@ -45,6 +46,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/incidents/:id") view=IncidentPage/>
                     <Route path=path!("/incidents/:id/report") view=ReportPage/>
                     <Route path=path!("/settings") view=SettingsPage/>
+                    <Route path=path!("/settings/workspace") view=crate::pages::workspace::WorkspacePage/>
+                    <Route path=path!("/settings/workspace/:part") view=crate::pages::workspace::WorkspacePage/>
                     <Route path=path!("/join") view=JoinPage/>
                 </Routes>
             </main>

@@ -7,3 +7,4 @@ pub mod new_incident;
 pub mod people;
 pub mod report;
 pub mod settings;
+pub mod workspace;

@@ -93,6 +93,9 @@ pub struct Settings {
     /// Whether the relay has confirmed `device_prefix` as this device's alone in the workspace
     /// (it claims the prefix, or gives another, when it first connects, and after an edit).
     pub prefix_confirmed: bool,
+    /// The id of the workspace's own document (configuration and directory), as the relay
+    /// said; empty until it has.
+    pub workspace_document: String,
 }
 
 impl Default for Settings {
@@ -114,6 +117,7 @@ impl Default for Settings {
             role: String::new(),
             groups: Vec::new(),
             prefix_confirmed: false,
+            workspace_document: String::new(),
         }
     }
 }

@@ -10,6 +10,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use outpost_core::summary::IncidentSummary;
+use outpost_core::workspace::{Edit, Workspace};
 use outpost_core::{
     ActionKind, Attribution, Command, DeviceTime, IncidentView, NewIncident, Outcome,
     ReferenceNumber, Role, State, WorkspaceConfig,
@@ -34,7 +35,9 @@ pub struct AppState {
     pub sync_status: RwSignal<SyncStatus>,
     /// Local changes the relay does not have yet, by document id.
     pub pending: RwSignal<HashMap<String, u32>>,
-    config: StoredValue<WorkspaceConfig>,
+    /// The workspace's configuration and directory, from its document (the defaults until one
+    /// is on this device).
+    pub workspace: RwSignal<Workspace>,
     /// The repo is open and the list is loaded.
     pub ready: RwSignal<bool>,
     /// Every incident's list entry, by document id.
@@ -110,7 +113,7 @@ impl AppState {
             sync: StoredValue::new_local(None),
             sync_status: RwSignal::new(SyncStatus::Starting),
             pending: RwSignal::new(HashMap::new()),
-            config: StoredValue::new(WorkspaceConfig::default()),
+            workspace: RwSignal::new(Workspace::default()),
             ready: RwSignal::new(false),
             summaries: RwSignal::new(HashMap::new()),
             search: RwSignal::new(HashMap::new()),
@@ -158,6 +161,11 @@ impl AppState {
                 Err(e) => self.storage_problem.set(Some(e.to_string())),
             }
             self.repo.set_value(Some(repo.clone()));
+            if let Some(id) = self.workspace_document() {
+                if let Some(ws) = repo.workspace(&id).await {
+                    self.workspace.set(ws);
+                }
+            }
             self.ready.set(true);
             self.sync
                 .set_value(Some(SyncDriver::start(self, repo.clone())));
@@ -200,9 +208,52 @@ impl AppState {
         })
     }
 
-    /// The workspace configuration.
+    /// The workspace configuration (not tracked: read [`AppState::workspace`] to follow it).
     pub fn config(&self) -> WorkspaceConfig {
-        self.config.get_value()
+        self.workspace.with_untracked(|w| w.config.clone())
+    }
+
+    /// The id of the workspace document, once the relay has said it.
+    pub fn workspace_document(&self) -> Option<DocumentId> {
+        self.settings
+            .with_untracked(|s| s.workspace_document.parse().ok())
+    }
+
+    /// Reads the workspace document again (it arrived or changed); every page following
+    /// [`AppState::workspace`] recomputes with it.
+    pub fn reload_workspace(self) {
+        let (Some(id), Ok(repo)) = (self.workspace_document(), self.repo()) else {
+            return;
+        };
+        spawn_local(async move {
+            if let Some(ws) = repo.workspace(&id).await {
+                if self.workspace.with_untracked(|w| *w != ws) {
+                    self.workspace.set(ws);
+                }
+            }
+        });
+    }
+
+    /// Makes workspace edits (admins only; the relay refuses anyone else's) as one change.
+    pub async fn edit_workspace(self, edits: Vec<Edit>) -> Result<bool, RepoError> {
+        let id = self.workspace_document().ok_or_else(|| {
+            RepoError::Storage(crate::storage::StorageError::Failed(
+                "This device does not know the workspace's document yet: connect to the relay once, then try again".into(),
+            ))
+        })?;
+        let repo = self.repo()?;
+        let changed = repo
+            .edit_workspace(&id, &edits, &self.attribution(), now())
+            .await?;
+        if changed {
+            if let Some(ws) = repo.workspace(&id).await {
+                self.workspace.set(ws);
+            }
+            if let Some(sync) = self.sync() {
+                sync.local_change(id);
+            }
+        }
+        Ok(changed)
     }
 
     /// The person using the app, now.

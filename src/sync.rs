@@ -288,10 +288,18 @@ impl SyncDriver {
                 }
                 updated.signed_in_as = user;
                 updated.workspace = workspace;
+                let document = text("workspace_document");
+                let learned = !document.is_empty() && updated.workspace_document != document;
+                if !document.is_empty() {
+                    updated.workspace_document = document;
+                }
                 updated.bound_in_development = updated.development_token;
                 updated.token_checked = true;
                 if updated.save().is_ok() {
                     self.app.settings.set(updated);
+                }
+                if learned {
+                    self.app.reload_workspace();
                 }
                 TokenCheck::Theirs
             }
@@ -720,6 +728,13 @@ impl SyncDriver {
                         self.app.record_saved(&saved);
                     }
                 }
+            }
+            if self
+                .app
+                .workspace_document()
+                .is_some_and(|id| dirty.contains(&id))
+            {
+                self.app.reload_workspace();
             }
         }
         let acked: Vec<(DocumentId, Vec<ChangeHash>)> =

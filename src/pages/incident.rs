@@ -77,6 +77,8 @@ pub fn IncidentPage() -> impl IntoView {
         revision.get();
         retry.track();
         state.now.track();
+        // A workspace change (targets, calendar, matrix) recomputes the view as it syncs.
+        state.workspace.track();
         if !state.ready.get() {
             return;
         }

@@ -37,6 +37,7 @@ pub fn IncidentList() -> impl IntoView {
     let priority = RwSignal::new(param("priority"));
     let assignee = RwSignal::new(param("assignee"));
     let mine = RwSignal::new(param("mine") == "1");
+    let my_groups = RwSignal::new(param("groups") == "mine");
     let typed = RwSignal::new(param("q"));
     let text = RwSignal::new(param("q"));
     let sort = RwSignal::new(SortOrder::from_key(&param("sort")).key().to_string());
@@ -68,6 +69,17 @@ pub fn IncidentList() -> impl IntoView {
             .and_then(Priority::from_number),
         assignee: Some(assignee.get()).filter(|a| !a.trim().is_empty()),
         assigned_to_me: mine.get(),
+        // The person's groups in the directory, or their team before the directory lists them.
+        in_groups: my_groups.get().then(|| {
+            let (me, team) = state
+                .settings
+                .with(|s| (s.user_name.clone(), s.team.clone()));
+            let mut groups = state.workspace.with(|w| w.directory.groups_of(&me));
+            if groups.is_empty() && !team.trim().is_empty() {
+                groups.push(team.trim().to_string());
+            }
+            groups
+        }),
         text: text.get(),
         sort: SortOrder::from_key(&sort.get()),
     });
@@ -94,6 +106,9 @@ pub fn IncidentList() -> impl IntoView {
         }
         if q.assigned_to_me {
             parts.push("mine=1".into());
+        }
+        if q.in_groups.is_some() {
+            parts.push("groups=mine".into());
         }
         if !q.text.is_empty() {
             parts.push(format!("q={}", js_sys::encode_uri_component(&q.text)));
@@ -167,6 +182,10 @@ pub fn IncidentList() -> impl IntoView {
             <div class="field field-check">
                 <input id="f-mine" type="checkbox" bind:checked=mine/>
                 <label for="f-mine">"Assigned to me"</label>
+            </div>
+            <div class="field field-check">
+                <input id="f-groups" type="checkbox" bind:checked=my_groups/>
+                <label for="f-groups">"My groups"</label>
             </div>
             <div class="field">
                 <label for="f-sort">"Sort by"</label>

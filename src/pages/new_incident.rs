@@ -1,6 +1,7 @@
 //! Logging a new incident. Every control has a visible label; the priority the workspace matrix
 //! gives is shown live; problems are shown next to the field they are about.
 
+use crate::pages::workspace::{Pick, Unlisted};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
@@ -173,8 +174,9 @@ pub fn NewIncidentPage() -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="caller">"Caller"</label>
-                    <input id="caller" type="text" bind:value=caller
-                        aria-invalid=invalid(errors, "caller") aria-describedby="caller-error caller-hint"/>
+                    <input id="caller" type="text" list="directory-people" autocomplete="off" bind:value=caller
+                        aria-invalid=invalid(errors, "caller") aria-describedby="caller-error caller-hint caller-unlisted"/>
+                    <Unlisted value=caller pick=Pick::Person id="caller"/>
                     <p class="hint" id="caller-hint">"Required when a user reported it."</p>
                     <FieldMessage errors field="caller" id="caller"/>
                 </div>
@@ -218,7 +220,7 @@ pub fn NewIncidentPage() -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="service">"Affected service"</label>
-                    <input id="service" type="text" bind:value=service
+                    <input id="service" type="text" list="directory-services" autocomplete="off" bind:value=service
                         aria-invalid=invalid(errors, "affected_service") aria-describedby="affected_service-error"/>
                     <FieldMessage errors field="affected_service" id="affected_service"/>
                 </div>
@@ -251,14 +253,16 @@ pub fn NewIncidentPage() -> impl IntoView {
                 <legend>"Assignment"</legend>
                 <div class="field">
                     <label for="group">"Assignment group"</label>
-                    <input id="group" type="text" bind:value=group
-                        aria-invalid=invalid(errors, "assignment_group") aria-describedby="assignment_group-error"/>
+                    <input id="group" type="text" list="directory-groups" autocomplete="off" bind:value=group
+                        aria-invalid=invalid(errors, "assignment_group") aria-describedby="assignment_group-error group-unlisted"/>
+                    <Unlisted value=group pick=Pick::Group id="group"/>
                     <FieldMessage errors field="assignment_group" id="assignment_group"/>
                 </div>
                 <div class="field">
                     <label for="assignee">"Assignee"</label>
-                    <input id="assignee" type="text" bind:value=assignee
-                        aria-invalid=invalid(errors, "assignee") aria-describedby="assignee-error"/>
+                    <input id="assignee" type="text" list="directory-people" autocomplete="off" bind:value=assignee
+                        aria-invalid=invalid(errors, "assignee") aria-describedby="assignee-error assignee-unlisted"/>
+                    <Unlisted value=assignee pick=Pick::Person id="assignee"/>
                     <FieldMessage errors field="assignee" id="assignee"/>
                 </div>
             </fieldset>

@@ -2,6 +2,7 @@
 //! and the theme; and, to read, the app version and whether offline work is safe in storage.
 
 use leptos::prelude::*;
+use leptos_router::components::A;
 use outpost_core::incident::FieldError;
 
 use crate::components::field_error::{message_for, FieldMessage};
@@ -105,6 +106,7 @@ pub fn SettingsPage() -> impl IntoView {
     view! {
         <Title text="Settings"/>
         <h1>"Settings"</h1>
+        <p><A href="/settings/workspace">"Workspace: priorities, SLA targets, groups and people"</A></p>
         <form class="settings-form" on:submit=save novalidate>
             <fieldset>
                 <legend>"You"</legend>

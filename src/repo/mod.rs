@@ -31,6 +31,7 @@ use outpost_core::incident::ValidationErrors;
 pub use outpost_core::index::{Index, SyncRecord};
 use outpost_core::schema::ReadError;
 use outpost_core::summary::{IncidentSummary, SearchText};
+use outpost_core::workspace::{self, Edit, EditError, Workspace, WorkspaceDoc};
 use outpost_core::{
     Attribution, Command, CommandError, DeviceTime, IncidentDoc, IncidentView, NewIncident,
     Outcome, ReferenceNumber, WorkspaceConfig,
@@ -79,6 +80,9 @@ pub enum RepoError {
     /// Storage failed before anything changed.
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// A workspace edit was refused.
+    #[error(transparent)]
+    Workspace(#[from] EditError),
 }
 
 fn hex(heads: &[ChangeHash]) -> Vec<String> {
@@ -394,10 +398,15 @@ impl Repo {
                 )))
             }
         };
-        let doc = IncidentDoc::from_automerge(loaded.doc)
-            .map_err(|e| RepoError::Unreadable(e.to_string()))?;
-        doc.read()
-            .map_err(|e: ReadError| RepoError::Unreadable(e.to_string()))?;
+        let doc = if WorkspaceDoc::claims(&loaded.doc) {
+            IncidentDoc::holding(loaded.doc)
+        } else {
+            let doc = IncidentDoc::from_automerge(loaded.doc)
+                .map_err(|e| RepoError::Unreadable(e.to_string()))?;
+            doc.read()
+                .map_err(|e: ReadError| RepoError::Unreadable(e.to_string()))?;
+            doc
+        };
         if self.is_open(id) {
             return Ok(()); // loaded meanwhile by another task
         }
@@ -413,6 +422,42 @@ impl Repo {
         self.docs.borrow_mut().insert(*id, open);
         self.touch(id);
         Ok(())
+    }
+
+    /// The workspace as this device holds it; `None` when it holds no workspace document yet
+    /// (nobody configured the workspace, or it has not arrived): the defaults apply then.
+    pub async fn workspace(&self, id: &DocumentId) -> Option<Workspace> {
+        if !self.is_open(id) {
+            self.open_doc(id).await.ok()?;
+        }
+        self.pin(id, true);
+        self.with_doc(id, |d| workspace::read_document(d.automerge()))
+            .ok()
+    }
+
+    /// Edits the workspace document (creating it on the first edit) and saves it; returns
+    /// whether anything changed. The edits are validated together and make one change.
+    pub async fn edit_workspace(
+        &self,
+        id: &DocumentId,
+        edits: &[Edit],
+        origin: &Attribution,
+        now: DeviceTime,
+    ) -> Result<bool, RepoError> {
+        if !self.is_open(id) && self.open_doc(id).await.is_err() {
+            self.docs
+                .borrow_mut()
+                .entry(*id)
+                .or_insert_with(|| OpenDoc::new(IncidentDoc::incoming(), Vec::new()));
+        }
+        self.pin(id, true);
+        let changed = self.with_doc_mut(id, |d| {
+            workspace::apply_edits(d.automerge_mut(), edits, origin)
+        })??;
+        if changed {
+            self.save(id, &WorkspaceConfig::default(), now).await?;
+        }
+        Ok(changed)
     }
 
     /// Stored chunks of a loaded document that could not be read (kept for recovery).
@@ -567,6 +612,8 @@ impl Repo {
         let _turn = self.writes.lock().await;
         let mut results = Vec::new();
         let mut prepared: Vec<(DocumentId, SavePlan, Saved)> = Vec::new();
+        // The workspace document: its chunks and sync record, no list entry.
+        let mut plain: Vec<(DocumentId, SavePlan, SyncRecord)> = Vec::new();
         // Preparing a document (its incremental save, summary and search text) takes a
         // millisecond or more, so a pull's backlog of hundreds is prepared in slices with the
         // main thread given back between them; they are still written in one transaction.
@@ -593,6 +640,10 @@ impl Repo {
                 results.push((*id, Ok(None)));
                 continue;
             };
+            if WorkspaceDoc::claims(open.doc.automerge()) {
+                plain.push((*id, plan, open.sync_record()));
+                continue;
+            }
             match open.doc.view(cfg, now) {
                 Ok(view) => {
                     let doc_id = id.to_string();
@@ -607,7 +658,7 @@ impl Repo {
                 Err(e) => results.push((*id, Err(RepoError::Unreadable(e.to_string())))),
             }
         }
-        if prepared.is_empty() {
+        if prepared.is_empty() && plain.is_empty() {
             return results;
         }
         let durable = match &self.store {
@@ -627,11 +678,30 @@ impl Repo {
                     segment.saved(&saved.summary, &saved.search, &saved.sync);
                     deletes.extend(plan.deletes.iter().map(|k| k.to_vec()));
                 }
+                for (id, plan, sync) in &plain {
+                    puts.extend(plan.puts.iter().map(|(k, b)| Record::new(k, b.clone())));
+                    puts.push(sync_record(id, sync));
+                    segment.synced(id, sync);
+                    deletes.extend(plan.deletes.iter().map(|k| k.to_vec()));
+                }
                 segment.write(store, &puts, &deletes).await
             }
         };
         if durable.is_ok() {
-            self.wrote_unfolded(prepared.len());
+            self.wrote_unfolded(prepared.len() + plain.len());
+        }
+        for (id, plan, sync) in plain {
+            if durable.is_ok() {
+                if let Some(open) = self.docs.borrow_mut().get_mut(&id) {
+                    open.chunks = plan.after;
+                    open.replaced = false;
+                }
+                self.unsaved.borrow_mut().remove(&id);
+                self.records.borrow_mut().insert(id, sync);
+            } else {
+                self.unsaved.borrow_mut().insert(id);
+            }
+            results.push((id, Ok(None)));
         }
         for (id, plan, mut saved) in prepared {
             saved.durable = durable.clone();

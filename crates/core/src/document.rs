@@ -209,6 +209,13 @@ impl IncidentDoc {
         }
     }
 
+    /// Wraps any Automerge document unchecked: a device keeps its workspace document beside its
+    /// incidents, stored and synced the same way, and reads it with
+    /// [`crate::workspace::WorkspaceDoc`].
+    pub fn holding(doc: Automerge) -> IncidentDoc {
+        IncidentDoc { doc }
+    }
+
     /// Wraps an Automerge document after checking it is an incident.
     pub fn from_automerge(doc: Automerge) -> Result<IncidentDoc, ReadError> {
         schema::check_marker(&doc)?;

@@ -241,6 +241,7 @@ mod tests {
                 priority: priority.and_then(Priority::from_number),
                 assignee: [None, Some("ANA".to_string()), Some(String::new())][assignee].clone(),
                 assigned_to_me: mine,
+                in_groups: None,
                 text: ["", "vpn", "Title", "vpn disk", "inc-a-0001", "nothing"][text].to_string(),
                 sort: SortOrder::ALL[sort],
             })

@@ -216,6 +216,9 @@ pub struct ListQuery {
     pub assignee: Option<String>,
     /// Only incidents assigned to the person using the app.
     pub assigned_to_me: bool,
+    /// Only incidents assigned to one of these groups (the person's groups in the directory);
+    /// `None`: any group.
+    pub in_groups: Option<Vec<String>>,
     /// Words that must all appear, in any order.
     pub text: String,
     /// The order.
@@ -241,6 +244,11 @@ impl ListQuery {
                 .is_none_or(|a| s.assignee.eq_ignore_ascii_case(a.trim()))
             && (!self.assigned_to_me
                 || (!me.trim().is_empty() && s.assignee.eq_ignore_ascii_case(me.trim())))
+            && self.in_groups.as_ref().is_none_or(|groups| {
+                groups
+                    .iter()
+                    .any(|g| crate::directory::same_name(g, &s.assignment_group))
+            })
     }
 }
 
@@ -558,6 +566,26 @@ pub(crate) mod tests {
         assert!(
             listed(&sample(), &nobody, " ").is_empty(),
             "no name set: nothing is mine"
+        );
+    }
+
+    #[test]
+    fn my_groups_come_from_the_directory() {
+        let mut items = sample();
+        items[0].assignment_group = "Network Operations".into();
+        items[2].assignment_group = "Service Desk".into();
+        let q = ListQuery {
+            in_groups: Some(vec!["network operations".into(), "Facilities".into()]),
+            ..ListQuery::default()
+        };
+        assert_eq!(listed(&items, &q, "ben"), ["INC-A-0001"]);
+        let none = ListQuery {
+            in_groups: Some(Vec::new()),
+            ..ListQuery::default()
+        };
+        assert!(
+            listed(&items, &none, "ben").is_empty(),
+            "in no group: nothing is my groups'"
         );
     }
 

@@ -549,13 +549,33 @@ impl WorkspaceDoc {
     /// Validates every edit in order, then makes them all as one change (or none, with the
     /// first refusal). Returns whether anything changed.
     pub fn apply(&mut self, edits: &[Edit], origin: &Attribution) -> Result<bool, EditError> {
-        let mut ws = self.read();
+        apply_edits(&mut self.doc, edits, origin)
+    }
+
+    /// Merges another copy in.
+    pub fn merge(&mut self, other: &mut WorkspaceDoc) -> Result<(), EditError> {
+        self.doc
+            .merge(&mut other.doc)
+            .map(|_| ())
+            .map_err(|e| EditError::Document(e.to_string()))
+    }
+}
+
+/// [`WorkspaceDoc::apply`] on a document held elsewhere (a device's store keeps it beside its
+/// incidents).
+pub fn apply_edits(
+    doc: &mut Automerge,
+    edits: &[Edit],
+    origin: &Attribution,
+) -> Result<bool, EditError> {
+    {
+        let mut ws = read_document(doc);
         for edit in edits {
             ws = checked(&ws, edit)?;
         }
-        let marked = claims_workspace(&self.doc, None);
-        let (raw, _) = raw_at(&self.doc, None);
-        let result = self.doc.transact_with(
+        let marked = claims_workspace(doc, None);
+        let (raw, _) = raw_at(doc, None);
+        let result = doc.transact_with(
             |_| {
                 automerge::transaction::CommitOptions::default()
                     .with_message(origin.by.clone())
@@ -585,14 +605,6 @@ impl WorkspaceDoc {
             Ok(done) => Ok(done.hash.is_some()),
             Err(f) => Err(EditError::Document(f.error.to_string())),
         }
-    }
-
-    /// Merges another copy in.
-    pub fn merge(&mut self, other: &mut WorkspaceDoc) -> Result<(), EditError> {
-        self.doc
-            .merge(&mut other.doc)
-            .map(|_| ())
-            .map_err(|e| EditError::Document(e.to_string()))
     }
 }
 

@@ -5,6 +5,7 @@
 //! saving sends a command only for each field they changed, so a colleague's concurrent change to
 //! another field is never overwritten.
 
+use crate::pages::workspace::{Pick, Unlisted};
 use leptos::prelude::*;
 use outpost_core::incident::{DetectionSource, EscalationLevel, Incident};
 use outpost_core::{access, Command, Field, Impact, IncidentView, Urgency};
@@ -305,7 +306,7 @@ pub fn Details(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
                     </div>
                     <div class="field">
                         <label for="edit-caller">"Caller"</label>
-                        <input id="edit-caller" type="text" bind:value=caller aria-invalid=invalid_attr(feedback, "caller") aria-describedby="details-error"/>
+                        <input id="edit-caller" type="text" list="directory-people" autocomplete="off" bind:value=caller aria-invalid=invalid_attr(feedback, "caller") aria-describedby="details-error"/>
                     </div>
                     <div class="field">
                         <label for="edit-category">"Category"</label>
@@ -320,7 +321,7 @@ pub fn Details(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
                     </div>
                     <div class="field">
                         <label for="edit-service">"Affected service"</label>
-                        <input id="edit-service" type="text" bind:value=service/>
+                        <input id="edit-service" type="text" list="directory-services" autocomplete="off" bind:value=service/>
                     </div>
                     <div class="field">
                         <label for="edit-source">"Detection source"</label>
@@ -349,11 +350,13 @@ pub fn Details(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
                     <p class="computed-priority" aria-live="polite">"Priority: " {priority}</p>
                     <div class="field">
                         <label for="edit-group">"Assignment group"</label>
-                        <input id="edit-group" type="text" bind:value=group/>
+                        <input id="edit-group" type="text" list="directory-groups" autocomplete="off" bind:value=group aria-describedby="edit-group-unlisted"/>
+                        <Unlisted value=group pick=Pick::Group id="edit-group"/>
                     </div>
                     <div class="field">
                         <label for="edit-assignee">"Assignee"</label>
-                        <input id="edit-assignee" type="text" bind:value=assignee/>
+                        <input id="edit-assignee" type="text" list="directory-people" autocomplete="off" bind:value=assignee aria-describedby="edit-assignee-unlisted"/>
+                        <Unlisted value=assignee pick=Pick::Person id="edit-assignee"/>
                     </div>
                     <div class="field">
                         <label for="edit-escalation">"Escalation level"</label>

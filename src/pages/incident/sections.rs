@@ -127,6 +127,7 @@ pub fn Clocks(view: Memo<IncidentView>) -> impl IntoView {
                         {clock_line(&v.sla.response, &calendar)}
                         {clock_line(&v.sla.resolution, &calendar)}
                     </ul>
+                    <p class="hint sla-definition">{format!("SLA definition {}", v.sla_definition.describe())}</p>
                     <ul class="update-list">
                         {c.update_due.map(|t| view! {
                             <li class=if t <= now { "update overdue" } else { "update" }>
