@@ -236,11 +236,9 @@ impl AppState {
 
     /// Makes workspace edits (admins only; the relay refuses anyone else's) as one change.
     pub async fn edit_workspace(self, edits: Vec<Edit>) -> Result<bool, RepoError> {
-        let id = self.workspace_document().ok_or_else(|| {
-            RepoError::Storage(crate::storage::StorageError::Failed(
-                "This device does not know the workspace's document yet: connect to the relay once, then try again".into(),
-            ))
-        })?;
+        let id = self
+            .workspace_document()
+            .ok_or(RepoError::WorkspaceUnknown)?;
         let repo = self.repo()?;
         let changed = repo
             .edit_workspace(&id, &edits, &self.attribution(), now())

@@ -541,13 +541,25 @@ impl SyncDriver {
             .flatten()
             .filter_map(|g| g.as_str().map(str::to_string))
             .collect();
+        let document = body
+            .get("workspace_document")
+            .and_then(|d| d.as_str())
+            .unwrap_or_default()
+            .to_string();
         let mut updated = self.app.settings.get_untracked();
-        if updated.role != role || updated.groups != groups {
+        let learned = !document.is_empty() && updated.workspace_document != document;
+        if updated.role != role || updated.groups != groups || learned {
             updated.role = role.to_string();
             updated.groups = groups;
+            if learned {
+                updated.workspace_document = document;
+            }
             if updated.save().is_ok() {
                 self.app.settings.set(updated);
             }
+        }
+        if learned {
+            self.app.reload_workspace();
         }
     }
 

@@ -80,6 +80,9 @@ pub enum RepoError {
     /// Storage failed before anything changed.
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// The relay has not yet said which document is the workspace's.
+    #[error("This device does not know the workspace's document yet: connect to the relay once, then try again.")]
+    WorkspaceUnknown,
     /// A workspace edit was refused.
     #[error(transparent)]
     Workspace(#[from] EditError),
