@@ -8,7 +8,7 @@ use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use outpost_core::config::ConfigError;
-use outpost_core::directory::{DirectoryError, Group, Person};
+use outpost_core::directory::{Group, Person};
 use outpost_core::sla::{CalendarChoice, SlaTarget};
 use outpost_core::workspace::{Edit, EditError, Setting, SettingKey};
 use outpost_core::{Capability, Impact, Priority, PriorityMatrix, Urgency};
@@ -526,7 +526,6 @@ fn PersonForm() -> impl IntoView {
                 .map(|(_, m)| m.clone())
         })
     };
-    let _ = DirectoryError::NoName; // the messages shown come from the directory's checks
     view! {
         <form on:submit=save aria-labelledby="person-form-title">
             <h3 id="person-form-title">"Add or change a person"</h3>

@@ -644,11 +644,6 @@ pub fn admit_change(doc: &Automerge, after: &[ChangeHash]) -> Result<(), Workspa
         .map_err(|e| WorkspaceRefusal::Invalid(e.to_string()))
 }
 
-/// Whether a document at these heads is (or claims to be) a workspace document.
-pub fn claims_at(doc: &Automerge, heads: &[ChangeHash]) -> bool {
-    !heads.is_empty() && claims_workspace(doc, Some(heads))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
