@@ -83,7 +83,8 @@ pub enum CalendarError {
     Zone(#[from] ZoneError),
 }
 
-const DAY_NAMES: [&str; 7] = [
+/// The days of the week, Monday first, as [`BusinessCalendar::week`] orders them.
+pub const DAY_NAMES: [&str; 7] = [
     "Monday",
     "Tuesday",
     "Wednesday",

@@ -44,7 +44,8 @@
 //! - [`report`]: the post-incident report.
 //! - [`summary`]: the list entries, filters, search and sort.
 //! - [`index`]: every stored summary and sync record, packed for a fast start.
-//! - [`config`]: workspace configuration.
+//! - [`config`]: workspace configuration; [`entry`]: what admins type into its forms, read
+//!   with a message per field.
 //! - [`access`]: who may read an incident (restriction to groups).
 //! - [`admission`]: whether a change may be kept, judged as its author saw the incident (the
 //!   relay's rules).
@@ -61,6 +62,7 @@ pub mod config;
 pub mod conflict;
 pub mod directory;
 pub mod document;
+pub mod entry;
 pub mod field;
 pub mod history;
 pub mod incident;

@@ -146,7 +146,8 @@ impl SettingKey {
         }
     }
 
-    fn named(make: fn(String) -> SettingKey, name: &str) -> SettingKey {
+    /// The key of a named entry (`SettingKey::Category`, …): its name trimmed and lower-cased.
+    pub fn named(make: fn(String) -> SettingKey, name: &str) -> SettingKey {
         make(name.trim().to_lowercase())
     }
 }
