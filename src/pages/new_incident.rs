@@ -9,26 +9,12 @@ use outpost_core::incident::{DetectionSource, FieldError, NewIncident};
 use outpost_core::{Impact, Urgency};
 
 use crate::components::badges::PriorityBadge;
-use crate::components::field_error::{message_for, FieldMessage};
+use crate::components::field_error::{invalid, FieldMessage};
 use crate::components::title::Title;
 use crate::format::parse_datetime_local;
 use crate::repo::RepoError;
 use crate::state::use_app;
 use crate::tasks::PageScope;
-
-/// `aria-invalid` for an input.
-fn invalid(
-    errors: RwSignal<Vec<FieldError>>,
-    field: &'static str,
-) -> impl Fn() -> &'static str + Copy {
-    move || {
-        if errors.with(|e| message_for(e, field).is_some()) {
-            "true"
-        } else {
-            "false"
-        }
-    }
-}
 
 #[component]
 pub fn NewIncidentPage() -> impl IntoView {
@@ -61,20 +47,21 @@ pub fn NewIncidentPage() -> impl IntoView {
         let u = level(&urgency.get())
             .and_then(Urgency::from_level)
             .unwrap_or(Urgency::Low);
-        state.config().priority_matrix.priority(i, u)
+        state
+            .workspace
+            .with(|w| w.config.priority_matrix.priority(i, u))
     });
-    let categories = state.config().categories;
-    let subcategories = {
-        let categories = categories.clone();
-        Memo::new(move |_| {
-            let chosen = category.get();
-            categories
+    let subcategories = Memo::new(move |_| {
+        let chosen = category.get();
+        state.workspace.with(|w| {
+            w.config
+                .categories
                 .iter()
                 .find(|c| c.name == chosen)
                 .map(|c| c.subcategories.clone())
                 .unwrap_or_default()
         })
-    };
+    });
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -207,7 +194,7 @@ pub fn NewIncidentPage() -> impl IntoView {
                     <label for="category">"Category"</label>
                     <select id="category" bind:value=category aria-invalid=invalid(errors, "category") aria-describedby="category-error">
                         <option value="">"None"</option>
-                        {categories.iter().map(|c| view! { <option value=c.name.clone()>{c.name.clone()}</option> }).collect_view()}
+                        {move || state.workspace.with(|w| w.config.categories.iter().map(|c| view! { <option value=c.name.clone()>{c.name.clone()}</option> }).collect_view())}
                     </select>
                     <FieldMessage errors field="category" id="category"/>
                 </div>
