@@ -169,7 +169,7 @@ pub fn IncidentList() -> impl IntoView {
                 <label for="f-priority">"Priority"</label>
                 <select id="f-priority" bind:value=priority>
                     <option value="">"Any"</option>
-                    {Priority::ALL.iter().map(|p| view! { <option value=p.number().to_string()>{p.to_string()}</option> }).collect_view()}
+                    {Priority::ALL.into_iter().map(|p| view! { <option value=p.number().to_string()>{move || state.workspace.with(|w| w.config.priority_label(p))}</option> }).collect_view()}
                 </select>
             </div>
             <div class="field">
@@ -297,7 +297,7 @@ fn IncidentRow(id: String) -> impl IntoView {
     move || {
         summary.get().map(|s| {
             let now = state.now.get();
-            let calendar = state.config().calendar;
+            let calendar = state.workspace.with(|w| w.config.calendar.clone());
             let clocks = s.sla.project(now, &calendar);
             let clock = clocks.headline().clone();
             view! {

@@ -250,7 +250,10 @@ pub fn Details(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
         let u = l(urgency.get())
             .and_then(Urgency::from_level)
             .unwrap_or(Urgency::Low);
-        state.config().priority_matrix.priority(i, u).to_string()
+        state.workspace.with(|w| {
+            w.config
+                .priority_label(w.config.priority_matrix.priority(i, u))
+        })
     });
 
     let facts = move || {
