@@ -7,21 +7,30 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
-use outpost_core::config::ConfigError;
+use outpost_core::config::{Category, ConfigError, Service};
 use outpost_core::directory::{Group, Person};
+use outpost_core::entry::{
+    day_field, escalation_field, split_names, update_field, CalendarEntry, DayEntry,
+    EscalationEntry, PlanEntry,
+};
+use outpost_core::incident::FieldError;
 use outpost_core::sla::{CalendarChoice, SlaTarget};
 use outpost_core::workspace::{Edit, EditError, Setting, SettingKey};
 use outpost_core::{Capability, Impact, Priority, PriorityMatrix, Urgency};
 
+use crate::components::field_error::{invalid, FieldMessage};
 use crate::components::title::Title;
 use crate::repo::RepoError;
 use crate::state::{use_app, AppState};
 
 /// The parts, as `(path, title)`.
-const PARTS: [(&str, &str); 3] = [
+const PARTS: [(&str, &str); 6] = [
     ("priority", "Priority matrix and labels"),
     ("sla", "SLA targets"),
+    ("calendar", "Business calendar"),
+    ("catalog", "Categories and services"),
     ("directory", "Groups and people"),
+    ("communication", "Communication and escalation"),
 ];
 
 /// Why this device may not change the workspace, if it may not (reactive).
@@ -68,12 +77,21 @@ pub fn WorkspacePage() -> impl IntoView {
                 </ul>
             </nav>
             <Conflicts/>
-            {move || match part().as_str() {
+            {move || {
+                // Someone who only reads sees every change as it syncs; an admin's draft is
+                // kept until they save it.
+                if refusal(state).is_some() {
+                    state.workspace.track();
+                }
+                match part().as_str() {
                 "priority" => view! { <PriorityPart/> }.into_any(),
                 "sla" => view! { <SlaPart/> }.into_any(),
+                "calendar" => view! { <CalendarPart/> }.into_any(),
+                "catalog" => view! { <CatalogPart/> }.into_any(),
+                "communication" => view! { <CommunicationPart/> }.into_any(),
                 "directory" => view! { <DirectoryPart/> }.into_any(),
                 _ => ().into_any(),
-            }}
+            }}}
         </section>
     }
 }
@@ -355,6 +373,505 @@ fn SlaPart() -> impl IntoView {
     }
 }
 
+/// How much of a zone's past and future a saved calendar tabulates: incidents logged up to a
+/// year before, and six years ahead (saving the calendar again extends it).
+const ZONE_PAST_MS: i64 = 400 * 24 * 3_600_000;
+const ZONE_AHEAD_MS: i64 = 6 * 366 * 24 * 3_600_000;
+
+/// A weekday's row of the calendar form.
+#[derive(Clone, Copy)]
+struct DayRow {
+    working: RwSignal<bool>,
+    start: RwSignal<String>,
+    end: RwSignal<String>,
+}
+
+/// The business calendar: time zone, working hours per weekday, holidays.
+#[component]
+fn CalendarPart() -> impl IntoView {
+    let state = use_app();
+    let base = state
+        .workspace
+        .with_untracked(|w| w.config.calendar.clone());
+    let entry = CalendarEntry::of(&base);
+    let name = RwSignal::new(entry.name.clone());
+    let zone = RwSignal::new(
+        base.zone
+            .as_ref()
+            .map(|z| z.name.clone())
+            .unwrap_or_default(),
+    );
+    let holidays = RwSignal::new(entry.holidays.clone());
+    let days = entry.days.clone().map(|d| DayRow {
+        working: RwSignal::new(d.working),
+        start: RwSignal::new(d.start),
+        end: RwSignal::new(d.end),
+    });
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let message = RwSignal::new(None);
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let typed = CalendarEntry {
+            name: name.get_untracked(),
+            days: days.map(|d| DayEntry {
+                working: d.working.get_untracked(),
+                start: d.start.get_untracked(),
+                end: d.end.get_untracked(),
+            }),
+            holidays: holidays.get_untracked(),
+        };
+        let zone_name = zone.get_untracked().trim().to_string();
+        let now = js_sys::Date::now() as i64;
+        let table = (!zone_name.is_empty())
+            .then(|| crate::zones::table(&zone_name, now - ZONE_PAST_MS, now + ZONE_AHEAD_MS))
+            .transpose();
+        let base = state
+            .workspace
+            .with_untracked(|w| w.config.calendar.clone());
+        let read = match table {
+            Ok(zone) => typed.read(zone, &base),
+            Err(m) => {
+                let mut found = typed.read(None, &base).err().unwrap_or_default();
+                found.push(FieldError::new("zone", m));
+                Err(found)
+            }
+        };
+        match read {
+            Err(found) => errors.set(found),
+            Ok(calendar) => {
+                errors.set(Vec::new());
+                spawn_local(async move {
+                    let edit = Edit::Set(Setting::Calendar(calendar));
+                    message.set(Some(outcome(state.edit_workspace(vec![edit]).await)))
+                });
+            }
+        }
+    };
+    let known_until = move || {
+        state.workspace.with(|w| {
+            let zone = w.config.calendar.zone.as_ref()?;
+            let last = zone.transitions.last()?;
+            let date = crate::format::local_time(outpost_core::DeviceTime::from_millis(last.at));
+            Some(format!("{}: daylight-saving changes are known up to {date}; saving the calendar again extends them.", zone.name))
+        })
+    };
+    view! {
+        <form class="workspace-part" on:submit=save aria-labelledby="calendar-title">
+            <h2 id="calendar-title">"Business calendar"</h2>
+            <p class="hint">"Targets that count business hours count them in this calendar, on the wall clock of its time zone, daylight saving included."</p>
+            <fieldset disabled=move || refusal(state).is_some()>
+                <legend class="visually-hidden">"Calendar"</legend>
+                <div class="field">
+                    <label for="calendar-name">"Calendar name"</label>
+                    <input id="calendar-name" type="text" bind:value=name aria-describedby="calendar-name-error"
+                        aria-invalid=invalid(errors, "calendar-name")/>
+                    <FieldMessage errors field="calendar-name" id="calendar-name"/>
+                </div>
+                <div class="field">
+                    <label for="calendar-zone">"Time zone"</label>
+                    <input id="calendar-zone" type="text" bind:value=zone placeholder="Europe/Berlin"
+                        autocomplete="off" autocapitalize="off" spellcheck="false"
+                        aria-describedby="calendar-zone-hint calendar-zone-error"
+                        aria-invalid=invalid(errors, "zone")/>
+                    <p class="hint" id="calendar-zone-hint">{move || known_until().unwrap_or_else(|| "An IANA name such as Europe/Berlin or America/New_York; empty counts in UTC.".into())}</p>
+                    <FieldMessage errors field="zone" id="calendar-zone"/>
+                </div>
+            </fieldset>
+            <fieldset disabled=move || refusal(state).is_some() aria-describedby="calendar-week-error">
+                <legend>"Working hours"</legend>
+                {outpost_core::calendar::DAY_NAMES.iter().enumerate().map(|(i, day)| {
+                    let row = days[i];
+                    let field = day_field(i);
+                    let id = format!("calendar-{field}");
+                    view! {
+                        <div class="day-row" role="group" aria-label=*day>
+                            <div class="field field-check">
+                                <input id=format!("{id}-working") type="checkbox" bind:checked=row.working/>
+                                <label for=format!("{id}-working")>{format!("{day} is a working day")}</label>
+                            </div>
+                            <div class="field-row">
+                                <div class="field">
+                                    <label for=format!("{id}-start")>{format!("{day} from")}</label>
+                                    <input id=format!("{id}-start") type="text" inputmode="numeric" bind:value=row.start
+                                        disabled=move || !row.working.get() placeholder="09:00"
+                                        aria-invalid=invalid(errors, field.clone()) aria-describedby=format!("{id}-error")/>
+                                </div>
+                                <div class="field">
+                                    <label for=format!("{id}-end")>{format!("{day} until")}</label>
+                                    <input id=format!("{id}-end") type="text" inputmode="numeric" bind:value=row.end
+                                        disabled=move || !row.working.get() placeholder="17:00"
+                                        aria-invalid=invalid(errors, field.clone()) aria-describedby=format!("{id}-error")/>
+                                </div>
+                            </div>
+                            <FieldMessage errors field=field.clone() id=id/>
+                        </div>
+                    }
+                }).collect_view()}
+                <FieldMessage errors field="week" id="calendar-week"/>
+            </fieldset>
+            <fieldset disabled=move || refusal(state).is_some()>
+                <legend class="visually-hidden">"Holidays"</legend>
+                <div class="field">
+                    <label for="calendar-holidays">"Holidays"</label>
+                    <textarea id="calendar-holidays" rows="4" bind:value=holidays
+                        aria-describedby="calendar-holidays-hint calendar-holidays-error"
+                        aria-invalid=invalid(errors, "holidays")></textarea>
+                    <p class="hint" id="calendar-holidays-hint">"Whole days off, such as 2026-12-25, one per line."</p>
+                    <FieldMessage errors field="holidays" id="calendar-holidays"/>
+                </div>
+            </fieldset>
+            <button type="submit" disabled=move || refusal(state).is_some()>"Save calendar"</button>
+            <Feedback message/>
+        </form>
+    }
+}
+
+/// Which list of the catalog a form edits.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CatalogKind {
+    Category,
+    Service,
+}
+
+/// The category catalog and the affected services.
+#[component]
+fn CatalogPart() -> impl IntoView {
+    view! {
+        <div class="workspace-part">
+            <h2>"Categories and services"</h2>
+            <p class="hint">"What people pick from when they log and work incidents. With no categories at all, any category text is accepted."</p>
+            <CatalogForm kind=CatalogKind::Category/>
+            <CatalogForm kind=CatalogKind::Service/>
+        </div>
+    }
+}
+
+/// Adds, changes and removes the categories or the services.
+#[component]
+fn CatalogForm(kind: CatalogKind) -> impl IntoView {
+    let state = use_app();
+    let (noun, plural, detail_label, detail_hint) = match kind {
+        CatalogKind::Category => (
+            "category",
+            "Categories",
+            "Subcategories",
+            "Separated by commas; none accepts any subcategory text.",
+        ),
+        CatalogKind::Service => (
+            "service",
+            "Services",
+            "Supporting group",
+            "The assignment group that supports it, from the directory.",
+        ),
+    };
+    let name = RwSignal::new(String::new());
+    let detail = RwSignal::new(String::new());
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let message = RwSignal::new(None);
+    let entries = move || {
+        state.workspace.with(|w| match kind {
+            CatalogKind::Category => w
+                .config
+                .categories
+                .iter()
+                .map(|c| (c.name.clone(), c.subcategories.join(", ")))
+                .collect::<Vec<_>>(),
+            CatalogKind::Service => w
+                .config
+                .services
+                .iter()
+                .map(|s| (s.name.clone(), s.group.clone()))
+                .collect(),
+        })
+    };
+    let existing = move || {
+        let typed = name.get();
+        entries()
+            .into_iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(typed.trim()))
+    };
+    let key = move |n: &str| match kind {
+        CatalogKind::Category => SettingKey::named(SettingKey::Category, n),
+        CatalogKind::Service => SettingKey::named(SettingKey::Service, n),
+    };
+    let run = move |edit: Edit| {
+        spawn_local(async move {
+            let result = state.edit_workspace(vec![edit]).await;
+            if result.is_ok() {
+                name.set(String::new());
+                detail.set(String::new());
+            }
+            message.set(Some(outcome(result)));
+        });
+    };
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let typed = name.get_untracked().trim().to_string();
+        if typed.is_empty() {
+            errors.set(vec![FieldError::new(
+                "name",
+                ConfigError::NoName.to_string(),
+            )]);
+            return;
+        }
+        errors.set(Vec::new());
+        run(Edit::Set(match kind {
+            CatalogKind::Category => Setting::Category(Category {
+                name: typed,
+                subcategories: split_names(&detail.get_untracked()),
+            }),
+            CatalogKind::Service => Setting::Service(Service {
+                name: typed,
+                group: detail.get_untracked().trim().to_string(),
+            }),
+        }));
+    };
+    let id = format!("catalog-{noun}");
+    let list_title = format!("{id}-list-title");
+    view! {
+        <form on:submit=save aria-labelledby=format!("{id}-title")>
+            <h3 id=format!("{id}-title")>{format!("Add or change a {noun}")}</h3>
+            <fieldset disabled=move || refusal(state).is_some()>
+                <legend class="visually-hidden">{noun}</legend>
+                <div class="field">
+                    <label for=format!("{id}-name")>{format!("Name of the {noun}")}</label>
+                    <input id=format!("{id}-name") type="text" bind:value=name
+                        on:change=move |_| if let Some((_, d)) = existing() { detail.set(d) }
+                        aria-describedby=format!("{id}-name-hint {id}-name-error")
+                        aria-invalid=invalid(errors, "name")/>
+                    <p class="hint" id=format!("{id}-name-hint")>{move || if existing().is_some() {
+                        format!("Already listed: saving replaces this {noun}.")
+                    } else {
+                        format!("A new {noun}.")
+                    }}</p>
+                    <FieldMessage errors field="name" id=format!("{id}-name")/>
+                </div>
+                <div class="field">
+                    <label for=format!("{id}-detail")>{detail_label}</label>
+                    <input id=format!("{id}-detail") type="text" bind:value=detail
+                        list=(kind == CatalogKind::Service).then_some("directory-groups")
+                        aria-describedby=format!("{id}-detail-hint")/>
+                    <p class="hint" id=format!("{id}-detail-hint")>{detail_hint}</p>
+                </div>
+            </fieldset>
+            <button type="submit" disabled=move || refusal(state).is_some()>{format!("Save {noun}")}</button>
+            <Feedback message/>
+        </form>
+        <h3 id=list_title.clone()>{plural}</h3>
+        {move || {
+            let all = entries();
+            if all.is_empty() {
+                return view! { <p>{format!("No {noun} is listed yet.")}</p> }.into_any();
+            }
+            view! {
+                <ul class="directory" aria-labelledby=list_title.clone()>
+                    {all.into_iter().map(|(n, d)| {
+                        let text = if d.is_empty() { n.clone() } else { format!("{n}: {d}") };
+                        let (edit_name, edit_detail, gone) = (n.clone(), d, key(&n));
+                        view! {
+                            <li>
+                                <span>{text}</span>
+                                " "
+                                <button type="button" class="secondary" disabled=move || refusal(state).is_some()
+                                    aria-label=format!("Change {n}")
+                                    on:click=move |_| { name.set(edit_name.clone()); detail.set(edit_detail.clone()); }>"Change"</button>
+                                " "
+                                <button type="button" class="secondary" disabled=move || refusal(state).is_some()
+                                    aria-label=format!("Remove {n}")
+                                    on:click=move |_| run(Edit::Remove(gone.clone()))>"Remove"</button>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
+    }
+}
+
+/// One escalation rule's row of the communication form.
+#[derive(Clone, Copy)]
+struct RuleRow {
+    at_percent: RwSignal<String>,
+    raise_level: RwSignal<bool>,
+    tell_manager: RwSignal<bool>,
+}
+
+impl RuleRow {
+    fn new(e: EscalationEntry) -> Self {
+        RuleRow {
+            at_percent: RwSignal::new(e.at_percent),
+            raise_level: RwSignal::new(e.raise_level),
+            tell_manager: RwSignal::new(e.tell_manager),
+        }
+    }
+}
+
+/// The communication plan, the escalation rules and the auto-close delay.
+#[component]
+fn CommunicationPart() -> impl IntoView {
+    let state = use_app();
+    let entry = state.workspace.with_untracked(|w| PlanEntry::of(&w.config));
+    let update_every = entry.update_every.clone().map(RwSignal::new);
+    let stakeholders = entry.stakeholders.map(RwSignal::new);
+    let report = entry.report.map(RwSignal::new);
+    let stakeholder_every = RwSignal::new(entry.stakeholder_every.clone());
+    let for_major = RwSignal::new(entry.stakeholder_for_major);
+    let customer_owner = RwSignal::new(entry.customer_owner_duty.clone());
+    let owner = RwSignal::new(entry.owner_duty.clone());
+    let auto_close = RwSignal::new(entry.auto_close_days.clone());
+    let rules = RwSignal::new(
+        entry
+            .escalations
+            .iter()
+            .cloned()
+            .map(RuleRow::new)
+            .collect::<Vec<_>>(),
+    );
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let message = RwSignal::new(None);
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let typed = PlanEntry {
+            update_every: update_every.map(|s| s.get_untracked()),
+            stakeholders: stakeholders.map(|s| s.get_untracked()),
+            report: report.map(|s| s.get_untracked()),
+            stakeholder_every: stakeholder_every.get_untracked(),
+            stakeholder_for_major: for_major.get_untracked(),
+            customer_owner_duty: customer_owner.get_untracked(),
+            owner_duty: owner.get_untracked(),
+            auto_close_days: auto_close.get_untracked(),
+            escalations: rules
+                .get_untracked()
+                .iter()
+                .map(|r| EscalationEntry {
+                    at_percent: r.at_percent.get_untracked(),
+                    raise_level: r.raise_level.get_untracked(),
+                    tell_manager: r.tell_manager.get_untracked(),
+                })
+                .collect(),
+        };
+        match typed.read() {
+            Err(found) => errors.set(found),
+            Ok((plan, days, escalations)) => {
+                errors.set(Vec::new());
+                let edits = vec![
+                    Edit::Set(Setting::Communication(plan)),
+                    Edit::Set(Setting::AutoClose(days)),
+                    Edit::Set(Setting::Escalations(escalations)),
+                ];
+                spawn_local(async move {
+                    message.set(Some(outcome(state.edit_workspace(edits).await)))
+                });
+            }
+        }
+    };
+    let add_rule = move |_| {
+        rules.update(|r| {
+            r.push(RuleRow::new(EscalationEntry {
+                at_percent: String::new(),
+                raise_level: true,
+                tell_manager: true,
+            }))
+        })
+    };
+    let text_field = move |id: &'static str,
+                           label: &'static str,
+                           value: RwSignal<String>,
+                           hint: &'static str| {
+        view! {
+            <div class="field">
+                <label for=format!("comm-{id}")>{label}</label>
+                <input id=format!("comm-{id}") type="text" bind:value=value
+                    aria-describedby=format!("comm-{id}-hint comm-{id}-error")
+                    aria-invalid=invalid(errors, id)/>
+                <p class="hint" id=format!("comm-{id}-hint")>{hint}</p>
+                <FieldMessage errors field=id id=format!("comm-{id}")/>
+            </div>
+        }
+    };
+    view! {
+        <form class="workspace-part" on:submit=save aria-labelledby="comm-title">
+            <h2 id="comm-title">"Communication and escalation"</h2>
+            <fieldset disabled=move || refusal(state).is_some()>
+                <legend>"Updates per priority"</legend>
+                <table class="matrix">
+                    <thead><tr>
+                        <th scope="col">"Priority"</th>
+                        <th scope="col">"Update users every (minutes)"</th>
+                        <th scope="col">"Stakeholder status"</th>
+                        <th scope="col">"Report owed"</th>
+                    </tr></thead>
+                    <tbody>
+                        {Priority::ALL.into_iter().map(|p| {
+                            let field = update_field(p);
+                            let code = p.code();
+                            view! {
+                                <tr>
+                                    <th scope="row">{move || state.workspace.with(|w| w.config.priority_label(p))}</th>
+                                    <td>
+                                        <input id=format!("comm-{field}") type="number" min="1" inputmode="numeric"
+                                            aria-label=format!("{code}: update affected users every (minutes)")
+                                            bind:value=update_every[p.index()]
+                                            aria-invalid=invalid(errors, field.clone()) aria-describedby=format!("comm-{field}-error")/>
+                                        <FieldMessage errors field=field.clone() id=format!("comm-{field}")/>
+                                    </td>
+                                    <td><input type="checkbox" bind:checked=stakeholders[p.index()]
+                                        aria-label=format!("{code}: stakeholders get status updates")/></td>
+                                    <td><input type="checkbox" bind:checked=report[p.index()]
+                                        aria-label=format!("{code}: a post-incident report is owed")/></td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </fieldset>
+            <fieldset disabled=move || refusal(state).is_some()>
+                <legend>"Stakeholders and owners"</legend>
+                {text_field("stakeholder-every", "Stakeholder status every (minutes)", stakeholder_every, "Until the incident is resolved.")}
+                <div class="field field-check">
+                    <input id="comm-major" type="checkbox" bind:checked=for_major/>
+                    <label for="comm-major">"Stakeholders of every major incident get status updates"</label>
+                </div>
+                {text_field("customer-owner", "Owner when the incident is customer-specific", customer_owner, "A duty people hold in the directory, such as Account owner.")}
+                {text_field("owner", "Owner otherwise", owner, "A duty people hold in the directory, such as Product head.")}
+            </fieldset>
+            <fieldset disabled=move || refusal(state).is_some()>
+                <legend>"Escalation and closing"</legend>
+                {text_field("auto-close", "Close resolved incidents after (days)", auto_close, "From 1 to 365 days after resolution.")}
+                <ul class="rules" aria-label="Escalation rules">
+                    {move || rules.get().into_iter().enumerate().map(|(i, r)| {
+                        let field = escalation_field(i);
+                        let id = format!("comm-{field}");
+                        let n = i + 1;
+                        view! {
+                            <li role="group" aria-label=format!("Escalation rule {n}")>
+                                <div class="field">
+                                    <label for=id.clone()>{format!("Rule {n}: at percent of the resolution target")}</label>
+                                    <input id=id.clone() type="number" min="1" max="100" inputmode="numeric" bind:value=r.at_percent
+                                        aria-invalid=invalid(errors, field.clone()) aria-describedby=format!("{id}-error")/>
+                                    <FieldMessage errors field=field.clone() id=id.clone()/>
+                                </div>
+                                <div class="field field-check">
+                                    <input id=format!("{id}-raise") type="checkbox" bind:checked=r.raise_level/>
+                                    <label for=format!("{id}-raise")>{format!("Rule {n}: raise the escalation level")}</label>
+                                </div>
+                                <div class="field field-check">
+                                    <input id=format!("{id}-tell") type="checkbox" bind:checked=r.tell_manager/>
+                                    <label for=format!("{id}-tell")>{format!("Rule {n}: tell the group's manager")}</label>
+                                </div>
+                                <button type="button" class="secondary" on:click=move |_| rules.update(|rs| { rs.remove(i); })>{format!("Remove rule {n}")}</button>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+                <button type="button" class="secondary" on:click=add_rule>"Add an escalation rule"</button>
+            </fieldset>
+            <button type="submit" disabled=move || refusal(state).is_some()>"Save communication and escalation"</button>
+            <Feedback message/>
+        </form>
+    }
+}
+
 /// Assignment groups and the people in them.
 #[component]
 fn DirectoryPart() -> impl IntoView {
@@ -459,6 +976,7 @@ fn PersonForm() -> impl IntoView {
     let team = RwSignal::new(String::new());
     let on_call = RwSignal::new(false);
     let groups = RwSignal::new(Vec::<String>::new());
+    let duties = RwSignal::new(String::new());
     let error = RwSignal::new(None::<(&'static str, String)>);
     let message = RwSignal::new(None);
     // Editing someone already listed replaces their entry (same name).
@@ -476,14 +994,7 @@ fn PersonForm() -> impl IntoView {
             team: team.get_untracked().trim().to_string(),
             groups: groups.get_untracked(),
             on_call: on_call.get_untracked(),
-            duties: state
-                .workspace
-                .with_untracked(|w| {
-                    w.directory
-                        .person(&name.get_untracked())
-                        .map(|p| p.duties.clone())
-                })
-                .unwrap_or_default(),
+            duties: split_names(&duties.get_untracked()),
         };
         let replacing = state
             .workspace
@@ -501,7 +1012,7 @@ fn PersonForm() -> impl IntoView {
                 .edit_workspace(vec![Edit::Set(Setting::Person(person))])
                 .await;
             if result.is_ok() {
-                for s in [name, email, phone, team] {
+                for s in [name, email, phone, team, duties] {
                     s.set(String::new());
                 }
                 groups.set(Vec::new());
@@ -510,10 +1021,20 @@ fn PersonForm() -> impl IntoView {
             message.set(Some(outcome(result)));
         });
     };
+    // Naming someone listed fills in their entry, to change it.
+    let fill = move || {
+        let Some(p) = existing() else { return };
+        email.set(p.email);
+        phone.set(p.phone);
+        team.set(p.team);
+        groups.set(p.groups);
+        on_call.set(p.on_call);
+        duties.set(p.duties.join(", "));
+    };
     let remove = move |_| {
         let Some(person) = existing() else { return };
         spawn_local(async move {
-            let key = SettingKey::Person(person.name.to_lowercase());
+            let key = SettingKey::named(SettingKey::Person, &person.name);
             message.set(Some(outcome(
                 state.edit_workspace(vec![Edit::Remove(key)]).await,
             )));
@@ -534,10 +1055,11 @@ fn PersonForm() -> impl IntoView {
                 <div class="field">
                     <label for="person-name">"Name"</label>
                     <input id="person-name" type="text" list="directory-people" bind:value=name
+                        on:change=move |_| fill()
                         aria-describedby="person-name-hint person-name-error"
                         aria-invalid=move || error_for("name").is_some().to_string()/>
                     <p class="hint" id="person-name-hint">{move || if existing().is_some() {
-                        "Already in the directory: saving replaces their entry."
+                        "Already in the directory: their entry is filled in, and saving replaces it."
                     } else {
                         "A new person."
                     }}</p>
@@ -586,6 +1108,11 @@ fn PersonForm() -> impl IntoView {
                     }}
                     <p class="field-error" id="person-groups-error">{move || error_for("groups")}</p>
                 </fieldset>
+                <div class="field">
+                    <label for="person-duties">"Duties"</label>
+                    <input id="person-duties" type="text" bind:value=duties aria-describedby="person-duties-hint"/>
+                    <p class="hint" id="person-duties-hint">"Roles the communication plan names, such as Product head or Account owner, separated by commas."</p>
+                </div>
                 <div class="field field-check">
                     <input id="person-on-call" type="checkbox" bind:checked=on_call/>
                     <label for="person-on-call">"On call"</label>

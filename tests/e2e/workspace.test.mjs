@@ -102,3 +102,83 @@ test('an admin changes the P2 target and the directory; an agent gets both and c
   assert.deepEqual(adminErrors, []);
   assert.deepEqual(agentErrors, []);
 });
+
+test('an admin sets the calendar, catalog and communication plan; an agent works with them', { timeout: 240_000 }, async () => {
+  const admin = await joined('Cleo Admin', 'admin');
+  const adminErrors = watchErrors(admin);
+  const agent = await joined('Raj Tech', 'agent');
+  const agentErrors = watchErrors(agent);
+
+  // The calendar: a zone this browser does not know and impossible hours are refused next to
+  // their fields; New York hours with a Saturday morning and a holiday are saved.
+  await openPart(admin, 'Business calendar');
+  await admin.getByLabel('Calendar name').fill('New York desk');
+  await admin.getByLabel('Time zone').fill('Mars/Olympus_Mons');
+  await admin.getByLabel('Monday until').fill('08:00');
+  await admin.getByLabel('Holidays').fill('2026-12-25\nnext Friday');
+  await admin.getByRole('button', { name: 'Save calendar' }).click();
+  await admin.getByText('“Mars/Olympus_Mons” is not a time zone this browser knows (use an IANA name such as Europe/London).').waitFor();
+  await admin.getByText('Monday: working hours must start before they end, within one day.').waitFor();
+  await admin.getByText('"next Friday" is not a date: write holidays as 2026-12-25, one per line or separated by commas.').waitFor();
+  assert.equal(await admin.getByLabel('Time zone').getAttribute('aria-invalid'), 'true');
+  await admin.getByLabel('Time zone').fill('America/New_York');
+  await admin.getByLabel('Monday until').fill('17:00');
+  await admin.getByLabel('Saturday is a working day').check();
+  await admin.getByLabel('Saturday until').fill('12:00');
+  await admin.getByLabel('Holidays').fill('2026-12-25, 2027-01-01');
+  await admin.getByRole('button', { name: 'Save calendar' }).click();
+  await admin.getByText(/^America\/New_York: daylight-saving changes are known up to /).waitFor();
+  assert.equal(await admin.getByLabel('Time zone').getAttribute('aria-invalid'), 'false');
+
+  // The catalog: a category with subcategories, and a service.
+  await openPart(admin, 'Categories and services');
+  await admin.getByRole('button', { name: 'Save category' }).click();
+  await admin.getByText('Enter a name.').waitFor();
+  await admin.getByLabel('Name of the category').fill('Telephony');
+  await admin.getByLabel('Subcategories').fill('Desk phone, Softphone, desk phone');
+  await admin.getByRole('button', { name: 'Save category' }).click();
+  await admin.getByRole('list', { name: 'Categories' }).getByText('Telephony: Desk phone, Softphone').waitFor();
+  await admin.getByRole('button', { name: 'Remove Facilities' }).click();
+  await until(async () => (await admin.getByRole('button', { name: 'Remove Facilities' }).count()) === 0, { message: 'Facilities removed' });
+  await admin.getByLabel('Name of the service').fill('Payroll');
+  await admin.getByLabel('Supporting group').fill('HR Systems');
+  await admin.getByRole('button', { name: 'Save service' }).click();
+  await admin.getByRole('list', { name: 'Services' }).getByText('Payroll: HR Systems').waitFor();
+
+  // The communication plan: a zero interval is refused next to it; a 30-minute P1 cadence and a
+  // second escalation rule are saved.
+  await openPart(admin, 'Communication and escalation');
+  await admin.getByLabel('P1: update affected users every (minutes)').fill('0');
+  await admin.getByRole('button', { name: 'Add an escalation rule' }).click();
+  await admin.getByLabel('Rule 2: at percent of the resolution target').fill('75');
+  await admin.getByRole('button', { name: 'Save communication and escalation' }).click();
+  await admin.getByText('Enter whole minutes, at least 1 (at most a year).').waitFor();
+  await admin.getByText('Another rule applies at 75%.').waitFor();
+  await admin.getByLabel('P1: update affected users every (minutes)').fill('30');
+  await admin.getByLabel('Rule 2: at percent of the resolution target').fill('100');
+  await admin.getByRole('button', { name: 'Save communication and escalation' }).click();
+  const said = admin.locator('form .feedback');
+  await said.waitFor();
+  assert.match(await said.textContent(), /^Saved\./);
+
+  // The agent's device follows: the calendar, the catalog in the new-incident form, and the plan.
+  await until(async () => (await agent.locator('#directory-services option[value="Payroll"]').count()) === 1,
+    { timeout: 30_000, message: 'the catalog to reach the agent' });
+  await agent.getByRole('link', { name: 'New incident' }).click();
+  const category = agent.getByLabel('Category');
+  await category.selectOption('Telephony');
+  assert.equal(await category.locator('option', { hasText: 'Facilities' }).count(), 0);
+  assert.deepEqual(await agent.locator('#subcategories option').evaluateAll((os) => os.map((o) => o.value)), ['Desk phone', 'Softphone']);
+  await openPart(agent, 'Business calendar');
+  assert.equal(await agent.getByLabel('Time zone').inputValue(), 'America/New_York');
+  assert.equal(await agent.getByLabel('Saturday until').inputValue(), '12:00');
+  assert.ok(await agent.getByLabel('Time zone').isDisabled());
+  await openPart(agent, 'Communication and escalation');
+  await until(async () => (await agent.getByLabel('P1: update affected users every (minutes)').inputValue()) === '30',
+    { timeout: 30_000, message: 'the plan to reach the agent' });
+  assert.equal(await agent.getByLabel('Rule 2: at percent of the resolution target').inputValue(), '100');
+  assert.ok(await agent.getByRole('button', { name: 'Save communication and escalation' }).isDisabled());
+
+  assert.deepEqual(adminErrors, []);
+  assert.deepEqual(agentErrors, []);
+});
