@@ -209,7 +209,7 @@ fn PriorityPart() -> impl IntoView {
         });
     };
     view! {
-        <form class="workspace-part" on:submit=save aria-labelledby="priority-title">
+        <form class="workspace-part" novalidate on:submit=save aria-labelledby="priority-title">
             <h2 id="priority-title">"Priority matrix and labels"</h2>
             <fieldset disabled=move || refusal(state).is_some() aria-describedby="workspace-readonly">
                 <legend>"Priority by impact (rows) and urgency (columns)"</legend>
@@ -334,7 +334,7 @@ fn SlaPart() -> impl IntoView {
     let error_of =
         move |p: Priority| errors.with(|e| e.iter().find(|(q, _)| *q == p).map(|(_, m)| m.clone()));
     view! {
-        <form class="workspace-part" on:submit=save aria-labelledby="sla-title">
+        <form class="workspace-part" novalidate on:submit=save aria-labelledby="sla-title">
             <h2 id="sla-title">"SLA targets"</h2>
             <p class="hint">"Minutes of working time. A change applies to incidents logged or re-prioritised from now on; running clocks keep the targets they started with."</p>
             <fieldset disabled=move || refusal(state).is_some()>
@@ -456,7 +456,7 @@ fn CalendarPart() -> impl IntoView {
         })
     };
     view! {
-        <form class="workspace-part" on:submit=save aria-labelledby="calendar-title">
+        <form class="workspace-part" novalidate on:submit=save aria-labelledby="calendar-title">
             <h2 id="calendar-title">"Business calendar"</h2>
             <p class="hint">"Targets that count business hours count them in this calendar, on the wall clock of its time zone, daylight saving included."</p>
             <fieldset disabled=move || refusal(state).is_some()>
@@ -790,7 +790,7 @@ fn CommunicationPart() -> impl IntoView {
         }
     };
     view! {
-        <form class="workspace-part" on:submit=save aria-labelledby="comm-title">
+        <form class="workspace-part" novalidate on:submit=save aria-labelledby="comm-title">
             <h2 id="comm-title">"Communication and escalation"</h2>
             <fieldset disabled=move || refusal(state).is_some()>
                 <legend>"Updates per priority"</legend>
@@ -838,13 +838,13 @@ fn CommunicationPart() -> impl IntoView {
             <fieldset disabled=move || refusal(state).is_some()>
                 <legend>"Escalation and closing"</legend>
                 {text_field("auto-close", "Close resolved incidents after (days)", auto_close, "From 1 to 365 days after resolution.")}
-                <ul class="rules" aria-label="Escalation rules">
+                <div class="rules" role="group" aria-label="Escalation rules">
                     {move || rules.get().into_iter().enumerate().map(|(i, r)| {
                         let field = escalation_field(i);
                         let id = format!("comm-{field}");
                         let n = i + 1;
                         view! {
-                            <li role="group" aria-label=format!("Escalation rule {n}")>
+                            <div class="rule" role="group" aria-label=format!("Escalation rule {n}")>
                                 <div class="field">
                                     <label for=id.clone()>{format!("Rule {n}: at percent of the resolution target")}</label>
                                     <input id=id.clone() type="number" min="1" max="100" inputmode="numeric" bind:value=r.at_percent
@@ -859,11 +859,11 @@ fn CommunicationPart() -> impl IntoView {
                                     <input id=format!("{id}-tell") type="checkbox" bind:checked=r.tell_manager/>
                                     <label for=format!("{id}-tell")>{format!("Rule {n}: tell the group's manager")}</label>
                                 </div>
-                                <button type="button" class="secondary" on:click=move |_| rules.update(|rs| { rs.remove(i); })>{format!("Remove rule {n}")}</button>
-                            </li>
+                                <button type="button" class="secondary" on:click=move |_| { errors.set(Vec::new()); rules.update(|rs| { rs.remove(i); }); }>{format!("Remove rule {n}")}</button>
+                            </div>
                         }
                     }).collect_view()}
-                </ul>
+                </div>
                 <button type="button" class="secondary" on:click=add_rule>"Add an escalation rule"</button>
             </fieldset>
             <button type="submit" disabled=move || refusal(state).is_some()>"Save communication and escalation"</button>

@@ -90,6 +90,15 @@ for (const [size, makeContext] of Object.entries(SIZES)) {
       await page.getByRole('heading', { name: 'Incidents', level: 1 }).waitFor();
       await page.getByRole('link', { name: 'Settings' }).click();
       await page.getByRole('group', { name: 'People and devices' }).waitFor({ timeout: 20_000 });
+      // Every page of Settings → Workspace, as an admin who may change them.
+      for (const part of ['priority', 'sla', 'calendar', 'catalog', 'directory', 'communication']) {
+        await page.goto(new URL(`/settings/workspace/${part}`, relay.url).href);
+        await page.locator('.workspace-part').first().waitFor();
+        await page.locator('.workspace-part button[type="submit"]:enabled').first().waitFor({ timeout: 20_000 });
+        found.push(...(await problems(page, `workspace ${part}`)));
+      }
+      await page.getByRole('link', { name: 'Settings' }).click();
+      await page.getByRole('group', { name: 'People and devices' }).waitFor({ timeout: 20_000 });
       await page.getByLabel("Person's name").fill('Axe Person');
       await page.getByRole('button', { name: 'Create invitation' }).click();
       await page.getByRole('img', { name: /QR code of the invitation link/ }).waitFor();

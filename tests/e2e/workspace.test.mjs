@@ -165,7 +165,7 @@ test('an admin sets the calendar, catalog and communication plan; an agent works
   await until(async () => (await agent.locator('#directory-services option[value="Payroll"]').count()) === 1,
     { timeout: 30_000, message: 'the catalog to reach the agent' });
   await agent.getByRole('link', { name: 'New incident' }).click();
-  const category = agent.getByLabel('Category');
+  const category = agent.getByLabel('Category', { exact: true });
   await category.selectOption('Telephony');
   assert.equal(await category.locator('option', { hasText: 'Facilities' }).count(), 0);
   assert.deepEqual(await agent.locator('#subcategories option').evaluateAll((os) => os.map((o) => o.value)), ['Desk phone', 'Softphone']);
