@@ -297,8 +297,9 @@ fn IncidentRow(id: String) -> impl IntoView {
     move || {
         summary.get().map(|s| {
             let now = state.now.get();
-            let calendar = state.workspace.with(|w| w.config.calendar.clone());
-            let clocks = s.sla.project(now, &calendar);
+            let clocks = state
+                .workspace
+                .with(|w| s.sla.project(now, &w.config.calendar));
             let clock = clocks.headline().clone();
             view! {
                 <li class="incident-row">

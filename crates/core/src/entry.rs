@@ -124,7 +124,7 @@ impl CalendarEntry {
             holidays: calendar
                 .holidays
                 .iter()
-                .map(|d| d.format("%Y-%m-%d").to_string())
+                .map(|d| d.to_string())
                 .collect::<Vec<_>>()
                 .join("\n"),
         }
