@@ -133,6 +133,17 @@ fn Notices() -> impl IntoView {
                     }
                 })
             }}
+            {move || match state.relisting.get() {
+                0 => None,
+                n => Some(view! {
+                    <p class="notice notice-info">
+                        {format!(
+                            "The workspace's rules changed: updating priorities and due times of {n} incident{} in the list.",
+                            if n == 1 { "" } else { "s" },
+                        )}
+                    </p>
+                }),
+            }}
             {move || state.withdrawn.get().into_iter().map(|text| view! {
                 <p class="notice notice-warning">{text}</p>
             }).collect_view()}

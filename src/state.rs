@@ -63,6 +63,10 @@ pub struct AppState {
     pub refusals: RwSignal<HashMap<String, Refused>>,
     /// Incidents the relay withdrew from this device, with what the person is told.
     pub withdrawn: RwSignal<Vec<String>>,
+    /// List entries still to be derived again under the workspace's current rules (0 when none).
+    pub relisting: RwSignal<usize>,
+    /// Whether the task deriving them runs.
+    relist_running: StoredValue<bool>,
     /// When the person last pressed a key or touched the screen (`Date.now()`, ms).
     last_input: StoredValue<f64>,
     /// When the app started (`Date.now()`, ms).
@@ -80,6 +84,10 @@ const QUIET_BEFORE_PACKING_MS: f64 = 3_000.0;
 /// should meet none of packing's blocking, and start-up does not need it (the journal reads
 /// quickly however long it is).
 const SETTLE_BEFORE_PACKING_MS: f64 = 10_000.0;
+
+/// List entries derived again per slice when the workspace's rules change: each loads its
+/// document (a few milliseconds), so a slice stays well under a frame's budget of 100 ms.
+const RELIST_BATCH: usize = 8;
 
 /// The app state provided by [`crate::app::App`].
 pub fn use_app() -> AppState {
@@ -118,6 +126,8 @@ impl AppState {
             summaries: RwSignal::new(HashMap::new()),
             search: RwSignal::new(HashMap::new()),
             search_ready: RwSignal::new(false),
+            relisting: RwSignal::new(0),
+            relist_running: StoredValue::new(false),
             unlisted: RwSignal::new(Vec::new()),
             settings: RwSignal::new(Settings::load()),
             now: RwSignal::new(now()),
@@ -178,6 +188,7 @@ impl AppState {
                 });
             }
             self.search_ready.set(true);
+            self.relist_stale();
             self.compact_if_due();
         });
         // A catch-up writes a marker per incident pulled: pack them as soon as it ends, so the
@@ -229,6 +240,7 @@ impl AppState {
             if let Some(ws) = repo.workspace(&id).await {
                 if self.workspace.with_untracked(|w| *w != ws) {
                     self.workspace.set(ws);
+                    self.relist_stale();
                 }
             }
         });
@@ -246,6 +258,7 @@ impl AppState {
         if changed {
             if let Some(ws) = repo.workspace(&id).await {
                 self.workspace.set(ws);
+                self.relist_stale();
             }
             if let Some(sync) = self.sync() {
                 sync.local_change(id);
@@ -426,6 +439,59 @@ impl AppState {
                     &format!("Outpost: could not pack the list index: {e}").into(),
                 );
             }
+        });
+    }
+
+    /// Derives again, in the background, the list entries that a change of the workspace's
+    /// rules (matrix, SLA targets, calendar, communication plan) left stale, so the list shows
+    /// every open incident's priority, due time and update-due time under the rules in force.
+    /// Incidents most recently updated go first; a few are loaded at a time with the main
+    /// thread given back between them. If the rules change again meanwhile, the rest are
+    /// derived under the newer ones.
+    fn relist_stale(self) {
+        if self.relist_running.get_value() {
+            return; // the running task picks up the newer rules at its next batch
+        }
+        let Ok(repo) = self.repo() else { return };
+        self.relist_running.set_value(true);
+        spawn_local(async move {
+            // Entries that could not be derived (unreadable documents) are left for the next
+            // start rather than tried again in a loop.
+            let mut failed: std::collections::HashSet<String> = Default::default();
+            loop {
+                let cfg = self.config();
+                let rules = cfg.list_rules();
+                let mut stale: Vec<(DeviceTime, String)> = self.summaries.with_untracked(|s| {
+                    s.values()
+                        .filter(|e| e.stale_under(rules) && !failed.contains(&e.document_id))
+                        .map(|e| (e.updated_at, e.document_id.clone()))
+                        .collect()
+                });
+                self.relisting.set(stale.len());
+                if stale.is_empty() {
+                    break;
+                }
+                stale.sort_unstable_by(|a, b| b.cmp(a));
+                let mut batch = Vec::new();
+                for (_, id) in stale.into_iter().take(RELIST_BATCH) {
+                    match id.parse::<DocumentId>() {
+                        Ok(doc) if repo.open_doc(&doc).await.is_ok() => batch.push(doc),
+                        _ => {
+                            failed.insert(id);
+                        }
+                    }
+                }
+                for (id, result) in repo.relist(&batch, &cfg, now()).await {
+                    match result {
+                        Ok(Some(saved)) => self.record_saved(&saved),
+                        _ => {
+                            failed.insert(id.to_string());
+                        }
+                    }
+                }
+                crate::tasks::next_task().await;
+            }
+            self.relist_running.set_value(false);
         });
     }
 

@@ -612,9 +612,34 @@ impl Repo {
         cfg: &WorkspaceConfig,
         now: DeviceTime,
     ) -> Vec<(DocumentId, Result<Option<Saved>, RepoError>)> {
+        self.write_docs(ids, cfg, now, false).await
+    }
+
+    /// Derives these documents' list entries again under `cfg` (the workspace's rules changed)
+    /// and writes them, with whatever else the documents have that storage lacks, in one
+    /// transaction. The documents must be open ([`Repo::open_doc`]).
+    pub async fn relist(
+        &self,
+        ids: &[DocumentId],
+        cfg: &WorkspaceConfig,
+        now: DeviceTime,
+    ) -> Vec<(DocumentId, Result<Option<Saved>, RepoError>)> {
+        self.write_docs(ids, cfg, now, true).await
+    }
+
+    /// [`Repo::save_many`], and with `relist` also the list entries of documents with nothing
+    /// new to save.
+    async fn write_docs(
+        &self,
+        ids: &[DocumentId],
+        cfg: &WorkspaceConfig,
+        now: DeviceTime,
+        relist: bool,
+    ) -> Vec<(DocumentId, Result<Option<Saved>, RepoError>)> {
         let _turn = self.writes.lock().await;
+        let rules = cfg.list_rules();
         let mut results = Vec::new();
-        let mut prepared: Vec<(DocumentId, SavePlan, Saved)> = Vec::new();
+        let mut prepared: Vec<(DocumentId, Option<SavePlan>, Saved)> = Vec::new();
         // The workspace document: its chunks and sync record, no list entry.
         let mut plain: Vec<(DocumentId, SavePlan, SyncRecord)> = Vec::new();
         // Preparing a document (its incremental save, summary and search text) takes a
@@ -639,19 +664,23 @@ impl Repo {
             } else {
                 open.chunks.plan_save(id, open.doc.automerge())
             };
-            let Some(plan) = plan else {
-                results.push((*id, Ok(None)));
-                continue;
+            let workspace = WorkspaceDoc::claims(open.doc.automerge());
+            let plan = match plan {
+                Some(plan) if workspace => {
+                    plain.push((*id, plan, open.sync_record()));
+                    continue;
+                }
+                None if !relist || workspace => {
+                    results.push((*id, Ok(None)));
+                    continue;
+                }
+                plan => plan,
             };
-            if WorkspaceDoc::claims(open.doc.automerge()) {
-                plain.push((*id, plan, open.sync_record()));
-                continue;
-            }
             match open.doc.view(cfg, now) {
                 Ok(view) => {
                     let doc_id = id.to_string();
                     let saved = Saved {
-                        summary: view.summary(&doc_id, &cfg.calendar),
+                        summary: view.summary(&doc_id, cfg, rules),
                         search: view.search_text(&doc_id),
                         sync: open.sync_record(),
                         durable: Ok(()),
@@ -674,12 +703,14 @@ impl Repo {
                 let mut deletes = Vec::new();
                 let mut segment = Segment::default();
                 for (id, plan, saved) in &prepared {
-                    puts.extend(plan.puts.iter().map(|(k, b)| Record::new(k, b.clone())));
+                    if let Some(plan) = plan {
+                        puts.extend(plan.puts.iter().map(|(k, b)| Record::new(k, b.clone())));
+                        deletes.extend(plan.deletes.iter().map(|k| k.to_vec()));
+                    }
                     puts.push(summary_record(id, &saved.summary));
                     puts.push(search_record(id, &saved.search));
                     puts.push(sync_record(id, &saved.sync));
                     segment.saved(&saved.summary, &saved.search, &saved.sync);
-                    deletes.extend(plan.deletes.iter().map(|k| k.to_vec()));
                 }
                 for (id, plan, sync) in &plain {
                     puts.extend(plan.puts.iter().map(|(k, b)| Record::new(k, b.clone())));
@@ -708,18 +739,22 @@ impl Repo {
         }
         for (id, plan, mut saved) in prepared {
             saved.durable = durable.clone();
+            // A list entry alone that failed to write stays stale, and is derived again later;
+            // only changes of the document itself wait in `unsaved`.
+            let changed = plan.is_some();
             match &durable {
                 Ok(()) => {
-                    if let Some(open) = self.docs.borrow_mut().get_mut(&id) {
+                    if let (Some(open), Some(plan)) = (self.docs.borrow_mut().get_mut(&id), plan) {
                         open.chunks = plan.after;
                         open.replaced = false;
                     }
                     self.unsaved.borrow_mut().remove(&id);
                     self.records.borrow_mut().insert(id, saved.sync.clone());
                 }
-                Err(_) => {
+                Err(_) if changed => {
                     self.unsaved.borrow_mut().insert(id);
                 }
+                Err(_) => {}
             }
             results.push((id, Ok(Some(saved))));
         }

@@ -1,7 +1,8 @@
 // The workspace's own rules and people, edited in the app: an admin shortens P2's resolution
 // target and adds a group and a person in one browser; an agent's browser, signed in to the same
 // workspace, sees the new due time on a new P2 incident and can pick the new person, and may read
-// the settings but not change them.
+// the settings but not change them. A new priority matrix re-prioritises open incidents in every
+// list without anyone opening them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -180,5 +181,36 @@ test('an admin sets the calendar, catalog and communication plan; an agent works
   assert.ok(await agent.getByRole('button', { name: 'Save communication and escalation' }).isDisabled());
 
   assert.deepEqual(adminErrors, []);
+  assert.deepEqual(agentErrors, []);
+});
+
+test('a new priority matrix re-prioritises open incidents in every list, before anyone opens them', { timeout: 240_000 }, async () => {
+  const admin = await joined('Ari Admin', 'admin');
+  const agent = await joined('Una Agent', 'agent');
+  const agentErrors = watchErrors(agent);
+
+  // Medium impact, high urgency: P2 under the ITIL matrix.
+  await logIncident(agent, { title: 'Payroll export failing', impact: '2', urgency: '1' });
+  await agent.getByRole('link', { name: 'Incidents' }).click();
+  const row = agent.getByRole('listitem').filter({ hasText: 'Payroll export failing' });
+  await row.getByText('P2 High').waitFor();
+
+  // The admin makes that cell P1.
+  await until(async () => (await admin.getByText('Payroll export failing').count()) === 1,
+    { timeout: 30_000, message: 'the incident to reach the admin' });
+  await openPart(admin, 'Priority matrix and labels');
+  await admin.getByLabel('Priority for impact 2 - Medium and urgency 1 - High').selectOption('1');
+  await admin.getByRole('button', { name: 'Save priorities' }).click();
+  const said = admin.locator('form .feedback');
+  await said.waitFor();
+  assert.match(await said.textContent(), /^Saved\./);
+
+  // The agent's list shows P1 as soon as the workspace document syncs, without the incident
+  // being opened, and after a reload.
+  await row.getByText('P1 Critical').waitFor({ timeout: 30_000 });
+  await agent.reload();
+  await agent.getByRole('heading', { name: 'Incidents', level: 1 }).waitFor();
+  await row.getByText('P1 Critical').waitFor();
+  assert.equal(await row.getByText('P2 High').count(), 0);
   assert.deepEqual(agentErrors, []);
 });

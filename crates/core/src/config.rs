@@ -5,6 +5,7 @@
 //! the same rules online and offline. Defaults follow ITIL and the seed documents.
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::calendar::{BusinessCalendar, CalendarError};
 use crate::communication::{CommunicationPlan, CommunicationPlanError};
@@ -194,6 +195,24 @@ impl WorkspaceConfig {
             priority.code(),
             self.priority_labels[priority.index()]
         )
+    }
+
+    /// A fingerprint of the rules an incident's list entry is derived under: the matrix, the SLA
+    /// targets, the calendar and the communication plan. List entries carry it, so a device can
+    /// tell which entries a change of these rules left stale and derive them again; the catalog,
+    /// labels and escalations are read when the list is drawn and do not count.
+    pub fn list_rules(&self) -> u64 {
+        let rules = (
+            &self.priority_matrix,
+            &self.sla,
+            &self.calendar,
+            &self.communication,
+        );
+        let bytes = serde_json::to_vec(&rules).expect("configuration is plain data");
+        let digest = Sha256::digest(&bytes);
+        let mut first = [0; 8];
+        first.copy_from_slice(&digest[..8]);
+        u64::from_le_bytes(first)
     }
 
     /// Checks every part of the configuration.

@@ -7,11 +7,14 @@
 //!
 //! A summary is computed at save time, so everything in it that moves with the clock is stored
 //! in a form that can be projected: the SLA clocks ([`SlaClocks::project`]) and the instant the
-//! running clock breaches, which does not move while it runs.
+//! running clock breaches, which does not move while it runs. It is derived under the
+//! workspace's rules of the moment; each entry records which ([`IncidentSummary::rules`]), so
+//! when an admin changes the matrix, targets, calendar or communication plan, the app can find
+//! the open incidents whose entries are stale and derive them again.
 
 use serde::{Deserialize, Serialize};
 
-use crate::calendar::BusinessCalendar;
+use crate::config::WorkspaceConfig;
 use crate::document::IncidentView;
 use crate::incident::NoteKind;
 use crate::priority::Priority;
@@ -30,7 +33,7 @@ pub struct IncidentSummary {
     pub title: String,
     /// Lifecycle state.
     pub state: State,
-    /// Priority under the workspace matrix at save time.
+    /// Priority under the workspace matrix it was derived under (see `rules`).
     pub priority: Priority,
     /// Assignee, or empty.
     pub assignee: String,
@@ -52,6 +55,18 @@ pub struct IncidentSummary {
     pub conflicts: u32,
     /// The parent incident's document id.
     pub parent: Option<String>,
+    /// The [`WorkspaceConfig::list_rules`] this entry was derived under (0 when unknown).
+    #[serde(default)]
+    pub rules: u64,
+}
+
+impl IncidentSummary {
+    /// Whether a change of the workspace's rules left this entry stale: it was derived under
+    /// other rules and the incident is not closed or canceled (whose priority, clocks and
+    /// update times no longer move).
+    pub fn stale_under(&self, rules: u64) -> bool {
+        self.rules != rules && !matches!(self.state, State::Closed | State::Canceled)
+    }
 }
 
 /// The words full-text search looks through, lower-cased.
@@ -64,8 +79,9 @@ pub struct SearchText {
 }
 
 impl IncidentView {
-    /// The list entry for this incident.
-    pub fn summary(&self, document_id: &str, calendar: &BusinessCalendar) -> IncidentSummary {
+    /// The list entry for this incident, derived under `cfg` (the configuration the view was
+    /// computed with) whose [`WorkspaceConfig::list_rules`] are `rules`.
+    pub fn summary(&self, document_id: &str, cfg: &WorkspaceConfig, rules: u64) -> IncidentSummary {
         let i = &self.incident;
         let headline = self.sla.headline();
         IncidentSummary {
@@ -78,12 +94,13 @@ impl IncidentView {
             assignment_group: i.assignment_group.clone(),
             major_incident: i.major_incident,
             sla: self.sla.clone(),
-            sla_due: headline.breach_at(calendar),
+            sla_due: headline.breach_at(&cfg.calendar),
             update_due: self.communication.update_due,
             reported_at: i.reported_at,
             updated_at: self.last_updated,
             conflicts: u32::try_from(self.conflicts.len()).unwrap_or(u32::MAX),
             parent: i.parent.clone(),
+            rules,
         }
     }
 
@@ -421,6 +438,7 @@ pub(crate) mod tests {
             updated_at: DeviceTime::from_millis(updated),
             conflicts: 0,
             parent: None,
+            rules: 0,
         }
     }
 

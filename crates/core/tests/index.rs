@@ -13,9 +13,10 @@ use outpost_core::{Command, IncidentDoc, State};
 use proptest::prelude::*;
 
 fn summary_of(doc: &IncidentDoc, id: &str, minutes: i64) -> IncidentSummary {
-    doc.view(&cfg(), at(minutes))
+    let cfg = cfg();
+    doc.view(&cfg, at(minutes))
         .unwrap()
-        .summary(id, &cfg().calendar)
+        .summary(id, &cfg, cfg.list_rules())
 }
 
 fn sync_of(n: u32) -> SyncRecord {
@@ -227,7 +228,7 @@ fn search_texts_pack_and_follow_their_records() {
 fn packed_layout_is_pinned() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/packed-index-v1.bin"
+        "/tests/data/packed-index-v2.bin"
     );
     let packed = three().pack();
     if std::env::var_os("OUTPOST_PIN_PACKED").is_some() {

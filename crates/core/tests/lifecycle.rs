@@ -739,7 +739,7 @@ fn the_search_text_finds_whatever_the_summary_is_searched_by() {
         Command::SetAssignee("Bob Okafor".into()),
     );
     let view = doc.view(&cfg(), at(3)).unwrap();
-    let summary = view.summary("doc", &cfg().calendar);
+    let summary = view.summary("doc", &cfg(), 0);
     let search = view.search_text("doc");
     let terms: Vec<String> = outpost_core::summary::normalise(&format!(
         "{} {} {}",

@@ -238,3 +238,69 @@ fn business_hours_due_times_across_new_york_s_changes() {
         (t("2026-11-02T16:00:00Z"), t("2026-11-04T20:00:00Z"))
     );
 }
+
+#[test]
+fn a_change_of_rules_marks_open_list_entries_stale_and_rederiving_applies_it() {
+    let old = WorkspaceConfig::default();
+    let mut doc = IncidentDoc::create(&reference(1), &p2(), &by("ana", LOGGED), &old).unwrap();
+    let now = t("2026-11-30T08:10:00Z");
+    let entry = doc
+        .view(&old, now)
+        .unwrap()
+        .summary("doc", &old, old.list_rules());
+    assert_eq!(entry.priority, Priority::P2);
+    assert!(!entry.stale_under(old.list_rules()));
+
+    // What the list draws from the catalog or the labels does not make entries stale.
+    let mut relabelled = old.clone();
+    relabelled.priority_labels[1] = "Urgent".into();
+    relabelled.categories.clear();
+    assert_eq!(relabelled.list_rules(), old.list_rules());
+
+    // The admin makes high impact × medium urgency a P1, and P1 users hear every 30 minutes.
+    use Priority::*;
+    let mut new = old.clone();
+    new.priority_matrix =
+        outpost_core::PriorityMatrix::new([[P1, P1, P3], [P2, P3, P4], [P3, P4, P5]]);
+    new.communication.update_every_minutes[0] = 30;
+    assert_ne!(new.list_rules(), old.list_rules());
+    assert!(entry.stale_under(new.list_rules()));
+
+    let again = doc
+        .view(&new, now)
+        .unwrap()
+        .summary("doc", &new, new.list_rules());
+    assert_eq!(again.priority, P1);
+    assert_eq!(again.update_due, Some(t("2026-11-30T08:30:00Z")));
+    assert_ne!(again.sla_due, entry.sla_due);
+    assert!(!again.stale_under(new.list_rules()));
+
+    // A calendar change alone counts too; a closed incident's entry never goes stale.
+    let mut hours = old.clone();
+    hours
+        .calendar
+        .holidays
+        .push(chrono::NaiveDate::from_ymd_opt(2026, 12, 25).unwrap());
+    assert_ne!(hours.list_rules(), old.list_rules());
+    cancel(&mut doc);
+    let closed = doc
+        .view(&old, now)
+        .unwrap()
+        .summary("doc", &old, old.list_rules());
+    assert_eq!(closed.state, outpost_core::State::Canceled);
+    assert!(!closed.stale_under(new.list_rules()));
+}
+
+fn cancel(doc: &mut IncidentDoc) {
+    let cfg = WorkspaceConfig::default();
+    let outcome = doc
+        .execute(
+            &Command::Transition(outpost_core::Action::Cancel {
+                reason: "Raised twice".into(),
+            }),
+            &by("ana", "2026-11-30T08:05:00Z"),
+            &cfg,
+        )
+        .unwrap();
+    assert!(matches!(outcome, Outcome::Changed { .. }));
+}
