@@ -299,7 +299,7 @@ fn IncidentRow(id: String) -> impl IntoView {
             let now = state.now.get();
             let clocks = state
                 .workspace
-                .with(|w| s.sla.project(now, &w.config.calendar));
+                .with(|w| s.sla.project(now, w.config.calendar_named(&s.sla.business_calendar)));
             let clock = clocks.headline().clone();
             view! {
                 <li class="incident-row">

@@ -10,7 +10,7 @@ use leptos_router::hooks::use_params_map;
 use outpost_core::config::{Category, ConfigError, Service};
 use outpost_core::directory::{Group, Person};
 use outpost_core::entry::{
-    day_field, escalation_field, split_names, update_field, CalendarEntry, DayEntry,
+    day_field, escalation_field, split_names, update_field, CalendarEntry, CalendarSlot, DayEntry,
     EscalationEntry, PlanEntry,
 };
 use outpost_core::incident::FieldError;
@@ -27,7 +27,7 @@ use crate::state::{use_app, AppState};
 const PARTS: [(&str, &str); 6] = [
     ("priority", "Priority matrix and labels"),
     ("sla", "SLA targets"),
-    ("calendar", "Business calendar"),
+    ("calendar", "Business calendars"),
     ("catalog", "Categories and services"),
     ("directory", "Groups and people"),
     ("communication", "Communication and escalation"),
@@ -268,7 +268,17 @@ fn PriorityPart() -> impl IntoView {
 struct SlaRow {
     response: RwSignal<String>,
     resolution: RwSignal<String>,
-    business: RwSignal<bool>,
+    /// `always`, or the [`CalendarSlot::key`] of the business calendar it counts in.
+    counts_in: RwSignal<String>,
+}
+
+/// The picker value of the calendar a target counts in.
+fn counts_in(target: &SlaTarget) -> String {
+    match target.business() {
+        None => "always".into(),
+        Some("") => CalendarSlot::Main.key(),
+        Some(name) => CalendarSlot::Other(name.to_string()).key(),
+    }
 }
 
 /// Response and resolution targets per priority.
@@ -284,7 +294,7 @@ fn SlaPart() -> impl IntoView {
             SlaRow {
                 response: RwSignal::new(t.response_minutes.to_string()),
                 resolution: RwSignal::new(t.resolution_minutes.to_string()),
-                business: RwSignal::new(t.calendar == CalendarChoice::Business),
+                counts_in: RwSignal::new(counts_in(&t)),
             }
         })
         .collect();
@@ -306,18 +316,15 @@ fn SlaPart() -> impl IntoView {
             };
             match (minutes(row.response), minutes(row.resolution)) {
                 (Some(response), Some(resolution)) if resolution >= response => {
-                    edits.push(Edit::Set(Setting::Sla(
-                        p,
-                        SlaTarget {
-                            response_minutes: response,
-                            resolution_minutes: resolution,
-                            calendar: if row.business.get_untracked() {
-                                CalendarChoice::Business
-                            } else {
-                                CalendarChoice::Always
-                            },
-                        },
-                    )));
+                    let mut target = SlaTarget::new(response, resolution, CalendarChoice::Business);
+                    match CalendarSlot::from_key(&row.counts_in.get_untracked()) {
+                        _ if row.counts_in.get_untracked() == "always" => {
+                            target.calendar = CalendarChoice::Always
+                        }
+                        CalendarSlot::Other(name) => target.business_calendar = name,
+                        _ => {}
+                    }
+                    edits.push(Edit::Set(Setting::Sla(p, target)));
                 }
                 (Some(_), Some(_)) => {
                     found.push((p, "Resolution cannot be sooner than response.".to_string()))
@@ -358,9 +365,15 @@ fn SlaPart() -> impl IntoView {
                                 <input id=format!("sla-{code}-resolution") type="number" min="1" inputmode="numeric"
                                     bind:value=row.resolution aria-invalid=invalid aria-describedby=err_id.clone()/>
                             </div>
-                            <div class="field field-check">
-                                <input id=format!("sla-{code}-business") type="checkbox" bind:checked=row.business/>
-                                <label for=format!("sla-{code}-business")>{format!("{code} counts business hours only")}</label>
+                            <div class="field">
+                                <label for=format!("sla-{code}-calendar")>{format!("{code} counts")}</label>
+                                <select id=format!("sla-{code}-calendar")
+                                    on:change=move |ev| row.counts_in.set(event_target_value(&ev))>
+                                    {move || calendar_options(state).into_iter().map(|(value, text)| {
+                                        let chosen = value.clone();
+                                        view! { <option value=value selected=move || row.counts_in.get() == chosen>{text}</option> }
+                                    }).collect_view()}
+                                </select>
                             </div>
                             <p class="field-error" id=err_id>{move || error_of(p)}</p>
                         </div>
@@ -371,6 +384,26 @@ fn SlaPart() -> impl IntoView {
             <Feedback message/>
         </form>
     }
+}
+
+/// What an SLA target can count in: around the clock, or one of the business calendars.
+fn calendar_options(state: AppState) -> Vec<(String, String)> {
+    state.workspace.with(|w| {
+        let mut options = vec![
+            ("always".to_string(), "around the clock".to_string()),
+            (
+                CalendarSlot::Main.key(),
+                format!("business hours of {}", w.config.calendar.name),
+            ),
+        ];
+        options.extend(w.config.calendars.iter().map(|c| {
+            (
+                CalendarSlot::Other(c.name.clone()).key(),
+                format!("business hours of {}", c.name),
+            )
+        }));
+        options
+    })
 }
 
 /// How much of a zone's past and future a saved calendar tabulates: incidents logged up to a
@@ -386,13 +419,73 @@ struct DayRow {
     end: RwSignal<String>,
 }
 
-/// The business calendar: time zone, working hours per weekday, holidays.
+/// The business calendars: which one to edit, and the form for it.
 #[component]
 fn CalendarPart() -> impl IntoView {
     let state = use_app();
-    let base = state
-        .workspace
-        .with_untracked(|w| w.config.calendar.clone());
+    let slot = RwSignal::new(CalendarSlot::Main);
+    let removal = RwSignal::new(None);
+    let remove = move |_| {
+        let chosen = slot.get_untracked();
+        match state.workspace.with_untracked(|w| chosen.remove(&w.config)) {
+            Err(why) => removal.set(Some(Err(why))),
+            Ok(edit) => spawn_local(async move {
+                let result = outcome(state.edit_workspace(vec![edit]).await);
+                if result.is_ok() {
+                    slot.set(CalendarSlot::Main);
+                }
+                removal.set(Some(result));
+            }),
+        }
+    };
+    view! {
+        <section class="workspace-part" aria-labelledby="calendar-title">
+            <h2 id="calendar-title">"Business calendars"</h2>
+            <p class="hint">"Targets that count business hours count them in the calendar their SLA definition names (the main one unless it says otherwise), on the wall clock of its time zone, daylight saving included."</p>
+            <div class="field">
+                <label for="calendar-pick">"Calendar to edit"</label>
+                <select id="calendar-pick" on:change=move |ev| {
+                    removal.set(None);
+                    slot.set(CalendarSlot::from_key(&event_target_value(&ev)));
+                }>
+                    {move || {
+                        let chosen = slot.get();
+                        let mut options = vec![(CalendarSlot::Main, state.workspace.with(|w| format!("{} (main)", w.config.calendar.name)))];
+                        options.extend(state.workspace.with(|w| w.config.calendars.iter().map(|c| (CalendarSlot::Other(c.name.clone()), c.name.clone())).collect::<Vec<_>>()));
+                        options.push((CalendarSlot::New, "Add a calendar".to_string()));
+                        options.into_iter().map(|(option, text)| {
+                            let selected = option == chosen;
+                            view! { <option value=option.key() selected=selected>{text}</option> }
+                        }).collect_view()
+                    }}
+                </select>
+            </div>
+            {move || {
+                let chosen = slot.get();
+                let removable = matches!(chosen, CalendarSlot::Other(_));
+                view! {
+                    <CalendarForm picked=slot/>
+                    {removable.then(|| view! {
+                        <button type="button" class="secondary" disabled=move || refusal(state).is_some()
+                            on:click=remove>"Remove this calendar"</button>
+                    })}
+                }
+            }}
+            <Feedback message=removal/>
+        </section>
+    }
+}
+
+/// One business calendar (the one `picked` names when the form is made): time zone, working
+/// hours per weekday, holidays. A new calendar, once saved, becomes the one picked.
+#[component]
+fn CalendarForm(picked: RwSignal<CalendarSlot>) -> impl IntoView {
+    let state = use_app();
+    let slot = picked.get_untracked();
+    let base = state.workspace.with_untracked(|w| slot.calendar(&w.config));
+    let new = slot == CalendarSlot::New;
+    let fixed_name = matches!(slot, CalendarSlot::Other(_));
+    let slot = StoredValue::new(slot);
     let entry = CalendarEntry::of(&base);
     let name = RwSignal::new(entry.name.clone());
     let zone = RwSignal::new(
@@ -427,7 +520,7 @@ fn CalendarPart() -> impl IntoView {
             .transpose();
         let base = state
             .workspace
-            .with_untracked(|w| w.config.calendar.clone());
+            .with_untracked(|w| slot.with_value(|s| s.calendar(&w.config)));
         let read = match table {
             Ok(zone) => typed.read(zone, &base),
             Err(m) => {
@@ -436,35 +529,48 @@ fn CalendarPart() -> impl IntoView {
                 Err(found)
             }
         };
-        match read {
+        let setting = read.and_then(|calendar| {
+            state
+                .workspace
+                .with_untracked(|w| slot.with_value(|s| s.save(&w.config, calendar)))
+        });
+        match setting {
             Err(found) => errors.set(found),
-            Ok(calendar) => {
+            Ok(setting) => {
                 errors.set(Vec::new());
+                let saved_in = match &setting {
+                    Setting::OtherCalendar(c) => CalendarSlot::Other(c.name.clone()),
+                    _ => CalendarSlot::Main,
+                };
                 spawn_local(async move {
-                    let edit = Edit::Set(Setting::Calendar(calendar));
-                    message.set(Some(outcome(state.edit_workspace(vec![edit]).await)))
+                    let result = outcome(state.edit_workspace(vec![Edit::Set(setting)]).await);
+                    let saved = result.is_ok();
+                    message.set(Some(result));
+                    if saved && new {
+                        picked.set(saved_in);
+                    }
                 });
             }
         }
     };
     let known_until = move || {
         state.workspace.with(|w| {
-            let zone = w.config.calendar.zone.as_ref()?;
+            let calendar = slot.with_value(|s| s.calendar(&w.config));
+            let zone = calendar.zone.as_ref()?;
             let last = zone.transitions.last()?;
             let date = crate::format::local_time(outpost_core::DeviceTime::from_millis(last.at));
             Some(format!("{}: daylight-saving changes are known up to {date}; saving the calendar again extends them.", zone.name))
         })
     };
     view! {
-        <form class="workspace-part" novalidate on:submit=save aria-labelledby="calendar-title">
-            <h2 id="calendar-title">"Business calendar"</h2>
-            <p class="hint">"Targets that count business hours count them in this calendar, on the wall clock of its time zone, daylight saving included."</p>
+        <form novalidate on:submit=save aria-label="Calendar">
             <fieldset disabled=move || refusal(state).is_some()>
                 <legend class="visually-hidden">"Calendar"</legend>
                 <div class="field">
                     <label for="calendar-name">"Calendar name"</label>
-                    <input id="calendar-name" type="text" bind:value=name aria-describedby="calendar-name-error"
-                        aria-invalid=invalid(errors, "calendar-name")/>
+                    <input id="calendar-name" type="text" bind:value=name aria-describedby="calendar-name-hint calendar-name-error"
+                        readonly=fixed_name aria-invalid=invalid(errors, "calendar-name")/>
+                    {fixed_name.then(|| view! { <p class="hint" id="calendar-name-hint">"SLA targets and incidents refer to this calendar by name, so it keeps it."</p> })}
                     <FieldMessage errors field="calendar-name" id="calendar-name"/>
                 </div>
                 <div class="field">

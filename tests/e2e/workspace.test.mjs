@@ -214,3 +214,51 @@ test('a new priority matrix re-prioritises open incidents in every list, before 
   assert.equal(await row.getByText('P2 High').count(), 0);
   assert.deepEqual(agentErrors, []);
 });
+
+test('an admin adds a second business calendar and points P3 at it; an agent\'s P3 counts in it', { timeout: 240_000 }, async () => {
+  const admin = await joined('Bea Admin', 'admin');
+  const adminErrors = watchErrors(admin);
+  const agent = await joined('Kai Tech', 'agent');
+  const agentErrors = watchErrors(agent);
+
+  // A second calendar, Berlin's; a third of the same name is refused next to the name.
+  await openPart(admin, 'Business calendars');
+  await admin.getByLabel('Calendar to edit').selectOption({ label: 'Add a calendar' });
+  await admin.getByLabel('Calendar name').fill('Berlin office');
+  await admin.getByLabel('Time zone').fill('Europe/Berlin');
+  await admin.getByRole('button', { name: 'Save calendar' }).click();
+  await admin.getByText(/^Europe\/Berlin: daylight-saving changes are known up to /).waitFor();
+  assert.equal(await admin.getByLabel('Calendar to edit').inputValue(), 'other:Berlin office');
+  assert.equal(await admin.getByLabel('Calendar name').getAttribute('readonly'), '');
+  await admin.getByLabel('Calendar to edit').selectOption({ label: 'Add a calendar' });
+  await admin.getByLabel('Calendar name').fill('berlin office');
+  await admin.getByRole('button', { name: 'Save calendar' }).click();
+  await admin.getByText('The calendar "berlin office" is listed twice.').waitFor();
+  assert.equal(await admin.getByLabel('Calendar name').getAttribute('aria-invalid'), 'true');
+
+  // P3 counts in Berlin's hours; the calendar cannot be removed while it does.
+  await openPart(admin, 'SLA targets');
+  await admin.getByLabel('P3 counts').selectOption({ label: 'business hours of Berlin office' });
+  await admin.getByRole('button', { name: 'Save SLA targets' }).click();
+  const said = admin.locator('form .feedback');
+  await said.waitFor();
+  assert.match(await said.textContent(), /^Saved\./);
+  await openPart(admin, 'Business calendars');
+  await admin.getByLabel('Calendar to edit').selectOption({ label: 'Berlin office' });
+  await admin.getByRole('button', { name: 'Remove this calendar' }).click();
+  await admin.getByText('P3 counts in Berlin office: choose another calendar for it in SLA targets first.').waitFor();
+
+  // The agent's device has both once the workspace document syncs; a new P3 records Berlin's
+  // calendar in its SLA definition.
+  await until(async () => {
+    await openPart(agent, 'SLA targets');
+    return (await agent.getByLabel('P3 counts').inputValue()) === 'other:Berlin office';
+  }, { timeout: 30_000, message: 'the SLA change to reach the agent' });
+  await agent.getByRole('link', { name: 'Incidents' }).click();
+  await logIncident(agent, { title: 'Berlin printers offline', impact: '2', urgency: '2' });
+  await agent.getByRole('region', { name: 'SLA and updates' })
+    .getByText('SLA definition P3: respond within 4h 00m, resolve within 1d 0h, in the business hours of Berlin office').waitFor();
+
+  assert.deepEqual(adminErrors, []);
+  assert.deepEqual(agentErrors, []);
+});

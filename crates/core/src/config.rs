@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::calendar::{BusinessCalendar, CalendarError};
 use crate::communication::{CommunicationPlan, CommunicationPlanError};
+use crate::directory::same_name;
 use crate::priority::{Priority, PriorityMatrix};
 use crate::sla::{SlaPolicy, SlaPolicyError};
 
@@ -60,8 +61,12 @@ pub struct WorkspaceConfig {
     pub priority_labels: [String; 5],
     /// Response and resolution targets.
     pub sla: SlaPolicy,
-    /// The business calendar that business-hours targets count in.
+    /// The main business calendar: business-hours targets count in it unless they name another.
     pub calendar: BusinessCalendar,
+    /// The workspace's other business calendars (a second office, a follow-the-sun desk),
+    /// which SLA targets name ([`SlaTarget::business_calendar`](crate::sla::SlaTarget)).
+    #[serde(default)]
+    pub calendars: Vec<BusinessCalendar>,
     /// Update cadences and report obligations.
     pub communication: CommunicationPlan,
     /// The category catalog; empty accepts any category text.
@@ -81,6 +86,7 @@ impl Default for WorkspaceConfig {
             priority_labels: Priority::ALL.map(|p| p.name().to_string()),
             sla: SlaPolicy::default(),
             calendar: BusinessCalendar::default(),
+            calendars: Vec::new(),
             communication: CommunicationPlan::default(),
             categories: vec![
                 Category::new("Inquiry / Help", &[]),
@@ -133,6 +139,9 @@ pub enum ConfigError {
     /// Two categories share a name.
     #[error("The category \"{0}\" is listed twice.")]
     DuplicateCategory(String),
+    /// Two calendars share a name.
+    #[error("The calendar \"{0}\" is listed twice.")]
+    DuplicateCalendar(String),
     /// Two services share a name.
     #[error("The service \"{0}\" is listed twice.")]
     DuplicateService(String),
@@ -205,7 +214,7 @@ impl WorkspaceConfig {
         let rules = (
             &self.priority_matrix,
             &self.sla,
-            &self.calendar,
+            (&self.calendar, &self.calendars),
             &self.communication,
         );
         let bytes = serde_json::to_vec(&rules).expect("configuration is plain data");
@@ -215,9 +224,47 @@ impl WorkspaceConfig {
         u64::from_le_bytes(first)
     }
 
+    /// The business calendar of this name (case and surrounding space ignored); the main
+    /// calendar for an empty name, its own name, or a name no calendar has any longer (a
+    /// calendar removed while an incident's recorded definition still names it).
+    pub fn calendar_named(&self, name: &str) -> &BusinessCalendar {
+        if name.trim().is_empty() {
+            return &self.calendar;
+        }
+        self.calendars
+            .iter()
+            .find(|c| same_name(&c.name, name))
+            .unwrap_or(&self.calendar)
+    }
+
+    /// The priorities whose SLA targets count in the other calendar `name`.
+    pub fn calendar_used_by(&self, name: &str) -> Vec<Priority> {
+        Priority::ALL
+            .into_iter()
+            .filter(|p| {
+                self.sla
+                    .target(*p)
+                    .business()
+                    .is_some_and(|n| !n.trim().is_empty() && same_name(n, name))
+            })
+            .collect()
+    }
+
     /// Checks every part of the configuration.
+    ///
+    /// An SLA target naming a calendar the workspace lacks is not refused here: concurrent
+    /// edits can produce one (an admin removes a calendar while another points P3 at it), and
+    /// it counts in the main calendar ([`WorkspaceConfig::calendar_named`]); the settings page
+    /// refuses to make one.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.calendar.validate()?;
+        for calendar in &self.calendars {
+            calendar.validate()?;
+        }
+        let calendars = std::iter::once(&self.calendar).chain(&self.calendars);
+        if let Some(name) = first_duplicate(calendars.map(|c| c.name.as_str()))? {
+            return Err(ConfigError::DuplicateCalendar(name));
+        }
         self.sla.validate()?;
         self.communication.validate()?;
         if let Some(name) = first_duplicate(self.categories.iter().map(|c| c.name.as_str()))? {

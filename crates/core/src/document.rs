@@ -369,7 +369,7 @@ impl IncidentDoc {
             SlaDefinition::applying(incident.sla_definition.as_ref(), &cfg.sla, priority);
         let sla = compute_clocks(
             &cfg.sla,
-            &cfg.calendar,
+            cfg.calendar_named(&definition.target.business_calendar),
             &definition,
             incident.reported_at,
             &state_changes(&records),

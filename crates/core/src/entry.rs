@@ -9,8 +9,10 @@ use chrono::NaiveDate;
 use crate::calendar::{BusinessCalendar, CalendarError, WorkingHours, DAY_NAMES};
 use crate::communication::CommunicationPlan;
 use crate::config::{ConfigError, EscalationRule, WorkspaceConfig};
+use crate::directory::same_name;
 use crate::incident::FieldError;
 use crate::priority::Priority;
+use crate::workspace::{Edit, Setting, SettingKey};
 use crate::zone::Zone;
 
 /// The longest interval or target a form takes, in minutes: a year.
@@ -375,6 +377,105 @@ impl PlanEntry {
     }
 }
 
+/// Which of the workspace's business calendars the calendar form edits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CalendarSlot {
+    /// The main calendar (business-hours targets count in it unless they name another).
+    Main,
+    /// Another calendar, by name. Its name is how SLA targets and incidents' recorded
+    /// definitions refer to it, so it cannot be renamed: add a new one instead.
+    Other(String),
+    /// A calendar being added.
+    New,
+}
+
+impl CalendarSlot {
+    /// The value of the calendar picker's option: `main`, `new` or `other:NAME`.
+    pub fn key(&self) -> String {
+        match self {
+            CalendarSlot::Main => "main".into(),
+            CalendarSlot::New => "new".into(),
+            CalendarSlot::Other(name) => format!("other:{name}"),
+        }
+    }
+
+    /// Reads [`CalendarSlot::key`]'s form; anything else is the main calendar.
+    pub fn from_key(key: &str) -> CalendarSlot {
+        match key {
+            "new" => CalendarSlot::New,
+            _ => match key.strip_prefix("other:") {
+                Some(name) => CalendarSlot::Other(name.to_string()),
+                None => CalendarSlot::Main,
+            },
+        }
+    }
+
+    /// The calendar the form starts from: the one in the slot, or for a new one the main
+    /// calendar's hours and zone under an empty name.
+    pub fn calendar(&self, cfg: &WorkspaceConfig) -> BusinessCalendar {
+        match self {
+            CalendarSlot::Main => cfg.calendar.clone(),
+            CalendarSlot::Other(name) => cfg.calendar_named(name).clone(),
+            CalendarSlot::New => BusinessCalendar {
+                name: String::new(),
+                ..cfg.calendar.clone()
+            },
+        }
+    }
+
+    /// The setting that saves `calendar` (read from the form) in this slot; a name another
+    /// calendar has, or a renamed other calendar, is refused next to the name.
+    pub fn save(
+        &self,
+        cfg: &WorkspaceConfig,
+        calendar: BusinessCalendar,
+    ) -> Result<Setting, Vec<FieldError>> {
+        let name_error = |message: String| vec![FieldError::new("calendar-name", message)];
+        let taken = std::iter::once(&cfg.calendar)
+            .chain(&cfg.calendars)
+            .filter(|c| match self {
+                CalendarSlot::Main => !std::ptr::eq(*c, &cfg.calendar),
+                CalendarSlot::Other(name) => !same_name(&c.name, name),
+                CalendarSlot::New => true,
+            })
+            .any(|c| same_name(&c.name, &calendar.name));
+        if taken {
+            return Err(name_error(
+                ConfigError::DuplicateCalendar(calendar.name.clone()).to_string(),
+            ));
+        }
+        match self {
+            CalendarSlot::Main => Ok(Setting::Calendar(calendar)),
+            CalendarSlot::Other(name) if !same_name(name, &calendar.name) => Err(name_error(
+                format!("A calendar keeps its name (SLA targets and incidents refer to it by name); add a new calendar to use \"{}\".", calendar.name.trim()),
+            )),
+            _ => Ok(Setting::OtherCalendar(calendar)),
+        }
+    }
+
+    /// The edit that removes this calendar; refused for the main calendar, and for one an SLA
+    /// target still counts in.
+    pub fn remove(&self, cfg: &WorkspaceConfig) -> Result<Edit, String> {
+        let CalendarSlot::Other(name) = self else {
+            return Err("The main calendar cannot be removed.".into());
+        };
+        let users = cfg.calendar_used_by(name);
+        if !users.is_empty() {
+            let codes: Vec<&str> = users.iter().map(|p| p.code()).collect();
+            return Err(format!(
+                "{} count{} in {name}: choose another calendar for {} in SLA targets first.",
+                codes.join(", "),
+                if users.len() == 1 { "s" } else { "" },
+                if users.len() == 1 { "it" } else { "them" },
+            ));
+        }
+        Ok(Edit::Remove(SettingKey::named(
+            SettingKey::OtherCalendar,
+            name,
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -563,6 +664,75 @@ mod tests {
         assert_eq!(
             errors[7].message,
             "A rule must raise the level, tell the manager, or both."
+        );
+    }
+
+    #[test]
+    fn calendar_slots_save_and_remove_by_the_workspace_s_rules() {
+        use crate::sla::{CalendarChoice, SlaTarget};
+        use crate::workspace::{Edit, Setting, SettingKey};
+        let mut cfg = WorkspaceConfig::default();
+        let berlin = BusinessCalendar {
+            name: "Berlin office".into(),
+            ..BusinessCalendar::office_hours(60)
+        };
+        cfg.calendars.push(berlin.clone());
+        for slot in [
+            CalendarSlot::Main,
+            CalendarSlot::New,
+            CalendarSlot::Other("Berlin office".into()),
+        ] {
+            assert_eq!(CalendarSlot::from_key(&slot.key()), slot);
+        }
+        let other = CalendarSlot::Other("Berlin office".into());
+        assert_eq!(other.calendar(&cfg), berlin);
+        assert_eq!(CalendarSlot::New.calendar(&cfg).name, "");
+
+        // A new calendar may not take a name in use (case ignored), nor the main one take
+        // another's; the main one may be renamed, another may not.
+        let named = |name: &str| BusinessCalendar {
+            name: name.into(),
+            ..berlin.clone()
+        };
+        let refused = CalendarSlot::New
+            .save(&cfg, named("berlin OFFICE"))
+            .unwrap_err();
+        assert_eq!(refused[0].field, "calendar-name");
+        assert!(CalendarSlot::Main
+            .save(&cfg, named("Berlin office"))
+            .is_err());
+        assert_eq!(
+            CalendarSlot::Main.save(&cfg, named("Head office")),
+            Ok(Setting::Calendar(named("Head office")))
+        );
+        assert!(other.save(&cfg, named("Munich office")).is_err());
+        assert_eq!(
+            other.save(&cfg, named("Berlin office")),
+            Ok(Setting::OtherCalendar(berlin.clone()))
+        );
+        assert_eq!(
+            CalendarSlot::New.save(&cfg, named("Lisbon office")),
+            Ok(Setting::OtherCalendar(named("Lisbon office")))
+        );
+
+        // Removal: never the main calendar, not while a target counts in it.
+        assert!(CalendarSlot::Main.remove(&cfg).is_err());
+        assert_eq!(
+            other.remove(&cfg),
+            Ok(Edit::Remove(SettingKey::OtherCalendar(
+                "berlin office".into()
+            )))
+        );
+        cfg.sla.targets[Priority::P4.index()] = SlaTarget {
+            business_calendar: "Berlin office".into(),
+            ..SlaTarget::new(60, 600, CalendarChoice::Business)
+        };
+        assert_eq!(
+            other.remove(&cfg),
+            Err(
+                "P4 counts in Berlin office: choose another calendar for it in SLA targets first."
+                    .into()
+            )
         );
     }
 }

@@ -28,7 +28,7 @@ use crate::time::{format_span, DeviceTime, Span};
 pub enum CalendarChoice {
     /// Around the clock.
     Always,
-    /// The workspace's business calendar.
+    /// A business calendar of the workspace ([`SlaTarget::business_calendar`] says which).
     Business,
 }
 
@@ -41,15 +41,27 @@ pub struct SlaTarget {
     pub resolution_minutes: u32,
     /// The calendar both targets are counted in.
     pub calendar: CalendarChoice,
+    /// With [`CalendarChoice::Business`], the name of the business calendar; empty for the
+    /// workspace's main calendar ([`crate::WorkspaceConfig::calendar_named`]).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub business_calendar: String,
 }
 
 impl SlaTarget {
-    fn new(response_minutes: u32, resolution_minutes: u32, calendar: CalendarChoice) -> Self {
+    /// Targets counted around the clock, or in the workspace's main business calendar.
+    pub fn new(response_minutes: u32, resolution_minutes: u32, calendar: CalendarChoice) -> Self {
         SlaTarget {
             response_minutes,
             resolution_minutes,
             calendar,
+            business_calendar: String::new(),
         }
+    }
+
+    /// The business calendar these targets count in, when they count in one: `Some("")` for
+    /// the main calendar.
+    pub fn business(&self) -> Option<&str> {
+        (self.calendar == CalendarChoice::Business).then_some(self.business_calendar.as_str())
     }
 }
 
@@ -142,11 +154,13 @@ impl SlaDefinition {
         }
     }
 
-    /// As stored on an incident: `P2 30 480 always`.
+    /// As stored on an incident: `P2 30 480 always`, `P3 240 1440 business`, or with a
+    /// calendar other than the main one, `P3 240 1440 business Berlin office`.
     pub fn encode(&self) -> String {
-        let calendar = match self.target.calendar {
-            CalendarChoice::Always => "always",
-            CalendarChoice::Business => "business",
+        let calendar = match self.target.business() {
+            None => "always".to_string(),
+            Some("") => "business".to_string(),
+            Some(name) => format!("business {name}"),
         };
         format!(
             "{} {} {} {calendar}",
@@ -158,7 +172,7 @@ impl SlaDefinition {
 
     /// Reads [`SlaDefinition::encode`]'s form; `None` for anything else.
     pub fn decode(text: &str) -> Option<SlaDefinition> {
-        let mut parts = text.split_whitespace();
+        let mut parts = text.trim().splitn(5, ' ');
         let priority = parts
             .next()?
             .strip_prefix('P')
@@ -171,12 +185,17 @@ impl SlaDefinition {
             "business" => CalendarChoice::Business,
             _ => return None,
         };
-        parts.next().is_none().then_some(SlaDefinition {
+        let business_calendar = parts.next().unwrap_or_default().trim().to_string();
+        if calendar == CalendarChoice::Always && !business_calendar.is_empty() {
+            return None;
+        }
+        Some(SlaDefinition {
             priority,
             target: SlaTarget {
                 response_minutes,
                 resolution_minutes,
                 calendar,
+                business_calendar,
             },
         })
     }
@@ -184,9 +203,10 @@ impl SlaDefinition {
     /// For the timeline: "P2: respond within 30m, resolve within 8h 00m, around the clock".
     pub fn describe(&self) -> String {
         let minutes = |m: u32| format_span(Span::minutes(i64::from(m)));
-        let hours = match self.target.calendar {
-            CalendarChoice::Always => "around the clock",
-            CalendarChoice::Business => "in business hours",
+        let hours = match self.target.business() {
+            None => "around the clock".to_string(),
+            Some("") => "in business hours".to_string(),
+            Some(name) => format!("in the business hours of {name}"),
         };
         format!(
             "{}: respond within {}, resolve within {}, {hours}",
@@ -383,6 +403,10 @@ pub struct SlaClocks {
     pub response: SlaClock,
     /// Time to resolution.
     pub resolution: SlaClock,
+    /// The business calendar both count in when they count in one (as
+    /// [`SlaTarget::business_calendar`]: empty for the main one).
+    #[serde(default)]
+    pub business_calendar: String,
 }
 
 impl SlaClocks {
@@ -391,6 +415,7 @@ impl SlaClocks {
         SlaClocks {
             response: self.response.project(now, business),
             resolution: self.resolution.project(now, business),
+            business_calendar: self.business_calendar.clone(),
         }
     }
 
@@ -487,6 +512,7 @@ pub fn compute_clocks(
     SlaClocks {
         response: clock(SlaKind::Response, target.response_minutes),
         resolution: clock(SlaKind::Resolution, target.resolution_minutes),
+        business_calendar: target.business_calendar.clone(),
     }
 }
 

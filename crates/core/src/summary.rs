@@ -94,7 +94,7 @@ impl IncidentView {
             assignment_group: i.assignment_group.clone(),
             major_incident: i.major_incident,
             sla: self.sla.clone(),
-            sla_due: headline.breach_at(&cfg.calendar),
+            sla_due: headline.breach_at(cfg.calendar_named(&self.sla.business_calendar)),
             update_due: self.communication.update_due,
             reported_at: i.reported_at,
             updated_at: self.last_updated,
@@ -431,6 +431,7 @@ pub(crate) mod tests {
             sla: SlaClocks {
                 response: clock(SlaKind::Response, ClockState::Completed, 1, 15),
                 resolution,
+                business_calendar: String::new(),
             },
             sla_due: due.map(DeviceTime::from_millis),
             update_due: None,

@@ -4,7 +4,8 @@
 //! ```text
 //! { type: "outpost/workspace", schema: 1,
 //!   "matrix": "<json>", "label.P1": "<json>", "sla.P1": "<json>", "sla.pause_on": "<json>",
-//!   "calendar": "<json>", "communication": "<json>", "auto_close_days": "<json>",
+//!   "calendar": "<json>", "calendar:berlin office": "<json>", "communication": "<json>",
+//!   "auto_close_days": "<json>",
 //!   "escalations": "<json>", "category:network": "<json>", "service:email": "<json>",
 //!   "group:service desk": "<json>", "person:ana lima": "<json>" }
 //! ```
@@ -54,8 +55,10 @@ pub enum SettingKey {
     Sla(Priority),
     /// The hold reasons that pause the resolution clock.
     PauseOn,
-    /// The business calendar.
+    /// The main business calendar.
     Calendar,
+    /// Another business calendar, by lower-cased name.
+    OtherCalendar(String),
     /// The communication plan.
     Communication,
     /// The auto-close delay.
@@ -81,6 +84,7 @@ impl SettingKey {
             SettingKey::Sla(p) => format!("sla.{}", p.code()),
             SettingKey::PauseOn => "sla.pause_on".into(),
             SettingKey::Calendar => "calendar".into(),
+            SettingKey::OtherCalendar(n) => format!("calendar:{n}"),
             SettingKey::Communication => "communication".into(),
             SettingKey::AutoClose => "auto_close_days".into(),
             SettingKey::Escalations => "escalations".into(),
@@ -113,6 +117,8 @@ impl SettingKey {
                     SettingKey::Label(priority(p)?)
                 } else if let Some(p) = key.strip_prefix("sla.") {
                     SettingKey::Sla(priority(p)?)
+                } else if let Some(n) = key.strip_prefix("calendar:") {
+                    SettingKey::OtherCalendar(named(n)?)
                 } else if let Some(n) = key.strip_prefix("category:") {
                     SettingKey::Category(named(n)?)
                 } else if let Some(n) = key.strip_prefix("service:") {
@@ -136,6 +142,7 @@ impl SettingKey {
             SettingKey::Sla(p) => format!("SLA targets for {}", p.code()),
             SettingKey::PauseOn => "Hold reasons that pause the SLA".into(),
             SettingKey::Calendar => "Business calendar".into(),
+            SettingKey::OtherCalendar(n) => format!("Calendar {n}"),
             SettingKey::Communication => "Communication plan".into(),
             SettingKey::AutoClose => "Auto-close delay".into(),
             SettingKey::Escalations => "Escalation rules".into(),
@@ -163,8 +170,10 @@ pub enum Setting {
     Sla(Priority, SlaTarget),
     /// The hold reasons that pause the resolution clock.
     PauseOn(Vec<HoldReason>),
-    /// The business calendar.
+    /// The main business calendar.
     Calendar(BusinessCalendar),
+    /// Another business calendar.
+    OtherCalendar(BusinessCalendar),
     /// The communication plan.
     Communication(CommunicationPlan),
     /// The auto-close delay in days.
@@ -198,6 +207,7 @@ impl Setting {
             Setting::Sla(p, _) => SettingKey::Sla(*p),
             Setting::PauseOn(_) => SettingKey::PauseOn,
             Setting::Calendar(_) => SettingKey::Calendar,
+            Setting::OtherCalendar(c) => SettingKey::named(SettingKey::OtherCalendar, &c.name),
             Setting::Communication(_) => SettingKey::Communication,
             Setting::AutoClose(_) => SettingKey::AutoClose,
             Setting::Escalations(_) => SettingKey::Escalations,
@@ -215,7 +225,7 @@ impl Setting {
             Setting::Label(_, l) => json(l),
             Setting::Sla(_, t) => json(t),
             Setting::PauseOn(r) => json(r),
-            Setting::Calendar(c) => json(c),
+            Setting::Calendar(c) | Setting::OtherCalendar(c) => json(c),
             Setting::Communication(c) => json(c),
             Setting::AutoClose(d) => json(d),
             Setting::Escalations(e) => json(e),
@@ -234,6 +244,7 @@ impl Setting {
             SettingKey::Sla(p) => Setting::Sla(*p, parse(text)?),
             SettingKey::PauseOn => Setting::PauseOn(parse(text)?),
             SettingKey::Calendar => Setting::Calendar(parse(text)?),
+            SettingKey::OtherCalendar(_) => Setting::OtherCalendar(parse(text)?),
             SettingKey::Communication => Setting::Communication(parse(text)?),
             SettingKey::AutoClose => Setting::AutoClose(parse(text)?),
             SettingKey::Escalations => Setting::Escalations(parse(text)?),
@@ -330,6 +341,9 @@ pub enum EditError {
         /// "members" or "services".
         what: &'static str,
     },
+    /// An SLA target still counts in the calendar (the reason says which).
+    #[error("{0}")]
+    CalendarInUse(String),
     /// Automerge failed.
     #[error("The workspace document could not be changed: {0}")]
     Document(String),
@@ -399,6 +413,7 @@ fn apply_setting(ws: &mut Workspace, setting: Setting) {
         Setting::Sla(p, t) => cfg.sla.targets[p.index()] = t,
         Setting::PauseOn(r) => cfg.sla.pause_on = r,
         Setting::Calendar(c) => cfg.calendar = c,
+        Setting::OtherCalendar(c) => replace(&mut cfg.calendars, c, |c| &c.name),
         Setting::Communication(c) => cfg.communication = c,
         Setting::AutoClose(d) => cfg.auto_close_days = d,
         Setting::Escalations(e) => cfg.escalations = e,
@@ -428,6 +443,7 @@ fn remove_setting(ws: &mut Workspace, key: &SettingKey) {
         SettingKey::Sla(p) => cfg.sla.targets[p.index()] = defaults.sla.targets[p.index()].clone(),
         SettingKey::PauseOn => cfg.sla.pause_on = defaults.sla.pause_on,
         SettingKey::Calendar => cfg.calendar = defaults.calendar,
+        SettingKey::OtherCalendar(n) => cfg.calendars.retain(|c| !same_name(&c.name, n)),
         SettingKey::Communication => cfg.communication = defaults.communication,
         SettingKey::AutoClose => cfg.auto_close_days = defaults.auto_close_days,
         SettingKey::Escalations => cfg.escalations = defaults.escalations,
@@ -507,6 +523,10 @@ fn checked(ws: &Workspace, edit: &Edit) -> Result<Workspace, EditError> {
                         what: "services",
                     });
                 }
+            }
+            if let SettingKey::OtherCalendar(name) = key {
+                let slot = crate::entry::CalendarSlot::Other(name.clone());
+                slot.remove(&ws.config).map_err(EditError::CalendarInUse)?;
             }
             remove_setting(&mut after, key);
         }
@@ -673,11 +693,7 @@ mod tests {
     }
 
     fn target(response: u32, resolution: u32) -> SlaTarget {
-        SlaTarget {
-            response_minutes: response,
-            resolution_minutes: resolution,
-            calendar: crate::sla::CalendarChoice::Always,
-        }
+        SlaTarget::new(response, resolution, crate::sla::CalendarChoice::Always)
     }
 
     #[test]
@@ -832,6 +848,65 @@ mod tests {
         assert_eq!(ws.config.sla.target(Priority::P2), &chosen);
     }
 
+    /// Two admins offline each add a calendar and point a priority at it: both calendars and
+    /// both targets survive the merge, with no conflict.
+    #[test]
+    fn concurrent_admins_add_different_calendars() {
+        let base = WorkspaceDoc::new();
+        let mut a = WorkspaceDoc::from_automerge(base.automerge().fork());
+        let mut b = WorkspaceDoc::from_automerge(base.automerge().fork());
+        let calendar = |name: &str| BusinessCalendar {
+            name: name.into(),
+            ..BusinessCalendar::office_hours(60)
+        };
+        let in_calendar = |name: &str| SlaTarget {
+            business_calendar: name.into(),
+            ..SlaTarget::new(60, 600, crate::sla::CalendarChoice::Business)
+        };
+        a.apply(
+            &[
+                Edit::Set(Setting::OtherCalendar(calendar("Berlin office"))),
+                Edit::Set(Setting::Sla(Priority::P3, in_calendar("Berlin office"))),
+            ],
+            &admin("alice"),
+        )
+        .unwrap();
+        b.apply(
+            &[
+                Edit::Set(Setting::OtherCalendar(calendar("Lisbon office"))),
+                Edit::Set(Setting::Sla(Priority::P4, in_calendar("Lisbon office"))),
+            ],
+            &admin("bob"),
+        )
+        .unwrap();
+        a.merge(&mut b).unwrap();
+        let ws = a.read();
+        assert!(ws.conflicts.is_empty(), "{:?}", ws.conflicts);
+        let mut names: Vec<&str> = ws
+            .config
+            .calendars
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        names.sort_unstable();
+        assert_eq!(names, ["Berlin office", "Lisbon office"]);
+        assert_eq!(ws.config.calendar_used_by("lisbon office"), [Priority::P4]);
+        assert_eq!(
+            ws.config.calendar_named("Berlin office").name,
+            "Berlin office"
+        );
+        ws.config.validate().unwrap();
+
+        // A calendar named like another is refused.
+        let twice = a.apply(
+            &[Edit::Set(Setting::OtherCalendar(calendar(
+                &ws.config.calendar.name,
+            )))],
+            &admin("alice"),
+        );
+        assert!(twice.is_err());
+    }
+
     #[test]
     fn a_concurrent_edit_and_removal_is_a_conflict_too() {
         let mut base = WorkspaceDoc::new();
@@ -914,6 +989,7 @@ mod tests {
             SettingKey::Sla(Priority::P5),
             SettingKey::PauseOn,
             SettingKey::Calendar,
+            SettingKey::OtherCalendar("berlin office".into()),
             SettingKey::Communication,
             SettingKey::AutoClose,
             SettingKey::Escalations,

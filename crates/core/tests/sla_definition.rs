@@ -182,11 +182,8 @@ fn due_times(tz: chrono_tz::Tz, logged: &str) -> (DeviceTime, DeviceTime) {
         calendar: BusinessCalendar::office_hours_in(table(tz)),
         ..WorkspaceConfig::default()
     };
-    cfg.sla.targets[Priority::P3.index()] = SlaTarget {
-        response_minutes: 4 * 60,
-        resolution_minutes: 24 * 60,
-        calendar: CalendarChoice::Business,
-    };
+    cfg.sla.targets[Priority::P3.index()] =
+        SlaTarget::new(4 * 60, 24 * 60, CalendarChoice::Business);
     let new = NewIncident {
         impact: Impact::Medium,
         urgency: Urgency::Medium,
@@ -303,4 +300,62 @@ fn cancel(doc: &mut IncidentDoc) {
         )
         .unwrap();
     assert!(matches!(outcome, Outcome::Changed { .. }));
+}
+
+/// The workspace's main calendar is New York's; P3 counts in another, Berlin's. A P3 logged on
+/// Friday 27 March 2026 at 14:00Z (15:00 in Berlin, 10:00 in New York) is due for response at
+/// Monday 09:00Z (2 h on Friday, 2 h from 09:00 CEST on Monday); counted in New York's hours it
+/// would be due the same Friday at 18:00Z (14:00 EDT).
+#[test]
+fn an_sla_definition_names_the_calendar_it_counts_in() {
+    let mut cfg = WorkspaceConfig {
+        calendar: BusinessCalendar {
+            name: "New York desk".into(),
+            ..BusinessCalendar::office_hours_in(table(chrono_tz::America::New_York))
+        },
+        calendars: vec![BusinessCalendar {
+            name: "Berlin office".into(),
+            ..BusinessCalendar::office_hours_in(table(chrono_tz::Europe::Berlin))
+        }],
+        ..WorkspaceConfig::default()
+    };
+    cfg.sla.targets[Priority::P3.index()] = SlaTarget {
+        business_calendar: "Berlin office".into(),
+        ..SlaTarget::new(4 * 60, 24 * 60, CalendarChoice::Business)
+    };
+    cfg.validate().unwrap();
+    assert_eq!(cfg.calendar_used_by("Berlin Office"), [Priority::P3]);
+    let new = NewIncident {
+        impact: Impact::Medium,
+        urgency: Urgency::Medium,
+        detected_at: None,
+        ..email_outage()
+    };
+    let logged = "2026-03-27T14:00:00Z";
+    let doc = IncidentDoc::create(&reference(8), &new, &by("ana", logged), &cfg).unwrap();
+    let view = doc.view(&cfg, t(logged)).unwrap();
+    assert_eq!(view.priority, Priority::P3);
+    assert_eq!(
+        view.sla_definition.describe(),
+        "P3: respond within 4h 00m, resolve within 1d 0h, in the business hours of Berlin office"
+    );
+    let entry = view.summary("doc", &cfg, cfg.list_rules());
+    assert_eq!(entry.sla_due, Some(t("2026-03-30T09:00:00Z")));
+    // The definition recorded on the incident keeps the calendar's name through its encoding.
+    assert_eq!(
+        SlaDefinition::decode(&view.sla_definition.encode()),
+        Some(view.sla_definition.clone())
+    );
+    assert_eq!(SlaDefinition::decode("P3 240 1440 always Berlin"), None);
+
+    // Once the Berlin calendar is gone, the clock counts in the main calendar rather than
+    // failing: New York's hours, due that Friday at 18:00Z.
+    cfg.calendars.clear();
+    let view = doc.view(&cfg, t(logged)).unwrap();
+    let entry = view.summary("doc", &cfg, cfg.list_rules());
+    assert_eq!(entry.sla_due, Some(t("2026-03-27T18:00:00Z")));
+
+    // Two calendars of one name are refused.
+    cfg.calendars = vec![cfg.calendar.clone()];
+    assert!(cfg.validate().is_err());
 }

@@ -369,11 +369,7 @@ fn a_restricted_incident_names_its_readers_and_nobody_restricts_themselves_out()
 fn only_admins_change_the_workspace_document() {
     let mut relay = Relay::workspace();
     let mut agent_copy = WorkspaceDoc::new();
-    let p2 = outpost_core::sla::SlaTarget {
-        response_minutes: 30,
-        resolution_minutes: 240,
-        calendar: outpost_core::sla::CalendarChoice::Always,
-    };
+    let p2 = outpost_core::sla::SlaTarget::new(30, 240, outpost_core::sla::CalendarChoice::Always);
     agent_copy
         .apply(
             &[Edit::Set(Setting::Sla(Priority::P2, p2.clone()))],
