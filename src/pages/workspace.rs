@@ -16,7 +16,7 @@ use outpost_core::entry::{
 use outpost_core::incident::FieldError;
 use outpost_core::sla::{CalendarChoice, SlaTarget};
 use outpost_core::workspace::{Edit, EditError, Setting, SettingKey};
-use outpost_core::{Capability, Impact, Priority, PriorityMatrix, Urgency};
+use outpost_core::{Capability, HoldReason, Impact, Priority, PriorityMatrix, Urgency};
 
 use crate::components::field_error::{invalid, FieldMessage};
 use crate::components::title::Title;
@@ -298,11 +298,27 @@ fn SlaPart() -> impl IntoView {
             }
         })
         .collect();
+    // Which hold reasons pause the resolution clock, in HoldReason::ALL order.
+    let pauses: Vec<(HoldReason, RwSignal<bool>)> = HoldReason::ALL
+        .iter()
+        .map(|r| {
+            let on = state
+                .workspace
+                .with_untracked(|w| w.config.sla.pause_on.contains(r));
+            (*r, RwSignal::new(on))
+        })
+        .collect();
+    let pause_for_save = pauses.clone();
     let errors = RwSignal::new(Vec::<(Priority, String)>::new());
     let message = RwSignal::new(None);
     let for_save = rows.clone();
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        let pause_on: Vec<HoldReason> = pause_for_save
+            .iter()
+            .filter(|(_, on)| on.get_untracked())
+            .map(|(r, _)| *r)
+            .collect();
         let mut found = Vec::new();
         let mut edits = Vec::new();
         for p in Priority::ALL {
@@ -335,6 +351,12 @@ fn SlaPart() -> impl IntoView {
         errors.set(found.clone());
         if !found.is_empty() {
             return;
+        }
+        if state
+            .workspace
+            .with_untracked(|w| w.config.sla.pause_on != pause_on)
+        {
+            edits.push(Edit::Set(Setting::PauseOn(pause_on)));
         }
         spawn_local(async move { message.set(Some(outcome(state.edit_workspace(edits).await))) });
     };
@@ -376,6 +398,18 @@ fn SlaPart() -> impl IntoView {
                                 </select>
                             </div>
                             <p class="field-error" id=err_id>{move || error_of(p)}</p>
+                        </div>
+                    }
+                }).collect_view()}
+            </fieldset>
+            <fieldset disabled=move || refusal(state).is_some()>
+                <legend>"Hold reasons that pause the resolution clock"</legend>
+                {pauses.into_iter().map(|(reason, on)| {
+                    let id = format!("pause-{}", reason.key());
+                    view! {
+                        <div class="field field-check">
+                            <input id=id.clone() type="checkbox" bind:checked=on/>
+                            <label for=id>{format!("{} pauses the resolution clock", reason.label())}</label>
                         </div>
                     }
                 }).collect_view()}

@@ -215,7 +215,7 @@ test('a new priority matrix re-prioritises open incidents in every list, before 
   assert.deepEqual(agentErrors, []);
 });
 
-test('an admin adds a second business calendar and points P3 at it; an agent\'s P3 counts in it', { timeout: 240_000 }, async () => {
+test('an admin adds a second business calendar, points P3 at it and stops vendor holds pausing; an agent\'s P3 follows', { timeout: 240_000 }, async () => {
   const admin = await joined('Bea Admin', 'admin');
   const adminErrors = watchErrors(admin);
   const agent = await joined('Kai Tech', 'agent');
@@ -236,9 +236,12 @@ test('an admin adds a second business calendar and points P3 at it; an agent\'s 
   await admin.getByText('The calendar "berlin office" is listed twice.').waitFor();
   assert.equal(await admin.getByLabel('Calendar name').getAttribute('aria-invalid'), 'true');
 
-  // P3 counts in Berlin's hours; the calendar cannot be removed while it does.
+  // P3 counts in Berlin's hours, and waiting on a vendor no longer pauses the clock; the
+  // calendar cannot be removed while a target counts in it.
   await openPart(admin, 'SLA targets');
   await admin.getByLabel('P3 counts').selectOption({ label: 'business hours of Berlin office' });
+  assert.ok(await admin.getByLabel('Awaiting Vendor pauses the resolution clock').isChecked());
+  await admin.getByLabel('Awaiting Vendor pauses the resolution clock').uncheck();
   await admin.getByRole('button', { name: 'Save SLA targets' }).click();
   const said = admin.locator('form .feedback');
   await said.waitFor();
@@ -254,10 +257,27 @@ test('an admin adds a second business calendar and points P3 at it; an agent\'s 
     await openPart(agent, 'SLA targets');
     return (await agent.getByLabel('P3 counts').inputValue()) === 'other:Berlin office';
   }, { timeout: 30_000, message: 'the SLA change to reach the agent' });
+  assert.equal(await agent.getByLabel('Awaiting Vendor pauses the resolution clock').isChecked(), false);
+  assert.ok(await agent.getByLabel('Awaiting Change pauses the resolution clock').isChecked());
   await agent.getByRole('link', { name: 'Incidents' }).click();
   await logIncident(agent, { title: 'Berlin printers offline', impact: '2', urgency: '2' });
   await agent.getByRole('region', { name: 'SLA and updates' })
     .getByText('SLA definition P3: respond within 4h 00m, resolve within 1d 0h, in the business hours of Berlin office').waitFor();
+
+  // On hold awaiting a vendor, the resolution clock keeps running; awaiting a change, it pauses.
+  const resolution = agent.getByRole('region', { name: 'SLA and updates' }).getByText(/^Resolution:/);
+  await agent.getByRole('button', { name: 'Put on hold', exact: true }).click();
+  await agent.getByLabel('Hold reason').selectOption('awaiting_vendor');
+  await agent.getByRole('button', { name: 'Confirm hold' }).click();
+  await agent.locator('.badge.state', { hasText: 'On Hold (Awaiting Vendor)' }).waitFor();
+  assert.doesNotMatch(await resolution.textContent(), /paused/);
+  await agent.getByRole('button', { name: 'Start work', exact: true }).click();
+  await agent.locator('.badge.state', { hasText: 'In Progress' }).waitFor();
+  await agent.getByRole('button', { name: 'Put on hold', exact: true }).click();
+  await agent.getByLabel('Hold reason').selectOption('awaiting_change');
+  await agent.getByRole('button', { name: 'Confirm hold' }).click();
+  await agent.locator('.badge.state', { hasText: 'On Hold (Awaiting Change)' }).waitFor();
+  await until(async () => /paused/.test(await resolution.textContent()), { message: 'the clock to pause' });
 
   assert.deepEqual(adminErrors, []);
   assert.deepEqual(agentErrors, []);
