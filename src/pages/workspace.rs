@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
-use outpost_core::config::{Category, ConfigError, Service};
+use outpost_core::config::{Category, ConfigError, ResolutionCodeEntry, Service};
 use outpost_core::directory::{Group, Person};
 use outpost_core::entry::{
     day_field, escalation_field, split_names, update_field, CalendarEntry, CalendarSlot, DayEntry,
@@ -28,7 +28,7 @@ const PARTS: [(&str, &str); 6] = [
     ("priority", "Priority matrix and labels"),
     ("sla", "SLA targets"),
     ("calendar", "Business calendars"),
-    ("catalog", "Categories and services"),
+    ("catalog", "Categories, services and resolution codes"),
     ("directory", "Groups and people"),
     ("communication", "Communication and escalation"),
 ];
@@ -671,6 +671,7 @@ fn CalendarForm(picked: RwSignal<CalendarSlot>) -> impl IntoView {
 enum CatalogKind {
     Category,
     Service,
+    ResolutionCode,
 }
 
 /// The category catalog and the affected services.
@@ -678,10 +679,11 @@ enum CatalogKind {
 fn CatalogPart() -> impl IntoView {
     view! {
         <div class="workspace-part">
-            <h2>"Categories and services"</h2>
-            <p class="hint">"What people pick from when they log and work incidents. With no categories at all, any category text is accepted."</p>
+            <h2>"Categories, services and resolution codes"</h2>
+            <p class="hint">"What people pick from when they log, work and resolve incidents. With no categories (or no resolution codes) at all, any text is accepted."</p>
             <CatalogForm kind=CatalogKind::Category/>
             <CatalogForm kind=CatalogKind::Service/>
+            <CatalogForm kind=CatalogKind::ResolutionCode/>
         </div>
     }
 }
@@ -703,6 +705,12 @@ fn CatalogForm(kind: CatalogKind) -> impl IntoView {
             "Supporting group",
             "The assignment group that supports it, from the directory.",
         ),
+        CatalogKind::ResolutionCode => (
+            "resolution code",
+            "Resolution codes",
+            "When to use it",
+            "Shown beside the code when someone resolves an incident; optional.",
+        ),
     };
     let name = RwSignal::new(String::new());
     let detail = RwSignal::new(String::new());
@@ -722,6 +730,12 @@ fn CatalogForm(kind: CatalogKind) -> impl IntoView {
                 .iter()
                 .map(|s| (s.name.clone(), s.group.clone()))
                 .collect(),
+            CatalogKind::ResolutionCode => w
+                .config
+                .resolution_codes
+                .iter()
+                .map(|c| (c.name.clone(), c.description.clone()))
+                .collect(),
         })
     };
     let existing = move || {
@@ -733,6 +747,7 @@ fn CatalogForm(kind: CatalogKind) -> impl IntoView {
     let key = move |n: &str| match kind {
         CatalogKind::Category => SettingKey::named(SettingKey::Category, n),
         CatalogKind::Service => SettingKey::named(SettingKey::Service, n),
+        CatalogKind::ResolutionCode => SettingKey::named(SettingKey::ResolutionCode, n),
     };
     let run = move |edit: Edit| {
         spawn_local(async move {
@@ -764,9 +779,13 @@ fn CatalogForm(kind: CatalogKind) -> impl IntoView {
                 name: typed,
                 group: detail.get_untracked().trim().to_string(),
             }),
+            CatalogKind::ResolutionCode => Setting::ResolutionCode(ResolutionCodeEntry {
+                name: typed,
+                description: detail.get_untracked().trim().to_string(),
+            }),
         }));
     };
-    let id = format!("catalog-{noun}");
+    let id = format!("catalog-{}", noun.replace(' ', "-"));
     let list_title = format!("{id}-list-title");
     view! {
         <form on:submit=save aria-labelledby=format!("{id}-title")>

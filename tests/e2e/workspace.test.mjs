@@ -132,7 +132,7 @@ test('an admin sets the calendar, catalog and communication plan; an agent works
   assert.equal(await admin.getByLabel('Time zone').getAttribute('aria-invalid'), 'false');
 
   // The catalog: a category with subcategories, and a service.
-  await openPart(admin, 'Categories and services');
+  await openPart(admin, 'Categories, services and resolution codes');
   await admin.getByRole('button', { name: 'Save category' }).click();
   await admin.getByText('Enter a name.').waitFor();
   await admin.getByLabel('Name of the category').fill('Telephony');
@@ -215,7 +215,7 @@ test('a new priority matrix re-prioritises open incidents in every list, before 
   assert.deepEqual(agentErrors, []);
 });
 
-test('an admin adds a second business calendar, points P3 at it and stops vendor holds pausing; an agent\'s P3 follows', { timeout: 240_000 }, async () => {
+test('an admin adds a second business calendar, points P3 at it, stops vendor holds pausing and adds a resolution code; an agent\'s P3 follows', { timeout: 240_000 }, async () => {
   const admin = await joined('Bea Admin', 'admin');
   const adminErrors = watchErrors(admin);
   const agent = await joined('Kai Tech', 'agent');
@@ -235,6 +235,15 @@ test('an admin adds a second business calendar, points P3 at it and stops vendor
   await admin.getByRole('button', { name: 'Save calendar' }).click();
   await admin.getByText('The calendar "berlin office" is listed twice.').waitFor();
   assert.equal(await admin.getByLabel('Calendar name').getAttribute('aria-invalid'), 'true');
+
+  // The workspace's own resolution code, and a standard one removed.
+  await openPart(admin, 'Categories, services and resolution codes');
+  await admin.getByLabel('Name of the resolution code').fill('Replaced hardware');
+  await admin.getByLabel('When to use it').fill('A part was swapped.');
+  await admin.getByRole('button', { name: 'Save resolution code' }).click();
+  await admin.getByRole('list', { name: 'Resolution codes' }).getByText('Replaced hardware: A part was swapped.').waitFor();
+  await admin.getByRole('button', { name: 'Remove Known error' }).click();
+  await until(async () => (await admin.getByRole('button', { name: 'Remove Known error' }).count()) === 0, { message: 'Known error removed' });
 
   // P3 counts in Berlin's hours, and waiting on a vendor no longer pauses the clock; the
   // calendar cannot be removed while a target counts in it.
@@ -278,6 +287,18 @@ test('an admin adds a second business calendar, points P3 at it and stops vendor
   await agent.getByRole('button', { name: 'Confirm hold' }).click();
   await agent.locator('.badge.state', { hasText: 'On Hold (Awaiting Change)' }).waitFor();
   await until(async () => /paused/.test(await resolution.textContent()), { message: 'the clock to pause' });
+
+  // Resolving offers the workspace's codes (synced before the SLA change the agent waited for).
+  await agent.getByRole('button', { name: 'Start work', exact: true }).click();
+  await agent.locator('.badge.state', { hasText: 'In Progress' }).waitFor();
+  await agent.getByRole('button', { name: 'Resolve', exact: true }).click();
+  const codes = agent.getByLabel('Resolution code');
+  assert.equal(await codes.locator('option', { hasText: 'Known error' }).count(), 0);
+  await codes.selectOption({ label: 'Replaced hardware' });
+  await agent.getByLabel('Resolution notes').fill('Swapped the print server\'s failed disk.');
+  await agent.getByRole('button', { name: 'Confirm resolution' }).click();
+  await agent.locator('.badge.state', { hasText: 'Resolved' }).waitFor();
+  await agent.getByText(/Replaced hardware/).first().waitFor();
 
   assert.deepEqual(adminErrors, []);
   assert.deepEqual(agentErrors, []);

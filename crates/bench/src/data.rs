@@ -8,7 +8,7 @@ use automerge::Automerge;
 use outpost_core::incident::{DetectionSource, NoteKind};
 use outpost_core::{
     Action, Attribution, Command, DevicePrefix, DeviceTime, HoldReason, Impact, IncidentDoc,
-    NewIncident, ReferenceNumber, ResolutionCode, Urgency, WorkspaceConfig,
+    NewIncident, ReferenceNumber, ResolutionCode, StandardResolution, Urgency, WorkspaceConfig,
 };
 use outpost_sync::DocumentId;
 use serde::Deserialize;
@@ -139,7 +139,10 @@ fn commands(kind: &EventKind) -> Result<Vec<Command>, String> {
             note: note.clone(),
         })],
         EventKind::Resolve { code, notes } => vec![Command::Transition(Action::Resolve {
-            code: Some(keyword::<ResolutionCode>("resolution code", code)?),
+            code: Some(ResolutionCode::standard(keyword::<StandardResolution>(
+                "resolution code",
+                code,
+            )?)),
             notes: notes.clone(),
         })],
         EventKind::Close => vec![Command::Transition(Action::Close)],

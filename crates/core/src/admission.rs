@@ -180,7 +180,7 @@ pub fn admit(
         let to = state_at(doc, after)?;
         let code = values_at(doc, Field::ResolutionCode, after)
             .first()
-            .and_then(|v| v.as_text().and_then(ResolutionCode::from_key));
+            .and_then(|v| v.as_text().and_then(ResolutionCode::from_stored));
         transition(role, state, to, code)?;
     }
     Ok(())

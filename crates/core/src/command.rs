@@ -313,7 +313,7 @@ impl Apply<'_, '_> {
                 note: clean_text("note", "The note", note, false)?,
             },
             Action::Resolve { code, notes } => Action::Resolve {
-                code: *code,
+                code: code.clone(),
                 notes: clean_text("resolution_notes", "Resolution notes", notes, false)?,
             },
             Action::Reopen { reason } => Action::Reopen {
@@ -354,7 +354,7 @@ impl Apply<'_, '_> {
             notes,
         } = &action
         {
-            self.set(Field::ResolutionCode, code.key().into())?;
+            self.set(Field::ResolutionCode, code.stored().into())?;
             self.set_text(Field::ResolutionNotes, notes.clone())?;
         }
         Ok(())
@@ -515,6 +515,18 @@ impl Apply<'_, '_> {
             Command::SetEscalation(level) => self.set(Field::Escalation, level.key().into()),
             Command::SetMajorIncident(major) => {
                 self.set(Field::MajorIncident, FieldValue::Flag(*major))
+            }
+            Command::Transition(Action::Resolve {
+                code: Some(code),
+                notes,
+            }) => {
+                let code = cfg
+                    .canonical_resolution_code(code)
+                    .map_err(|e| FieldError::new(Field::ResolutionCode.key(), e.to_string()))?;
+                self.transition(&Action::Resolve {
+                    code: Some(code),
+                    notes: notes.clone(),
+                })
             }
             Command::Transition(action) => self.transition(action),
             Command::AddNote { kind, body } => {

@@ -12,6 +12,7 @@ use crate::communication::{CommunicationPlan, CommunicationPlanError};
 use crate::directory::same_name;
 use crate::priority::{Priority, PriorityMatrix};
 use crate::sla::{SlaPolicy, SlaPolicyError};
+use crate::state::{ResolutionCode, StandardResolution};
 
 /// A category and its subcategories.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +40,26 @@ pub struct Service {
     /// The assignment group that supports it, if any.
     #[serde(default)]
     pub group: String,
+}
+
+/// A resolution code of the workspace's catalog.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolutionCodeEntry {
+    /// Its name, e.g. "Workaround provided".
+    pub name: String,
+    /// When to use it, shown beside it.
+    #[serde(default)]
+    pub description: String,
+}
+
+fn standard_resolution_codes() -> Vec<ResolutionCodeEntry> {
+    StandardResolution::ALL
+        .iter()
+        .map(|c| ResolutionCodeEntry {
+            name: c.label().to_string(),
+            description: String::new(),
+        })
+        .collect()
 }
 
 /// What happens as an incident's resolution clock runs down.
@@ -73,6 +94,9 @@ pub struct WorkspaceConfig {
     pub categories: Vec<Category>,
     /// The affected services and configuration items people pick from.
     pub services: Vec<Service>,
+    /// The resolution codes people resolve with; empty accepts any code.
+    #[serde(default = "standard_resolution_codes")]
+    pub resolution_codes: Vec<ResolutionCodeEntry>,
     /// Days after which a Resolved incident closes by itself.
     pub auto_close_days: u32,
     /// Escalations as the resolution clock runs down, in order of `at_percent`.
@@ -114,6 +138,7 @@ impl Default for WorkspaceConfig {
                 Category::new("Facilities", &["Power", "Cooling", "Cabling"]),
             ],
             services: Vec::new(),
+            resolution_codes: standard_resolution_codes(),
             auto_close_days: 7,
             escalations: vec![EscalationRule {
                 at_percent: 75,
@@ -142,6 +167,12 @@ pub enum ConfigError {
     /// Two calendars share a name.
     #[error("The calendar \"{0}\" is listed twice.")]
     DuplicateCalendar(String),
+    /// Two resolution codes share a name.
+    #[error("The resolution code \"{0}\" is listed twice.")]
+    DuplicateResolutionCode(String),
+    /// A resolution code not in the catalog.
+    #[error("\"{0}\" is not a resolution code in this workspace.")]
+    UnknownResolutionCode(String),
     /// Two services share a name.
     #[error("The service \"{0}\" is listed twice.")]
     DuplicateService(String),
@@ -270,6 +301,10 @@ impl WorkspaceConfig {
         if let Some(name) = first_duplicate(self.categories.iter().map(|c| c.name.as_str()))? {
             return Err(ConfigError::DuplicateCategory(name));
         }
+        let codes = self.resolution_codes.iter().map(|c| c.name.as_str());
+        if let Some(name) = first_duplicate(codes)? {
+            return Err(ConfigError::DuplicateResolutionCode(name));
+        }
         if let Some(name) = first_duplicate(self.services.iter().map(|s| s.name.as_str()))? {
             return Err(ConfigError::DuplicateService(name));
         }
@@ -293,6 +328,23 @@ impl WorkspaceConfig {
             return Err(ConfigError::EscalationPercent);
         }
         Ok(())
+    }
+
+    /// Checks a resolution code against the catalog and returns it in the catalog's spelling
+    /// (an empty catalog accepts any code). Incidents resolved before a code was removed keep
+    /// it; only new resolutions are checked.
+    pub fn canonical_resolution_code(
+        &self,
+        code: &ResolutionCode,
+    ) -> Result<ResolutionCode, ConfigError> {
+        if self.resolution_codes.is_empty() {
+            return Ok(code.clone());
+        }
+        self.resolution_codes
+            .iter()
+            .find(|c| same_name(&c.name, code.name()))
+            .and_then(|c| ResolutionCode::named(&c.name))
+            .ok_or_else(|| ConfigError::UnknownResolutionCode(code.name().to_string()))
     }
 
     /// Checks a category and subcategory against the catalog and returns them in the catalog's

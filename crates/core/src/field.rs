@@ -157,7 +157,7 @@ impl Field {
                 keyword(EscalationLevel::from_key(t).map(|e| e.label()))
             }
             (Field::ResolutionCode, FieldValue::Text(t)) => {
-                keyword(ResolutionCode::from_key(t).map(|c| c.label()))
+                ResolutionCode::from_stored(t).map_or_else(|| t.clone(), |c| c.name().to_string())
             }
             (Field::State, FieldValue::Text(t)) => {
                 keyword(t.parse::<State>().ok().map(|s| s.to_string()).as_deref())

@@ -92,7 +92,7 @@ pub use keyword::UnknownKeyword;
 pub use priority::{Impact, Priority, PriorityMatrix, Urgency};
 pub use reference::{DevicePrefix, ReferenceNumber};
 pub use role::{Capability, Role, RoleRefusal};
-pub use state::{Action, ActionKind, HoldReason, ResolutionCode, State};
+pub use state::{Action, ActionKind, HoldReason, ResolutionCode, StandardResolution, State};
 pub use time::DeviceTime;
 
 /// Automerge, re-exported so the app and sync layers use the same version.

@@ -80,7 +80,7 @@ pub fn render_report(view: &IncidentView) -> String {
         ("Closed", stamp(&view.milestones.closed)),
         (
             "Resolution",
-            match i.resolution_code {
+            match &i.resolution_code {
                 Some(code) => format!("{code}: {}", i.resolution_notes),
                 None => "—".to_string(),
             },

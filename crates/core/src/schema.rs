@@ -424,7 +424,7 @@ pub fn read_incident<D: ReadDoc + autosurgeon::ReadDoc>(doc: &D) -> Result<Incid
             FieldValue::Flag(true)
         ),
         state: read_state(doc)?,
-        resolution_code: keyword(doc, Field::ResolutionCode, ResolutionCode::from_key),
+        resolution_code: keyword(doc, Field::ResolutionCode, ResolutionCode::from_stored),
         resolution_notes: text(doc, Field::ResolutionNotes),
         work_notes: read_notes(doc, NoteKind::WorkNote),
         comments: read_notes(doc, NoteKind::Comment),

@@ -36,8 +36,9 @@ keyword_enum! {
 }
 
 keyword_enum! {
-    /// How an incident was resolved (the ServiceNow resolution codes).
-    pub enum ResolutionCode ("resolution code") {
+    /// The resolution codes every workspace's catalog starts with (ServiceNow's); a workspace
+    /// can remove them and add its own ([`crate::WorkspaceConfig::resolution_codes`]).
+    pub enum StandardResolution ("resolution code") {
         /// A fix or answer was given.
         SolutionProvided => ("solution_provided", "Solution provided"),
         /// Service was restored with a workaround; the cause remains.
@@ -60,6 +61,59 @@ keyword_enum! {
         NotReproducible => ("not_reproducible", "Not reproducible"),
         /// No resolution was provided.
         NoResolutionProvided => ("no_resolution_provided", "No resolution provided"),
+    }
+}
+
+/// How an incident was resolved: a code from the workspace's catalog. A standard code is
+/// stored as its key (`solution_provided`, as every version of Outpost reads it), any other
+/// as its name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ResolutionCode(String);
+
+impl ResolutionCode {
+    /// A standard code.
+    pub fn standard(code: StandardResolution) -> Self {
+        ResolutionCode(code.key().to_string())
+    }
+
+    /// The code a catalog entry of this name stands for; `None` for an empty name.
+    pub fn named(name: &str) -> Option<Self> {
+        let name = name.trim();
+        if name.is_empty() {
+            return None;
+        }
+        Some(
+            match StandardResolution::ALL
+                .iter()
+                .find(|c| crate::directory::same_name(c.label(), name))
+            {
+                Some(c) => ResolutionCode::standard(*c),
+                None => ResolutionCode(name.to_string()),
+            },
+        )
+    }
+
+    /// Reads a stored value; `None` for an empty one.
+    pub fn from_stored(text: &str) -> Option<Self> {
+        let text = text.trim();
+        (!text.is_empty()).then(|| ResolutionCode(text.to_string()))
+    }
+
+    /// As stored on the incident.
+    pub fn stored(&self) -> &str {
+        &self.0
+    }
+
+    /// Its name, as the catalog lists it: "Solution provided".
+    pub fn name(&self) -> &str {
+        StandardResolution::from_key(&self.0).map_or(&self.0, |c| c.label())
+    }
+}
+
+impl fmt::Display for ResolutionCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -393,7 +447,9 @@ mod tests {
 
     fn resolve() -> Action {
         Action::Resolve {
-            code: Some(ResolutionCode::SolutionProvided),
+            code: Some(ResolutionCode::standard(
+                StandardResolution::SolutionProvided,
+            )),
             notes: "Rolled back the patch".into(),
         }
     }
@@ -418,7 +474,9 @@ mod tests {
             Err(TransitionError::ResolutionCodeRequired)
         );
         let no_notes = Action::Resolve {
-            code: Some(ResolutionCode::WorkaroundProvided),
+            code: Some(ResolutionCode::standard(
+                StandardResolution::WorkaroundProvided,
+            )),
             notes: "  \n".into(),
         };
         assert_eq!(

@@ -7,6 +7,7 @@
 //!   "calendar": "<json>", "calendar:berlin office": "<json>", "communication": "<json>",
 //!   "auto_close_days": "<json>",
 //!   "escalations": "<json>", "category:network": "<json>", "service:email": "<json>",
+//!   "resolution:workaround provided": "<json>",
 //!   "group:service desk": "<json>", "person:ana lima": "<json>" }
 //! ```
 //!
@@ -31,7 +32,9 @@ use serde::Serialize;
 
 use crate::calendar::BusinessCalendar;
 use crate::communication::CommunicationPlan;
-use crate::config::{Category, ConfigError, EscalationRule, Service, WorkspaceConfig};
+use crate::config::{
+    Category, ConfigError, EscalationRule, ResolutionCodeEntry, Service, WorkspaceConfig,
+};
 use crate::directory::{same_name, Directory, DirectoryError, Group, Person};
 use crate::history::Attribution;
 use crate::priority::{Priority, PriorityMatrix};
@@ -69,6 +72,8 @@ pub enum SettingKey {
     Category(String),
     /// A service, by lower-cased name.
     Service(String),
+    /// A resolution code, by lower-cased name.
+    ResolutionCode(String),
     /// A group, by lower-cased name.
     Group(String),
     /// A person, by lower-cased name.
@@ -90,6 +95,7 @@ impl SettingKey {
             SettingKey::Escalations => "escalations".into(),
             SettingKey::Category(n) => format!("category:{n}"),
             SettingKey::Service(n) => format!("service:{n}"),
+            SettingKey::ResolutionCode(n) => format!("resolution:{n}"),
             SettingKey::Group(n) => format!("group:{n}"),
             SettingKey::Person(n) => format!("person:{n}"),
         }
@@ -121,6 +127,8 @@ impl SettingKey {
                     SettingKey::OtherCalendar(named(n)?)
                 } else if let Some(n) = key.strip_prefix("category:") {
                     SettingKey::Category(named(n)?)
+                } else if let Some(n) = key.strip_prefix("resolution:") {
+                    SettingKey::ResolutionCode(named(n)?)
                 } else if let Some(n) = key.strip_prefix("service:") {
                     SettingKey::Service(named(n)?)
                 } else if let Some(n) = key.strip_prefix("group:") {
@@ -148,6 +156,7 @@ impl SettingKey {
             SettingKey::Escalations => "Escalation rules".into(),
             SettingKey::Category(n) => format!("Category {n}"),
             SettingKey::Service(n) => format!("Service {n}"),
+            SettingKey::ResolutionCode(n) => format!("Resolution code {n}"),
             SettingKey::Group(n) => format!("Group {n}"),
             SettingKey::Person(n) => format!("Person {n}"),
         }
@@ -184,6 +193,8 @@ pub enum Setting {
     Category(Category),
     /// A service.
     Service(Service),
+    /// A resolution code.
+    ResolutionCode(ResolutionCodeEntry),
     /// A group.
     Group(Group),
     /// A person.
@@ -213,6 +224,7 @@ impl Setting {
             Setting::Escalations(_) => SettingKey::Escalations,
             Setting::Category(c) => SettingKey::named(SettingKey::Category, &c.name),
             Setting::Service(s) => SettingKey::named(SettingKey::Service, &s.name),
+            Setting::ResolutionCode(c) => SettingKey::named(SettingKey::ResolutionCode, &c.name),
             Setting::Group(g) => SettingKey::named(SettingKey::Group, &g.name),
             Setting::Person(p) => SettingKey::named(SettingKey::Person, &p.name),
         }
@@ -231,6 +243,7 @@ impl Setting {
             Setting::Escalations(e) => json(e),
             Setting::Category(c) => json(c),
             Setting::Service(s) => json(s),
+            Setting::ResolutionCode(c) => json(c),
             Setting::Group(g) => json(g),
             Setting::Person(p) => json(p),
         }
@@ -250,6 +263,7 @@ impl Setting {
             SettingKey::Escalations => Setting::Escalations(parse(text)?),
             SettingKey::Category(_) => Setting::Category(parse(text)?),
             SettingKey::Service(_) => Setting::Service(parse(text)?),
+            SettingKey::ResolutionCode(_) => Setting::ResolutionCode(parse(text)?),
             SettingKey::Group(_) => Setting::Group(parse(text)?),
             SettingKey::Person(_) => Setting::Person(parse(text)?),
         };
@@ -419,6 +433,7 @@ fn apply_setting(ws: &mut Workspace, setting: Setting) {
         Setting::Escalations(e) => cfg.escalations = e,
         Setting::Category(c) => replace(&mut cfg.categories, c, |c| &c.name),
         Setting::Service(s) => replace(&mut cfg.services, s, |s| &s.name),
+        Setting::ResolutionCode(c) => replace(&mut cfg.resolution_codes, c, |c| &c.name),
         Setting::Group(g) => replace(&mut ws.directory.groups, g, |g| &g.name),
         Setting::Person(p) => replace(&mut ws.directory.people, p, |p| &p.name),
     }
@@ -449,6 +464,7 @@ fn remove_setting(ws: &mut Workspace, key: &SettingKey) {
         SettingKey::Escalations => cfg.escalations = defaults.escalations,
         SettingKey::Category(n) => cfg.categories.retain(|c| !same_name(&c.name, n)),
         SettingKey::Service(n) => cfg.services.retain(|s| !same_name(&s.name, n)),
+        SettingKey::ResolutionCode(n) => cfg.resolution_codes.retain(|c| !same_name(&c.name, n)),
         SettingKey::Group(n) => ws.directory.groups.retain(|g| !same_name(&g.name, n)),
         SettingKey::Person(n) => ws.directory.people.retain(|p| !same_name(&p.name, n)),
     }
@@ -995,6 +1011,7 @@ mod tests {
             SettingKey::Escalations,
             SettingKey::Category("network".into()),
             SettingKey::Service("email".into()),
+            SettingKey::ResolutionCode("replaced hardware".into()),
             SettingKey::Group("service desk".into()),
             SettingKey::Person("ana lima".into()),
         ] {

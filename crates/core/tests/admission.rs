@@ -14,7 +14,9 @@ use outpost_core::{Action, Command, IncidentDoc, ResolutionCode, State};
 
 fn resolve() -> Command {
     Command::Transition(Action::Resolve {
-        code: Some(ResolutionCode::WorkaroundProvided),
+        code: Some(ResolutionCode::standard(
+            outpost_core::state::StandardResolution::WorkaroundProvided,
+        )),
         notes: "Restarted the mail gateway".into(),
     })
 }

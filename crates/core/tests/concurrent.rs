@@ -223,7 +223,9 @@ fn resolve_on_one_device_and_hold_on_the_other_is_a_state_conflict() {
         "alice",
         20,
         Command::Transition(Action::Resolve {
-            code: Some(ResolutionCode::SolutionProvided),
+            code: Some(ResolutionCode::standard(
+                outpost_core::state::StandardResolution::SolutionProvided,
+            )),
             notes: "Restarted IMAP.".into(),
         }),
     );
@@ -283,7 +285,9 @@ fn a_note_written_while_someone_else_closed_it_is_kept() {
         "alice",
         10,
         Command::Transition(Action::Resolve {
-            code: Some(ResolutionCode::SolutionProvided),
+            code: Some(ResolutionCode::standard(
+                outpost_core::state::StandardResolution::SolutionProvided,
+            )),
             notes: "Fixed.".into(),
         }),
     );
@@ -328,7 +332,9 @@ fn a_conflict_on_a_closed_incident_can_still_be_settled() {
         "alice",
         10,
         Command::Transition(Action::Resolve {
-            code: Some(ResolutionCode::SolutionProvided),
+            code: Some(ResolutionCode::standard(
+                outpost_core::state::StandardResolution::SolutionProvided,
+            )),
             notes: "Fixed.".into(),
         }),
     );

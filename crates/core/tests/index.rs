@@ -61,7 +61,9 @@ fn start_work() -> outpost_core::Action {
 
 fn resolve() -> outpost_core::Action {
     outpost_core::Action::Resolve {
-        code: Some(outpost_core::ResolutionCode::SolutionProvided),
+        code: Some(outpost_core::ResolutionCode::standard(
+            outpost_core::state::StandardResolution::SolutionProvided,
+        )),
         notes: "Restarted the mail gateway.".into(),
     }
 }

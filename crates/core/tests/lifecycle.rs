@@ -21,7 +21,9 @@ use outpost_core::{
 
 fn resolve() -> Command {
     Command::Transition(Action::Resolve {
-        code: Some(ResolutionCode::WorkaroundProvided),
+        code: Some(ResolutionCode::standard(
+            outpost_core::state::StandardResolution::WorkaroundProvided,
+        )),
         notes: "Rolled back the security patch and reconfigured the mail server.".into(),
     })
 }
@@ -169,7 +171,9 @@ fn working_an_incident_from_new_to_closed() {
         "bob",
         40,
         Command::Transition(Action::Resolve {
-            code: Some(ResolutionCode::SolutionProvided),
+            code: Some(ResolutionCode::standard(
+                outpost_core::state::StandardResolution::SolutionProvided,
+            )),
             notes: " ".into(),
         }),
     );
@@ -184,7 +188,12 @@ fn working_an_incident_from_new_to_closed() {
     let view = doc.view(&cfg(), at(120)).unwrap();
     let i = &view.incident;
     assert_eq!(i.state, State::Closed);
-    assert_eq!(i.resolution_code, Some(ResolutionCode::WorkaroundProvided));
+    assert_eq!(
+        i.resolution_code,
+        Some(ResolutionCode::standard(
+            outpost_core::state::StandardResolution::WorkaroundProvided
+        ))
+    );
     assert_eq!(i.work_notes.len(), 1);
     assert_eq!(
         i.comments.len(),
@@ -761,4 +770,62 @@ fn the_search_text_finds_whatever_the_summary_is_searched_by() {
         &summary,
         Some(&search.text)
     ));
+}
+
+#[test]
+fn resolution_codes_come_from_the_workspace_catalog() {
+    use outpost_core::config::ResolutionCodeEntry;
+    let mut cfg = cfg();
+    cfg.resolution_codes.retain(|c| c.name != "Known error");
+    cfg.resolution_codes.push(ResolutionCodeEntry {
+        name: "Replaced hardware".into(),
+        description: "A part was swapped.".into(),
+    });
+    cfg.validate().unwrap();
+    let resolve_with = |name: &str| {
+        Command::Transition(Action::Resolve {
+            code: ResolutionCode::named(name),
+            notes: "Swapped the failed disk.".into(),
+        })
+    };
+    let mut doc = logged();
+    doc.execute(&Command::Transition(Action::StartWork), &by("bob", 2), &cfg)
+        .unwrap();
+
+    // A code the workspace removed is refused next to the code, and nothing changes.
+    let err = doc
+        .execute(&resolve_with("known error"), &by("bob", 3), &cfg)
+        .unwrap_err();
+    assert_eq!(err.field(), Some("resolution_code"));
+    assert_eq!(
+        err.to_string(),
+        "\"Known error\" is not a resolution code in this workspace."
+    );
+    assert_eq!(doc.read().unwrap().state, State::InProgress);
+
+    // The workspace's own code is stored by name and reads back as it.
+    doc.execute(&resolve_with("replaced HARDWARE"), &by("bob", 4), &cfg)
+        .unwrap();
+    let i = doc.read().unwrap();
+    assert_eq!(i.state, State::Resolved);
+    let code = i.resolution_code.unwrap();
+    assert_eq!(code.stored(), "Replaced hardware");
+    assert_eq!(code.to_string(), "Replaced hardware");
+
+    // A standard code is stored by its key, as every earlier version reads it.
+    let standard = ResolutionCode::named("Solution Provided").unwrap();
+    assert_eq!(standard.stored(), "solution_provided");
+    assert_eq!(standard.name(), "Solution provided");
+
+    // Two codes of one name are refused; an empty catalog accepts any code.
+    let mut twice = cfg.clone();
+    twice.resolution_codes.push(ResolutionCodeEntry {
+        name: "replaced hardware".into(),
+        ..Default::default()
+    });
+    assert!(twice.validate().is_err());
+    let mut open = cfg;
+    open.resolution_codes.clear();
+    let anything = ResolutionCode::named("Anything").unwrap();
+    assert_eq!(open.canonical_resolution_code(&anything), Ok(anything));
 }

@@ -100,9 +100,14 @@ impl Edit {
             Edit::Resolve(n) => Command::Transition(Action::Resolve {
                 code: Some(
                     [
-                        ResolutionCode::SolutionProvided,
-                        ResolutionCode::WorkaroundProvided,
-                    ][*n as usize],
+                        ResolutionCode::standard(
+                            outpost_core::state::StandardResolution::SolutionProvided,
+                        ),
+                        ResolutionCode::standard(
+                            outpost_core::state::StandardResolution::WorkaroundProvided,
+                        ),
+                    ][*n as usize]
+                        .clone(),
                 ),
                 notes: format!("Fix {n}"),
             }),
@@ -139,7 +144,7 @@ impl Edit {
                     notes,
                 } = action
                 {
-                    w.push((Field::ResolutionCode, text(code.key())));
+                    w.push((Field::ResolutionCode, text(code.stored())));
                     w.push((Field::ResolutionNotes, text(&notes)));
                 }
                 w

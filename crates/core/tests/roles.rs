@@ -73,7 +73,9 @@ fn table() -> Vec<(Command, Role, Role)> {
         ),
         (
             Command::Transition(Action::Resolve {
-                code: Some(ResolutionCode::SolutionProvided),
+                code: Some(ResolutionCode::standard(
+                    outpost_core::state::StandardResolution::SolutionProvided,
+                )),
                 notes: "n".into(),
             }),
             Agent,

@@ -138,7 +138,9 @@ fn resolved_on_relay() -> (Relay, IncidentDoc) {
         "alice",
         2,
         Command::Transition(Action::Resolve {
-            code: Some(ResolutionCode::SolutionProvided),
+            code: Some(ResolutionCode::standard(
+                outpost_core::state::StandardResolution::SolutionProvided,
+            )),
             notes: "Renewed the certificate".into(),
         }),
     );
@@ -283,7 +285,9 @@ fn an_agent_resolving_offline_while_a_manager_resolves_and_closes_are_both_kept(
     let (mut agent, mut manager) = (base.fork(), base.fork());
     let resolve = |notes: &str| {
         Command::Transition(Action::Resolve {
-            code: Some(ResolutionCode::SolutionProvided),
+            code: Some(ResolutionCode::standard(
+                outpost_core::state::StandardResolution::SolutionProvided,
+            )),
             notes: notes.into(),
         })
     };

@@ -3,7 +3,7 @@
 //! next to the input it is about.
 
 use leptos::prelude::*;
-use outpost_core::state::{Action, ActionKind, HoldReason, ResolutionCode};
+use outpost_core::state::{Action, ActionKind, HoldReason, ResolutionCode, StandardResolution};
 use outpost_core::{Command, IncidentView};
 
 use super::dispatch;
@@ -58,7 +58,7 @@ pub fn Actions(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
                 note: note.get_untracked(),
             },
             Some(ActionKind::Resolve) => Action::Resolve {
-                code: ResolutionCode::from_key(&code.get_untracked()),
+                code: ResolutionCode::named(&code.get_untracked()),
                 notes: resolution.get_untracked(),
             },
             Some(ActionKind::Reopen) => Action::Reopen {
@@ -125,7 +125,10 @@ pub fn Actions(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
                                     <select id="resolution-code" bind:value=code
                                         aria-invalid=invalid_attr(feedback, "resolution_code") aria-describedby="action-error">
                                         <option value="">"Choose…"</option>
-                                        {ResolutionCode::ALL.iter().map(|c| view! { <option value=c.key()>{c.label()}</option> }).collect_view()}
+                                        {move || resolution_codes(state).into_iter().map(|(name, description)| {
+                                            let value = name.clone();
+                                            view! { <option value=value title=description>{name}</option> }
+                                        }).collect_view()}
                                     </select>
                                 </div>
                                 <div class="field">
@@ -166,4 +169,23 @@ pub fn Actions(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
             </section>
         </Show>
     }
+}
+
+/// The codes to resolve with: the workspace's catalog, or the standard codes when it lists none
+/// (an empty catalog accepts any code).
+fn resolution_codes(state: crate::state::AppState) -> Vec<(String, String)> {
+    state.workspace.with(|w| {
+        if w.config.resolution_codes.is_empty() {
+            StandardResolution::ALL
+                .iter()
+                .map(|c| (c.label().to_string(), String::new()))
+                .collect()
+        } else {
+            w.config
+                .resolution_codes
+                .iter()
+                .map(|c| (c.name.clone(), c.description.clone()))
+                .collect()
+        }
+    })
 }
