@@ -193,8 +193,10 @@ impl AppState {
         });
         // A catch-up writes a marker per incident pulled: pack them as soon as it ends, so the
         // next start reads one record rather than thousands.
+        // The same for list entries left stale by new workspace rules that arrived mid-pull.
         Effect::new(move |_| {
             if self.sync_status.with(|s| *s == SyncStatus::UpToDate) {
+                self.relist_stale();
                 self.compact_if_due();
             }
         });
@@ -448,9 +450,19 @@ impl AppState {
     /// Incidents most recently updated go first; a few are loaded at a time with the main
     /// thread given back between them. If the rules change again meanwhile, the rest are
     /// derived under the newer ones.
+    ///
+    /// Not while catching up: a new device pulling its first incidents may meet the workspace
+    /// document midway, and the entries it saves from then on are derived under the new rules
+    /// anyway; the end of the pull starts this for those saved before.
     fn relist_stale(self) {
         if self.relist_running.get_value() {
             return; // the running task picks up the newer rules at its next batch
+        }
+        let catching_up = self
+            .sync_status
+            .with_untracked(|s| matches!(s, SyncStatus::CatchingUp(_)));
+        if catching_up {
+            return;
         }
         let Ok(repo) = self.repo() else { return };
         self.relist_running.set_value(true);
