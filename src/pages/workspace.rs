@@ -458,17 +458,17 @@ struct DayRow {
 fn CalendarPart() -> impl IntoView {
     let state = use_app();
     let slot = RwSignal::new(CalendarSlot::Main);
-    let removal = RwSignal::new(None);
+    let said = RwSignal::new(None);
     let remove = move |_| {
         let chosen = slot.get_untracked();
         match state.workspace.with_untracked(|w| chosen.remove(&w.config)) {
-            Err(why) => removal.set(Some(Err(why))),
+            Err(why) => said.set(Some(Err(why))),
             Ok(edit) => spawn_local(async move {
                 let result = outcome(state.edit_workspace(vec![edit]).await);
                 if result.is_ok() {
                     slot.set(CalendarSlot::Main);
                 }
-                removal.set(Some(result));
+                said.set(Some(result));
             }),
         }
     };
@@ -479,7 +479,7 @@ fn CalendarPart() -> impl IntoView {
             <div class="field">
                 <label for="calendar-pick">"Calendar to edit"</label>
                 <select id="calendar-pick" on:change=move |ev| {
-                    removal.set(None);
+                    said.set(None);
                     slot.set(CalendarSlot::from_key(&event_target_value(&ev)));
                 }>
                     {move || {
@@ -498,22 +498,25 @@ fn CalendarPart() -> impl IntoView {
                 let chosen = slot.get();
                 let removable = matches!(chosen, CalendarSlot::Other(_));
                 view! {
-                    <CalendarForm picked=slot/>
+                    <CalendarForm picked=slot message=said/>
                     {removable.then(|| view! {
                         <button type="button" class="secondary" disabled=move || refusal(state).is_some()
                             on:click=remove>"Remove this calendar"</button>
                     })}
                 }
             }}
-            <Feedback message=removal/>
         </section>
     }
 }
 
 /// One business calendar (the one `picked` names when the form is made): time zone, working
-/// hours per weekday, holidays. A new calendar, once saved, becomes the one picked.
+/// hours per weekday, holidays. A new calendar, once saved, becomes the one picked; `message`
+/// is the part's, so what a save or said said survives the form being made again.
 #[component]
-fn CalendarForm(picked: RwSignal<CalendarSlot>) -> impl IntoView {
+fn CalendarForm(
+    picked: RwSignal<CalendarSlot>,
+    message: RwSignal<Option<Result<String, String>>>,
+) -> impl IntoView {
     let state = use_app();
     let slot = picked.get_untracked();
     let base = state.workspace.with_untracked(|w| slot.calendar(&w.config));
@@ -535,7 +538,6 @@ fn CalendarForm(picked: RwSignal<CalendarSlot>) -> impl IntoView {
         end: RwSignal::new(d.end),
     });
     let errors = RwSignal::new(Vec::<FieldError>::new());
-    let message = RwSignal::new(None);
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let typed = CalendarEntry {

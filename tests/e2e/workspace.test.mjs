@@ -229,6 +229,7 @@ test('an admin adds a second business calendar, points P3 at it, stops vendor ho
   await admin.getByRole('button', { name: 'Save calendar' }).click();
   await admin.getByText(/^Europe\/Berlin: daylight-saving changes are known up to /).waitFor();
   assert.equal(await admin.getByLabel('Calendar to edit').inputValue(), 'other:Berlin office');
+  assert.match(await admin.locator('form .feedback').textContent(), /^Saved\./);
   assert.equal(await admin.getByLabel('Calendar name').getAttribute('readonly'), '');
   await admin.getByLabel('Calendar to edit').selectOption({ label: 'Add a calendar' });
   await admin.getByLabel('Calendar name').fill('berlin office');
