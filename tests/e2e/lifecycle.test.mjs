@@ -82,10 +82,11 @@ test('leaving pages in the middle of their work, all through a pull, loses nothi
     const incident = page.getByRole('heading', { level: 1, name: /Badge reader offline/ });
     for (let k = 0; k < 8 && !page.url().endsWith(new URL(url).pathname); k++) {
       // Decide on the next step only once this one has arrived: a stale address would step
-      // past the incident.
+      // past the incident. Under a pull on two cores a step can take seconds, so wait long
+      // enough that a slow step is never taken for one that changed nothing.
       const from = page.url();
       await page.goBack();
-      await page.waitForURL((u) => u.href !== from, { timeout: 5_000 }).catch(() => {});
+      await page.waitForURL((u) => u.href !== from, { timeout: 20_000 }).catch(() => {});
     }
     assert.ok(page.url().endsWith(new URL(url).pathname), `pass ${i}: Back reached ${page.url()}, not the incident`);
     await incident.waitFor().catch(async (e) => {
