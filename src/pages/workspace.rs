@@ -10,11 +10,10 @@ use leptos_router::hooks::use_params_map;
 use outpost_core::config::{Category, ConfigError, ResolutionCodeEntry, Service};
 use outpost_core::directory::{Group, Person};
 use outpost_core::entry::{
-    day_field, escalation_field, split_names, update_field, CalendarEntry, CalendarSlot, DayEntry,
-    EscalationEntry, PlanEntry,
+    counts_in, day_field, escalation_field, split_names, target_counting_in, update_field,
+    CalendarEntry, CalendarSlot, DayEntry, EscalationEntry, PlanEntry, AROUND_THE_CLOCK,
 };
 use outpost_core::incident::FieldError;
-use outpost_core::sla::{CalendarChoice, SlaTarget};
 use outpost_core::workspace::{Edit, EditError, Setting, SettingKey};
 use outpost_core::{Capability, HoldReason, Impact, Priority, PriorityMatrix, Urgency};
 
@@ -268,17 +267,8 @@ fn PriorityPart() -> impl IntoView {
 struct SlaRow {
     response: RwSignal<String>,
     resolution: RwSignal<String>,
-    /// `always`, or the [`CalendarSlot::key`] of the business calendar it counts in.
+    /// What the target counts in, as [`counts_in`] writes it.
     counts_in: RwSignal<String>,
-}
-
-/// The picker value of the calendar a target counts in.
-fn counts_in(target: &SlaTarget) -> String {
-    match target.business() {
-        None => "always".into(),
-        Some("") => CalendarSlot::Main.key(),
-        Some(name) => CalendarSlot::Other(name.to_string()).key(),
-    }
 }
 
 /// Response and resolution targets per priority.
@@ -332,14 +322,8 @@ fn SlaPart() -> impl IntoView {
             };
             match (minutes(row.response), minutes(row.resolution)) {
                 (Some(response), Some(resolution)) if resolution >= response => {
-                    let mut target = SlaTarget::new(response, resolution, CalendarChoice::Business);
-                    match CalendarSlot::from_key(&row.counts_in.get_untracked()) {
-                        _ if row.counts_in.get_untracked() == "always" => {
-                            target.calendar = CalendarChoice::Always
-                        }
-                        CalendarSlot::Other(name) => target.business_calendar = name,
-                        _ => {}
-                    }
+                    let counts = row.counts_in.get_untracked();
+                    let target = target_counting_in(response, resolution, &counts);
                     edits.push(Edit::Set(Setting::Sla(p, target)));
                 }
                 (Some(_), Some(_)) => {
@@ -424,7 +408,7 @@ fn SlaPart() -> impl IntoView {
 fn calendar_options(state: AppState) -> Vec<(String, String)> {
     state.workspace.with(|w| {
         let mut options = vec![
-            ("always".to_string(), "around the clock".to_string()),
+            (AROUND_THE_CLOCK.to_string(), "around the clock".to_string()),
             (
                 CalendarSlot::Main.key(),
                 format!("business hours of {}", w.config.calendar.name),

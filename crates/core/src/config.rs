@@ -330,6 +330,16 @@ impl WorkspaceConfig {
         Ok(())
     }
 
+    /// The codes the resolve form offers: the catalog's, or the standard codes when it lists
+    /// none (an empty catalog accepts any code).
+    pub fn offered_resolution_codes(&self) -> Vec<ResolutionCodeEntry> {
+        if self.resolution_codes.is_empty() {
+            standard_resolution_codes()
+        } else {
+            self.resolution_codes.clone()
+        }
+    }
+
     /// Checks a resolution code against the catalog and returns it in the catalog's spelling
     /// (an empty catalog accepts any code). Incidents resolved before a code was removed keep
     /// it; only new resolutions are checked.

@@ -12,6 +12,7 @@ use crate::config::{ConfigError, EscalationRule, WorkspaceConfig};
 use crate::directory::same_name;
 use crate::incident::FieldError;
 use crate::priority::Priority;
+use crate::sla::{CalendarChoice, SlaTarget};
 use crate::workspace::{Edit, Setting, SettingKey};
 use crate::zone::Zone;
 
@@ -377,6 +378,39 @@ impl PlanEntry {
     }
 }
 
+/// The SLA page's "counts" choice for targets counted around the clock; the other choices are
+/// [`CalendarSlot::key`]s of business calendars.
+pub const AROUND_THE_CLOCK: &str = "always";
+
+/// What an SLA target's "counts" picker shows for it.
+pub fn counts_in(target: &SlaTarget) -> String {
+    match target.business() {
+        None => AROUND_THE_CLOCK.into(),
+        Some("") => CalendarSlot::Main.key(),
+        Some(name) => CalendarSlot::Other(name.to_string()).key(),
+    }
+}
+
+/// Targets counted as the "counts" picker says ([`counts_in`]'s form).
+pub fn target_counting_in(
+    response_minutes: u32,
+    resolution_minutes: u32,
+    counts: &str,
+) -> SlaTarget {
+    if counts == AROUND_THE_CLOCK {
+        return SlaTarget::new(response_minutes, resolution_minutes, CalendarChoice::Always);
+    }
+    let mut target = SlaTarget::new(
+        response_minutes,
+        resolution_minutes,
+        CalendarChoice::Business,
+    );
+    if let CalendarSlot::Other(name) = CalendarSlot::from_key(counts) {
+        target.business_calendar = name;
+    }
+    target
+}
+
 /// Which of the workspace's business calendars the calendar form edits.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CalendarSlot {
@@ -431,14 +465,12 @@ impl CalendarSlot {
         calendar: BusinessCalendar,
     ) -> Result<Setting, Vec<FieldError>> {
         let name_error = |message: String| vec![FieldError::new("calendar-name", message)];
-        let taken = std::iter::once(&cfg.calendar)
-            .chain(&cfg.calendars)
-            .filter(|c| match self {
-                CalendarSlot::Main => !std::ptr::eq(*c, &cfg.calendar),
-                CalendarSlot::Other(name) => !same_name(&c.name, name),
-                CalendarSlot::New => true,
-            })
-            .any(|c| same_name(&c.name, &calendar.name));
+        let is_this = |other: &str| matches!(self, CalendarSlot::Other(n) if same_name(n, other));
+        let taken = (*self != CalendarSlot::Main && same_name(&cfg.calendar.name, &calendar.name))
+            || cfg
+                .calendars
+                .iter()
+                .any(|c| !is_this(&c.name) && same_name(&c.name, &calendar.name));
         if taken {
             return Err(name_error(
                 ConfigError::DuplicateCalendar(calendar.name.clone()).to_string(),
@@ -668,8 +700,28 @@ mod tests {
     }
 
     #[test]
+    fn the_counts_picker_round_trips_every_kind_of_target() {
+        let mut in_berlin = SlaTarget::new(30, 240, CalendarChoice::Business);
+        in_berlin.business_calendar = "Berlin office".into();
+        for target in [
+            SlaTarget::new(30, 240, CalendarChoice::Always),
+            SlaTarget::new(30, 240, CalendarChoice::Business),
+            in_berlin,
+        ] {
+            assert_eq!(target_counting_in(30, 240, &counts_in(&target)), target);
+        }
+        assert_eq!(
+            counts_in(&SlaTarget::new(1, 2, CalendarChoice::Always)),
+            "always"
+        );
+        assert_eq!(
+            counts_in(&SlaTarget::new(1, 2, CalendarChoice::Business)),
+            "main"
+        );
+    }
+
+    #[test]
     fn calendar_slots_save_and_remove_by_the_workspace_s_rules() {
-        use crate::sla::{CalendarChoice, SlaTarget};
         use crate::workspace::{Edit, Setting, SettingKey};
         let mut cfg = WorkspaceConfig::default();
         let berlin = BusinessCalendar {

@@ -828,4 +828,20 @@ fn resolution_codes_come_from_the_workspace_catalog() {
     open.resolution_codes.clear();
     let anything = ResolutionCode::named("Anything").unwrap();
     assert_eq!(open.canonical_resolution_code(&anything), Ok(anything));
+    // The resolve form then offers the standard codes; otherwise the catalog's.
+    let names = |c: &outpost_core::WorkspaceConfig| -> Vec<String> {
+        c.offered_resolution_codes()
+            .into_iter()
+            .map(|e| e.name)
+            .collect()
+    };
+    let offered = names(&open);
+    assert_eq!(offered.len(), outpost_core::StandardResolution::ALL.len());
+    assert_eq!(offered[0], "Solution provided");
+    let mut own = open.clone();
+    own.resolution_codes = vec![ResolutionCodeEntry {
+        name: "Replaced hardware".into(),
+        ..Default::default()
+    }];
+    assert_eq!(names(&own), ["Replaced hardware"]);
 }

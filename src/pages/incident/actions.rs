@@ -3,7 +3,7 @@
 //! next to the input it is about.
 
 use leptos::prelude::*;
-use outpost_core::state::{Action, ActionKind, HoldReason, ResolutionCode, StandardResolution};
+use outpost_core::state::{Action, ActionKind, HoldReason, ResolutionCode};
 use outpost_core::{Command, IncidentView};
 
 use super::dispatch;
@@ -125,7 +125,8 @@ pub fn Actions(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
                                     <select id="resolution-code" bind:value=code
                                         aria-invalid=invalid_attr(feedback, "resolution_code") aria-describedby="action-error">
                                         <option value="">"Choose…"</option>
-                                        {move || resolution_codes(state).into_iter().map(|(name, description)| {
+                                        {move || state.workspace.with(|w| w.config.offered_resolution_codes()).into_iter().map(|c| {
+                                            let (name, description) = (c.name, c.description);
                                             let value = name.clone();
                                             view! { <option value=value title=description>{name}</option> }
                                         }).collect_view()}
@@ -169,23 +170,4 @@ pub fn Actions(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
             </section>
         </Show>
     }
-}
-
-/// The codes to resolve with: the workspace's catalog, or the standard codes when it lists none
-/// (an empty catalog accepts any code).
-fn resolution_codes(state: crate::state::AppState) -> Vec<(String, String)> {
-    state.workspace.with(|w| {
-        if w.config.resolution_codes.is_empty() {
-            StandardResolution::ALL
-                .iter()
-                .map(|c| (c.label().to_string(), String::new()))
-                .collect()
-        } else {
-            w.config
-                .resolution_codes
-                .iter()
-                .map(|c| (c.name.clone(), c.description.clone()))
-                .collect()
-        }
-    })
 }
