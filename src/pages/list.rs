@@ -94,6 +94,12 @@ pub fn IncidentList() -> impl IntoView {
         if arrived.is_none() {
             return;
         }
+        // Only over the list's own entry: while the router is still arriving here from another
+        // page, the browser's current entry is that page's, and replacing it would drop it from
+        // the history (Back would then step past it).
+        if window().location().pathname().ok().as_deref() != Some("/") {
+            return;
+        }
         let mut parts = vec![
             format!("state={}", q.state.key()),
             format!("sort={}", q.sort.key()),

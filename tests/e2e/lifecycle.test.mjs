@@ -78,17 +78,20 @@ test('leaving pages in the middle of their work, all through a pull, loses nothi
     await nav('New incident'); // ... left at once
     // Back to the incident through the history: /, /settings, / and /incidents/new lie between
     // (sometimes one fewer: leaving the list within milliseconds of arriving can replace its
-    // entry instead of adding one).
+    // entry instead of adding one). Chromium's Navigation API says where each step lands, so a
+    // step is taken only once the last has arrived, however slow a step is under the pull.
     const incident = page.getByRole('heading', { level: 1, name: /Badge reader offline/ });
-    for (let k = 0; k < 8 && !page.url().endsWith(new URL(url).pathname); k++) {
-      // Decide on the next step only once this one has arrived: a stale address would step
-      // past the incident. Under a pull on two cores a step can take seconds, so wait long
-      // enough that a slow step is never taken for one that changed nothing.
-      const from = page.url();
+    const path = new URL(url).pathname;
+    const where = () => page.evaluate(() => ({ at: navigation.currentEntry.index, urls: navigation.entries().map((e) => e.url) }));
+    let history = await where();
+    const target = history.urls.findLastIndex((u, n) => n <= history.at && new URL(u).pathname === path);
+    assert.ok(target >= 0 && history.at - target <= 6, `pass ${i}: the incident is not among the last pages: ${history.urls.slice(0, history.at + 1).join(' ')}`);
+    while (history.at > target) {
+      const from = history.at;
       await page.goBack();
-      await page.waitForURL((u) => u.href !== from, { timeout: 20_000 }).catch(() => {});
+      await until(async () => (history = await where()).at < from, { timeout: 30_000, message: `pass ${i}: Back from ${history.urls[from]} to arrive` });
     }
-    assert.ok(page.url().endsWith(new URL(url).pathname), `pass ${i}: Back reached ${page.url()}, not the incident`);
+    assert.ok(page.url().endsWith(path), `pass ${i}: Back reached ${page.url()}, not the incident`);
     await incident.waitFor().catch(async (e) => {
       const shown = await page.locator('main').innerText().catch(() => '(unreadable)');
       throw new Error(`pass ${i}: the incident's heading did not show at ${page.url()}; the page shows: ${shown.slice(0, 300)}\n${e.message}`);
