@@ -55,6 +55,7 @@
 
 pub mod access;
 pub mod admission;
+pub mod alert;
 pub mod calendar;
 pub mod command;
 pub mod communication;

@@ -61,6 +61,8 @@ keyword_enum! {
         NotReproducible => ("not_reproducible", "Not reproducible"),
         /// No resolution was provided.
         NoResolutionProvided => ("no_resolution_provided", "No resolution provided"),
+        /// Monitoring reported the recovery and the workspace resolves on it.
+        ResolvedByMonitoring => ("resolved_by_monitoring", "Resolved by monitoring"),
     }
 }
 

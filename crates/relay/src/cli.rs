@@ -29,6 +29,9 @@ pub enum Command {
     /// Invite people: one-time links that sign a device in.
     #[command(subcommand)]
     Invite(InviteCommand),
+    /// Create, list and revoke integration keys: monitoring tools that post alerts.
+    #[command(subcommand)]
+    Integration(IntegrationCommand),
     /// Show which token delivered each change of an incident and when it arrived.
     Audit {
         /// The incident's reference number (INC-7F3A-0042) or document id.
@@ -108,6 +111,37 @@ impl Person {
             groups: self.groups.0.clone(),
         })
     }
+}
+
+/// Integration subcommands.
+#[derive(Debug, Subcommand)]
+pub enum IntegrationCommand {
+    /// Create an integration key for a monitoring tool posting into a workspace; prints the key
+    /// once (only its hash is kept).
+    Create {
+        /// The workspace its alerts open incidents in.
+        #[arg(long)]
+        workspace: String,
+        /// What posts with it: alertmanager, grafana or events (Events API v2).
+        #[arg(long, value_parser = parse_kind)]
+        kind: outpost_automation::payload::Kind,
+        /// Its name, which its changes are authored under ("Alertmanager: prod-eu").
+        #[arg(long)]
+        name: String,
+    },
+    /// List integrations (their ids, never their keys).
+    List,
+    /// Revoke an integration by its id; its key stops working at once.
+    Revoke {
+        /// The id shown by `integration list`.
+        id: String,
+    },
+}
+
+fn parse_kind(text: &str) -> Result<outpost_automation::payload::Kind, String> {
+    outpost_automation::payload::Kind::from_key(text.trim()).ok_or_else(|| {
+        format!("\"{text}\" is not a kind of integration: use alertmanager, grafana or events")
+    })
 }
 
 /// Invitation subcommands.
@@ -244,6 +278,14 @@ pub struct Config {
     #[arg(long, default_value_t = 64)]
     pub max_connections_per_token: usize,
 
+    /// Alert deliveries one integration key may post per second.
+    #[arg(long, default_value_t = outpost_automation::DELIVERIES_PER_SECOND)]
+    pub alert_rate: u32,
+
+    /// Alert deliveries one integration key may post in a burst above that rate.
+    #[arg(long, default_value_t = outpost_automation::DELIVERY_BURST)]
+    pub alert_burst: u32,
+
     /// Open sync connections in all.
     #[arg(long, default_value_t = 10_000)]
     pub max_connections: usize,
@@ -289,6 +331,8 @@ impl Config {
             memory_documents: 5_000,
             token_lifetime: crate::storage::DEFAULT_LIFETIME,
             max_connections_per_token: 64,
+            alert_rate: outpost_automation::DELIVERIES_PER_SECOND,
+            alert_burst: outpost_automation::DELIVERY_BURST,
             max_connections: 10_000,
             no_judge: false,
             allowed_origins: Vec::new(),

@@ -10,6 +10,7 @@
 //!
 //! - [`cli`] parses the command line: serve, manage tokens, or read the audit;
 //! - [`audit`] reports who delivered each change of an incident, and when;
+//! - [`automation`] connects the automation peer (`outpost-automation`: alerts in) to the hub;
 //! - [`server`] builds the router ([`server::app`], socket-free for tests) and runs it with
 //!   graceful shutdown ([`server::run`]);
 //! - [`auth`] issues tokens and finds them in requests; tokens are checked at the WebSocket
@@ -26,6 +27,7 @@
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod automation;
 pub mod cli;
 pub mod connection;
 pub mod invitations;

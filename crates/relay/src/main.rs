@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use outpost_relay::auth::new_token;
-use outpost_relay::cli::{Cli, Command, Config, InviteCommand, TokenCommand};
+use outpost_relay::cli::{Cli, Command, Config, IntegrationCommand, InviteCommand, TokenCommand};
 use outpost_relay::server::{self, RelayState, DEV_WORKSPACE};
 use outpost_relay::shutdown;
 use outpost_relay::storage::{Revoke, Storage};
@@ -224,6 +224,67 @@ fn invitations(config: &Config, command: InviteCommand) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+fn integrations(config: &Config, command: IntegrationCommand) -> ExitCode {
+    use outpost_automation::store::Store;
+    let store = match Store::open(&config.data_dir) {
+        Ok(s) => s,
+        Err(e) => return fail(format!("cannot open {}: {e}", config.data_dir.display())),
+    };
+    match command {
+        IntegrationCommand::Create {
+            workspace,
+            kind,
+            name,
+        } => {
+            let (workspace, name) = (workspace.trim(), name.trim());
+            if workspace.is_empty() || name.is_empty() {
+                return fail("--workspace and --name must not be empty");
+            }
+            match store.create_integration(workspace, kind, name, now_seconds()) {
+                Ok((made, key)) => {
+                    println!("{key}");
+                    let endpoint = match kind {
+                        outpost_automation::payload::Kind::Events => {
+                            "POST /v2/enqueue with it as routing_key"
+                        }
+                        outpost_automation::payload::Kind::Grafana => {
+                            "POST /api/integrations/grafana with \"Authorization: Bearer KEY\""
+                        }
+                        outpost_automation::payload::Kind::Alertmanager => {
+                            "POST /api/integrations/alertmanager with \"Authorization: Bearer KEY\""
+                        }
+                    };
+                    eprintln!(
+                        "Integration {} ({}) in workspace {workspace}: {endpoint}. The key is shown only now; store it safely.",
+                        made.id,
+                        made.author()
+                    );
+                }
+                Err(e) => return fail(e),
+            }
+        }
+        IntegrationCommand::List => match store.integrations() {
+            Ok(list) => {
+                println!("id\tworkspace\tkind\tname");
+                for i in list {
+                    println!("{}\t{}\t{}\t{}", i.id, i.workspace, i.kind.key(), i.name);
+                }
+            }
+            Err(e) => return fail(e),
+        },
+        IntegrationCommand::Revoke { id } => match store.revoke(&id, now_seconds()) {
+            Ok(true) => println!("revoked integration {id}; its key no longer works"),
+            Ok(false) => {
+                return fail(format!(
+                    "no integration has the id {id:?} (see `integration list`)"
+                ))
+            }
+            Err(e) => return fail(e),
+        },
+    }
+    ExitCode::SUCCESS
+}
+
 async fn serve(config: Config) -> ExitCode {
     if !config.dist.join("index.html").is_file() {
         tracing::warn!(dist = %config.dist.display(), "no built app found; pages will say so until it is built");
@@ -280,6 +341,7 @@ async fn main() -> ExitCode {
     match cli.command {
         Some(Command::Token(command)) => tokens(&cli.serve, command),
         Some(Command::Invite(command)) => invitations(&cli.serve, command),
+        Some(Command::Integration(command)) => integrations(&cli.serve, command),
         Some(Command::Audit { incident }) => {
             let mut storage = match open_storage(&cli.serve) {
                 Ok(s) => s,

@@ -77,6 +77,8 @@ pub struct RelayState {
     /// Open connections allowed per token, and in all.
     max_per_token: usize,
     max_connections: usize,
+    /// The automation peer, which turns alerts into incidents.
+    automation: outpost_automation::Automation,
 }
 
 impl RelayState {
@@ -102,8 +104,22 @@ impl RelayState {
             !config.no_judge,
             workspaces.clone(),
         ));
+        let automation = outpost_automation::Automation::start(
+            &config.data_dir,
+            Arc::new(crate::automation::InProcess {
+                service: service.clone(),
+                storage: Arc::new(Mutex::new(Storage::open(&config.data_dir)?)),
+                workspaces: workspaces.clone(),
+            }),
+            outpost_automation::Rate {
+                per_second: config.alert_rate,
+                burst: config.alert_burst,
+            },
+        )
+        .map_err(|e| outpost_sync::hub::StoreError(e.to_string()))?;
         let (stop, shutdown) = watch::channel(false);
         Ok(Arc::new(RelayState {
+            automation,
             service,
             tokens: Mutex::new(tokens),
             workspaces,
@@ -592,6 +608,7 @@ async fn healthz(State(state): State<Arc<RelayState>>) -> Response {
 /// The whole application, without a socket: tests drive it with `oneshot`.
 pub fn app(state: Arc<RelayState>) -> Router {
     let dist = state.dist.clone();
+    let automation = outpost_automation::http::router(state.automation.clone());
     Router::new()
         .route("/sync", get(sync_endpoint))
         .route("/api/session", get(session))
@@ -614,6 +631,7 @@ pub fn app(state: Arc<RelayState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/stats", get(stats))
         .with_state(state)
+        .merge(automation)
         .merge(assets::router(&dist))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
 }

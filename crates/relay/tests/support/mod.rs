@@ -226,6 +226,18 @@ pub async fn http_send(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, String) {
+    let (status, _, body) = http_send_full(port, method, path, headers, body).await;
+    (status, body)
+}
+
+/// A minimal HTTP/1.1 request: status, the response's header lines, and body.
+pub async fn http_send_full(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String, String) {
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .unwrap();
@@ -238,18 +250,19 @@ pub async fn http_send(
     }
     request.push_str("\r\n");
     request.push_str(body);
-    stream.write_all(request.as_bytes()).await.unwrap();
+    // A server may answer (413) before reading all of a large body and close: keep what it said.
+    let _ = stream.write_all(request.as_bytes()).await;
     let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.unwrap();
+    let _ = stream.read_to_end(&mut response).await;
     let text = String::from_utf8_lossy(&response).into_owned();
     let status = text
         .split(' ')
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let body = text
+    let (head, body) = text
         .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
+        .map(|(h, b)| (h.to_string(), b.to_string()))
         .unwrap_or_default();
-    (status, body)
+    (status, head, body)
 }

@@ -1,0 +1,277 @@
+//! # outpost-automation: the relay's automation peer
+//!
+//! Monitoring tools post alerts to the relay; this crate turns them into incidents. It runs in
+//! the relay's process but talks to the hub as a peer ([`peer::WorkspacePeer`]): its changes are
+//! made with `crates/core`'s commands, authored as the integration ("Alertmanager: prod-eu"),
+//! judged by the relay's judge as an agent's, stored and fanned out like a device's. The relay's
+//! storage and sync learn nothing about alerts.
+//!
+//! - [`payload`] reads Alertmanager's, Grafana's and the Events API's bodies;
+//! - [`store`] keeps integrations (hashed keys), alert identities, handled bodies and reference
+//!   numbers, in a SQLite file of its own;
+//! - [`peer`] is the sync peer of one workspace, which applies a delivery and answers once the
+//!   hub has acknowledged it;
+//! - [`http`] is the endpoints (`/api/integrations/alertmanager`, `/api/integrations/grafana`,
+//!   `/v2/enqueue`) with their JSON errors and rate limits.
+//!
+//! A delivery is handled by its workspace's peer, one at a time, so the same body posted twice at
+//! once is still recognised as a retry.
+
+pub mod http;
+pub mod payload;
+pub mod peer;
+pub mod store;
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use outpost_core::DeviceTime;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::payload::{Kind, PayloadError, Received};
+use crate::peer::{AlertOutcome, Failure, Relay, WorkspacePeer};
+use crate::store::{Integration, Store, StoreError};
+
+/// Deliveries a key may make per second, and in a burst: well above what Alertmanager (which
+/// groups alerts) or a retrying sender posts, low enough that a runaway script cannot starve
+/// the hub.
+pub const DELIVERIES_PER_SECOND: u32 = 200;
+/// The burst allowed above that rate.
+pub const DELIVERY_BURST: u32 = 1_000;
+/// How many deliveries one integration key may make.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rate {
+    /// Per second, sustained.
+    pub per_second: u32,
+    /// In a burst above that.
+    pub burst: u32,
+}
+
+impl Default for Rate {
+    fn default() -> Self {
+        Rate {
+            per_second: DELIVERIES_PER_SECOND,
+            burst: DELIVERY_BURST,
+        }
+    }
+}
+
+/// How long a handled body is remembered as handled (a retry later than that is a new
+/// delivery).
+pub const HANDLED_FOR_SECONDS: i64 = 24 * 3600;
+
+/// Why a delivery was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    /// No such key, a revoked one, or one for another endpoint.
+    #[error("{0}")]
+    UnknownKey(String),
+    /// The body cannot be read.
+    #[error(transparent)]
+    Payload(#[from] PayloadError),
+    /// Too many deliveries: retry after this many seconds.
+    #[error("too many deliveries for this integration key; retry after {0} s")]
+    TooMany(u64),
+    /// It could not be handled now (hub, storage); retry.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The relay's rules refused the change; retrying will not help.
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl From<StoreError> for Refusal {
+    fn from(e: StoreError) -> Self {
+        Refusal::Unavailable(e.to_string())
+    }
+}
+
+/// A delivery taken.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivered {
+    /// The answer's JSON body (the same for a retried body).
+    pub answer: serde_json::Value,
+}
+
+struct Job {
+    integration: Integration,
+    kind: Kind,
+    body: Vec<u8>,
+    received: Received,
+    reply: oneshot::Sender<Result<Delivered, Refusal>>,
+}
+
+struct Inner {
+    store: Arc<Mutex<Store>>,
+    relay: Arc<dyn Relay>,
+    workspaces: Mutex<HashMap<String, mpsc::Sender<Job>>>,
+    limits: DefaultKeyedRateLimiter<String>,
+}
+
+/// The automation: cheap to clone, shared by the HTTP handlers.
+#[derive(Clone)]
+pub struct Automation {
+    inner: Arc<Inner>,
+}
+
+impl Automation {
+    /// Opens the automation's store in `dir`, working through `relay`. Must be called within a
+    /// tokio runtime (each workspace's peer is a task).
+    pub fn start(dir: &Path, relay: Arc<dyn Relay>, rate: Rate) -> Result<Automation, StoreError> {
+        let store = Store::open(dir)?;
+        let quota = Quota::per_second(NonZeroU32::new(rate.per_second.max(1)).expect("non-zero"))
+            .allow_burst(NonZeroU32::new(rate.burst.max(1)).expect("non-zero"));
+        Ok(Automation {
+            inner: Arc::new(Inner {
+                store: Arc::new(Mutex::new(store)),
+                relay,
+                workspaces: Mutex::new(HashMap::new()),
+                limits: RateLimiter::keyed(quota),
+            }),
+        })
+    }
+
+    /// The store, for the command line and tests.
+    pub fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.inner.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes one delivery of `kind`: `key` from the request's `Authorization` (the Events API
+    /// carries it in the body instead).
+    pub async fn deliver(
+        &self,
+        kind: Kind,
+        key: Option<&str>,
+        body: &[u8],
+    ) -> Result<Delivered, Refusal> {
+        // The Events API's key is inside the body; the others' is needed before reading it.
+        let (integration, received) = match kind {
+            Kind::Events => {
+                let received = payload::parse(kind, body)?;
+                let key = received.routing_key.clone().unwrap_or_default();
+                (self.integration(kind, Some(&key))?, received)
+            }
+            _ => {
+                let integration = self.integration(kind, key)?;
+                (integration, payload::parse(kind, body)?)
+            }
+        };
+        if let Err(not_until) = self.inner.limits.check_key(&integration.id) {
+            let wait = not_until.wait_time_from(governor::clock::Clock::now(
+                &governor::clock::DefaultClock::default(),
+            ));
+            return Err(Refusal::TooMany(wait.as_secs_f64().ceil().max(1.0) as u64));
+        }
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            integration,
+            kind,
+            body: body.to_vec(),
+            received,
+            reply,
+        };
+        self.workspace(&job.integration.workspace)
+            .send(job)
+            .await
+            .map_err(|_| Refusal::Unavailable("the automation has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| Refusal::Unavailable("the automation stopped before answering".into()))?
+    }
+
+    fn integration(&self, kind: Kind, key: Option<&str>) -> Result<Integration, Refusal> {
+        let key = key.map(str::trim).filter(|k| !k.is_empty()).ok_or_else(|| {
+            Refusal::UnknownKey(match kind {
+                Kind::Events => "routing_key is missing".to_string(),
+                _ => "the request has no integration key (send it as \"Authorization: Bearer KEY\")".to_string(),
+            })
+        })?;
+        match self.store().integration(key)? {
+            Some(i) if i.kind == kind => Ok(i),
+            Some(i) => Err(Refusal::UnknownKey(format!(
+                "this integration key is for the {} endpoint, not {}",
+                i.kind.label(),
+                kind.label()
+            ))),
+            None => Err(Refusal::UnknownKey(
+                "unknown or revoked integration key".to_string(),
+            )),
+        }
+    }
+
+    fn workspace(&self, workspace: &str) -> mpsc::Sender<Job> {
+        let mut map = self
+            .inner
+            .workspaces
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(tx) = map.get(workspace).filter(|tx| !tx.is_closed()) {
+            return tx.clone();
+        }
+        let (tx, rx) = mpsc::channel(256);
+        let peer = WorkspacePeer::new(workspace, self.inner.relay.clone());
+        tokio::spawn(run(peer, rx, self.inner.store.clone()));
+        map.insert(workspace.to_string(), tx.clone());
+        tx
+    }
+}
+
+async fn run(mut peer: WorkspacePeer, mut jobs: mpsc::Receiver<Job>, store: Arc<Mutex<Store>>) {
+    while let Some(job) = jobs.recv().await {
+        let answer = handle(&mut peer, &store, &job).await;
+        let _ = job.reply.send(answer);
+    }
+}
+
+fn now() -> (DeviceTime, i64) {
+    let at = DeviceTime::from_datetime(chrono::Utc::now());
+    (at, at.unix_seconds())
+}
+
+async fn handle(
+    peer: &mut WorkspacePeer,
+    store: &Mutex<Store>,
+    job: &Job,
+) -> Result<Delivered, Refusal> {
+    let (at, seconds) = now();
+    let id = &job.integration.id;
+    let lock = || store.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(answer) = lock().handled(id, &job.body)? {
+        return serde_json::from_str(&answer)
+            .map(|answer| Delivered { answer })
+            .map_err(|e| Refusal::Unavailable(e.to_string()));
+    }
+    let outcomes = peer
+        .deliver(store, &job.integration, &job.received, at)
+        .await
+        .map_err(|f| match f {
+            Failure::Unavailable(why) => Refusal::Unavailable(why),
+            Failure::Refused(why) => Refusal::Refused(why),
+        })?;
+    let answer = answer(job.kind, &job.received, &outcomes);
+    let store = lock();
+    store.remember(id, &job.body, &answer.to_string(), seconds)?;
+    store.forget_handled(seconds - HANDLED_FOR_SECONDS)?;
+    Ok(Delivered { answer })
+}
+
+/// The answer's body: the Events API's shape for it (`status`, `message`, `dedup_key`), and for
+/// the webhooks what became of each alert.
+fn answer(kind: Kind, received: &Received, outcomes: &[AlertOutcome]) -> serde_json::Value {
+    match kind {
+        Kind::Events => serde_json::json!({
+            "status": "success",
+            "message": "Event processed",
+            "dedup_key": received.dedup_key,
+            "incident": outcomes.first().and_then(|o| o.incident.clone()),
+        }),
+        _ => serde_json::json!({
+            "status": "success",
+            "message": format!("{} alerts processed", outcomes.len()),
+            "alerts": outcomes,
+        }),
+    }
+}

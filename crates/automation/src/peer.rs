@@ -1,0 +1,428 @@
+//! The automation's sync peer for one workspace: a scoped sync client (it holds only the
+//! incidents it opened or was asked about, and the workspace document) connected to the relay's
+//! hub through a [`Link`], exactly as a device is, so every change it makes is judged, stored and
+//! fanned out by the hub like anyone else's.
+//!
+//! It handles one delivery at a time: reads the workspace's rules, applies each alert's effect
+//! ([`outpost_core::alert::effect`]) to the incident its identity stands for, and answers only
+//! once the hub has acknowledged every change (committed it), or says why not.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use automerge::ChangeHash;
+use outpost_core::alert::{effect, AlertEffect, AlertMapping, AlertStatus};
+use outpost_core::reference::{DevicePrefix, ReferenceNumber};
+use outpost_core::workspace::read_document;
+use outpost_core::{Attribution, DeviceTime, IncidentDoc, WorkspaceConfig};
+use outpost_sync::client::{Client, Event, MemoryDocs, Phase};
+use outpost_sync::hub::Grant;
+use outpost_sync::wire;
+use outpost_sync::DocumentId;
+use tokio::sync::mpsc;
+
+use crate::payload::Received;
+use crate::store::{Integration, Store, Tracked};
+
+/// How long the hub may take to answer before a delivery fails (the sender retries).
+pub const HUB_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A connection to the hub: frames to it, and frames from it (closed when the hub drops the
+/// connection).
+pub struct Link {
+    /// Frames to the hub.
+    pub to_hub: mpsc::UnboundedSender<Vec<u8>>,
+    /// Frames from the hub.
+    pub from_hub: mpsc::Receiver<Vec<u8>>,
+}
+
+/// What the automation needs from the relay it runs in.
+pub trait Relay: Send + Sync + 'static {
+    /// Connects to the hub as `grant`.
+    fn connect(&self, grant: Grant) -> Link;
+    /// The workspace document's id.
+    fn workspace_document(&self, workspace: &str) -> Result<DocumentId, String>;
+    /// A reference prefix for `device` in `workspace`, unique there.
+    fn claim_prefix(&self, workspace: &str, device: &str) -> Result<String, String>;
+}
+
+/// What became of one alert of a delivery.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct AlertOutcome {
+    /// The alert's identity.
+    pub identity: String,
+    /// `opened`, `updated` or `unchanged`.
+    pub result: &'static str,
+    /// The incident's reference number, when there is one.
+    pub incident: Option<String>,
+}
+
+/// Why a delivery failed: the sender should retry later (503), or never (the message says).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Failure {
+    /// The hub or storage could not take it now.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The relay's rules refused the change.
+    #[error("the relay's rules refused the change: {0}")]
+    Refused(String),
+}
+
+/// The automation's peer in one workspace.
+pub struct WorkspacePeer {
+    workspace: String,
+    relay: std::sync::Arc<dyn Relay>,
+    client: Client,
+    docs: MemoryDocs,
+    link: Option<Link>,
+    workspace_doc: Option<DocumentId>,
+    acknowledged: HashMap<DocumentId, Vec<ChangeHash>>,
+    refused: HashMap<DocumentId, String>,
+    unavailable: Vec<DocumentId>,
+    mapping: AlertMapping,
+}
+
+impl WorkspacePeer {
+    /// A peer for `workspace`, not yet connected.
+    pub fn new(workspace: &str, relay: std::sync::Arc<dyn Relay>) -> WorkspacePeer {
+        let name = format!("outpost-automation-{workspace}");
+        WorkspacePeer {
+            workspace: workspace.to_string(),
+            relay,
+            client: Client::scoped(name.clone(), Some(format!("{name}-storage"))),
+            docs: MemoryDocs::default(),
+            link: None,
+            workspace_doc: None,
+            acknowledged: HashMap::new(),
+            refused: HashMap::new(),
+            unavailable: Vec::new(),
+            mapping: AlertMapping::default(),
+        }
+    }
+
+    fn send(&mut self, events: Vec<Event>) {
+        let mut queue = std::collections::VecDeque::from(events);
+        while let Some(event) = queue.pop_front() {
+            match event {
+                Event::Send(message) => {
+                    let sent = self
+                        .link
+                        .as_ref()
+                        .is_some_and(|l| l.to_hub.send(wire::encode(&message)).is_ok());
+                    if !sent {
+                        self.drop_link();
+                    }
+                }
+                Event::Load(ids) => queue.extend(self.client.sync_documents(&ids, &mut self.docs)),
+                Event::Acknowledged(id, heads) => {
+                    self.acknowledged.insert(id, heads);
+                }
+                Event::ChangesRefused(id, r) => {
+                    self.refused.insert(id, r.reason);
+                }
+                Event::Unavailable(id) => self.unavailable.push(id),
+                Event::Refused(why) => {
+                    tracing::warn!(workspace = %self.workspace, "the hub refused the automation peer: {why}");
+                    self.drop_link();
+                }
+                Event::Changed(_) | Event::CaughtUp => {}
+            }
+        }
+    }
+
+    fn drop_link(&mut self) {
+        self.link = None;
+        self.client.disconnected();
+    }
+
+    /// Handles frames from the hub until `done` holds, or fails after [`HUB_TIMEOUT`].
+    async fn pump(
+        &mut self,
+        what: &str,
+        done: impl Fn(&WorkspacePeer) -> bool,
+    ) -> Result<(), Failure> {
+        let deadline = tokio::time::Instant::now() + HUB_TIMEOUT;
+        while !done(self) {
+            let Some(link) = self.link.as_mut() else {
+                return Err(Failure::Unavailable(
+                    "the sync hub closed the automation's connection".into(),
+                ));
+            };
+            match tokio::time::timeout_at(deadline, link.from_hub.recv()).await {
+                Err(_) => {
+                    return Err(Failure::Unavailable(format!(
+                        "the sync hub did not answer within {} s ({what})",
+                        HUB_TIMEOUT.as_secs()
+                    )))
+                }
+                Ok(None) => self.drop_link(),
+                Ok(Some(bytes)) => {
+                    let events = self.client.receive(&bytes, &mut self.docs);
+                    self.send(events);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn connected(&mut self) -> Result<(), Failure> {
+        if self.link.is_some() && self.client.phase() != Phase::Offline {
+            return Ok(());
+        }
+        let grant = Grant {
+            user: "Outpost automation".into(),
+            workspace: self.workspace.clone(),
+            // The judge holds the automation to an agent's rights, as the roles issue says.
+            role: "agent".into(),
+            device: "automation".into(),
+            groups: Vec::new(),
+        };
+        self.link = Some(self.relay.connect(grant));
+        let events = self.client.connected();
+        self.send(events);
+        self.pump("joining", |p| {
+            matches!(p.client.phase(), Phase::Live | Phase::CatchingUp)
+        })
+        .await?;
+        // Documents held from before a reconnect sync again.
+        let held: Vec<DocumentId> = self.docs.docs.keys().copied().collect();
+        let events = self.client.sync_documents(&held, &mut self.docs);
+        self.send(events);
+        Ok(())
+    }
+
+    /// Fetches a document from the hub unless held; whether the hub has it.
+    async fn fetch(&mut self, id: DocumentId) -> Result<bool, Failure> {
+        if self
+            .docs
+            .docs
+            .get(&id)
+            .is_some_and(|d| !d.get_heads().is_empty())
+        {
+            return Ok(true);
+        }
+        self.unavailable.retain(|u| *u != id);
+        let events = self.client.sync_documents(&[id], &mut self.docs);
+        self.send(events);
+        self.pump("a document", |p| {
+            p.unavailable.contains(&id)
+                || p.docs
+                    .docs
+                    .get(&id)
+                    .is_some_and(|d| !d.get_heads().is_empty())
+        })
+        .await?;
+        Ok(!self.unavailable.contains(&id))
+    }
+
+    /// The workspace's rules, as its document now says.
+    async fn config(&mut self) -> Result<WorkspaceConfig, Failure> {
+        let id = match self.workspace_doc {
+            Some(id) => id,
+            None => {
+                let id = self
+                    .relay
+                    .workspace_document(&self.workspace)
+                    .map_err(Failure::Unavailable)?;
+                self.workspace_doc = Some(id);
+                id
+            }
+        };
+        // A workspace nobody configured has no document yet: the defaults apply.
+        if !self.fetch(id).await? {
+            return Ok(WorkspaceConfig::default());
+        }
+        Ok(self
+            .docs
+            .docs
+            .get(&id)
+            .map(|d| read_document(d).config)
+            .unwrap_or_default())
+    }
+
+    /// Applies one delivery; answers once the hub has every change.
+    pub async fn deliver(
+        &mut self,
+        store: &std::sync::Mutex<Store>,
+        integration: &Integration,
+        received: &Received,
+        now: DeviceTime,
+    ) -> Result<Vec<AlertOutcome>, Failure> {
+        self.connected().await?;
+        let cfg = self.config().await?;
+        let origin = Attribution::new(integration.author(), now);
+        let storage = |e: crate::store::StoreError| Failure::Unavailable(e.to_string());
+        let mut outcomes = Vec::new();
+        let mut written: Vec<DocumentId> = Vec::new();
+        for alert in &received.alerts {
+            let tracked = lock(store)
+                .tracked(&integration.id, &alert.identity)
+                .map_err(storage)?;
+            let mut open = None;
+            if let Some(t) = &tracked {
+                let id = DocumentId::from_url(&t.document)
+                    .map_err(|e| Failure::Unavailable(e.to_string()))?;
+                if self.fetch(id).await? {
+                    let doc = IncidentDoc::holding(self.docs.docs[&id].clone());
+                    open = doc
+                        .read()
+                        .ok()
+                        .map(|i| (id, i.state, i.reference.to_string()));
+                }
+            }
+            let fired = tracked.as_ref().map_or(0, |t| t.fired);
+            match effect(
+                alert,
+                open.as_ref().map(|o| o.1),
+                fired,
+                now,
+                &self.mapping,
+                &cfg,
+            ) {
+                AlertEffect::Open(new) => {
+                    let prefix = self.prefix(store, integration)?;
+                    let sequence = lock(store)
+                        .next_sequence(&integration.id, prefix.as_str())
+                        .map_err(storage)?;
+                    let reference = ReferenceNumber::new(prefix, sequence);
+                    let doc =
+                        IncidentDoc::create(&reference, &new, &origin, &cfg).map_err(|e| {
+                            Failure::Refused(format!(
+                                "the alert does not make a valid incident: {e}"
+                            ))
+                        })?;
+                    let id = new_document_id();
+                    self.docs.docs.insert(id, doc.into_automerge());
+                    written.push(id);
+                    lock(store)
+                        .track(
+                            &integration.id,
+                            &alert.identity,
+                            &Tracked {
+                                document: id.url(),
+                                fired: 1,
+                            },
+                        )
+                        .map_err(storage)?;
+                    outcomes.push(outcome(alert, "opened", Some(reference.to_string())));
+                }
+                AlertEffect::Change(commands) => {
+                    let Some((id, _, reference)) = open else {
+                        continue;
+                    };
+                    let mut doc = IncidentDoc::holding(std::mem::take(
+                        self.docs.docs.get_mut(&id).expect("fetched above"),
+                    ));
+                    let mut changed = false;
+                    for command in &commands {
+                        // A refusal (a workspace whose catalog lacks "Resolved by monitoring",
+                        // say) leaves the notes before it in place; the rest still apply.
+                        match doc.execute(command, &origin, &cfg) {
+                            Ok(o) => changed |= matches!(o, outpost_core::Outcome::Changed { .. }),
+                            Err(e) => tracing::info!(%reference, "automation command refused: {e}"),
+                        }
+                    }
+                    self.docs.docs.insert(id, doc.into_automerge());
+                    if changed {
+                        written.push(id);
+                    }
+                    if alert.status == AlertStatus::Firing {
+                        lock(store)
+                            .track(
+                                &integration.id,
+                                &alert.identity,
+                                &Tracked {
+                                    document: id.url(),
+                                    fired: fired + 1,
+                                },
+                            )
+                            .map_err(storage)?;
+                    }
+                    outcomes.push(outcome(
+                        alert,
+                        if changed { "updated" } else { "unchanged" },
+                        Some(reference),
+                    ));
+                }
+                AlertEffect::Nothing => {
+                    outcomes.push(outcome(alert, "unchanged", open.map(|o| o.2)));
+                }
+            }
+        }
+        self.commit(&written).await?;
+        Ok(outcomes)
+    }
+
+    fn prefix(
+        &self,
+        store: &std::sync::Mutex<Store>,
+        integration: &Integration,
+    ) -> Result<DevicePrefix, Failure> {
+        let known = lock(store)
+            .prefix(&integration.id)
+            .map_err(|e| Failure::Unavailable(e.to_string()))?;
+        let text = match known {
+            Some(p) => p,
+            None => self
+                .relay
+                .claim_prefix(&self.workspace, &format!("integration:{}", integration.id))
+                .map_err(Failure::Unavailable)?,
+        };
+        DevicePrefix::new(&text).map_err(|e| Failure::Unavailable(e.to_string()))
+    }
+
+    /// Sends the written documents and waits until the hub has acknowledged each one's heads.
+    async fn commit(&mut self, written: &[DocumentId]) -> Result<(), Failure> {
+        if written.is_empty() {
+            return Ok(());
+        }
+        let mut wanted = Vec::new();
+        for id in written {
+            self.acknowledged.remove(id);
+            self.refused.remove(id);
+            let events = self.client.local_change(id, &mut self.docs);
+            self.send(events);
+            wanted.push((*id, self.docs.docs[id].get_heads()));
+        }
+        let all_in = |p: &WorkspacePeer| {
+            wanted.iter().all(|(id, heads)| {
+                p.refused.contains_key(id)
+                    || p.acknowledged
+                        .get(id)
+                        .is_some_and(|acked| heads.iter().all(|h| acked.contains(h)))
+            })
+        };
+        self.pump("the acknowledgement of a change", all_in).await?;
+        if let Some((id, why)) = wanted
+            .iter()
+            .find_map(|(id, _)| self.refused.get(id).map(|w| (id, w.clone())))
+        {
+            // What the hub refused must not linger here to be offered again.
+            self.docs.docs.remove(id);
+            return Err(Failure::Refused(why));
+        }
+        Ok(())
+    }
+}
+
+fn outcome(
+    alert: &outpost_core::alert::Alert,
+    result: &'static str,
+    incident: Option<String>,
+) -> AlertOutcome {
+    AlertOutcome {
+        identity: alert.identity.clone(),
+        result,
+        incident,
+    }
+}
+
+fn lock(store: &std::sync::Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    store.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn new_document_id() -> DocumentId {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system provides randomness");
+    DocumentId::from_random(bytes)
+}
