@@ -9,10 +9,11 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use outpost_core::family::follow;
 use outpost_core::summary::IncidentSummary;
 use outpost_core::workspace::{Edit, Workspace};
 use outpost_core::{
-    ActionKind, Attribution, Command, DeviceTime, IncidentView, NewIncident, Outcome,
+    Action, ActionKind, Attribution, Command, DeviceTime, IncidentView, NewIncident, Outcome,
     ReferenceNumber, Role, State, WorkspaceConfig,
 };
 use outpost_sync::gate::Refused;
@@ -392,19 +393,63 @@ impl AppState {
         repo.view(&id, &self.config(), now())
     }
 
-    /// Runs a command on an incident and saves it.
+    /// Runs a command on an incident and saves it. A lifecycle action on a parent carries to
+    /// the children this device holds ([`outpost_core::family::follow`]).
     pub async fn run(self, id: DocumentId, cmd: Command) -> Result<Outcome, RepoError> {
         let repo = self.repo()?;
         let (outcome, saved) = repo
             .execute(&id, &cmd, &self.attribution(), &self.config())
             .await?;
         if let Some(saved) = saved {
+            let reference = saved.summary.reference.clone();
             self.record_saved(&saved);
             if let Some(sync) = self.sync() {
                 sync.local_change(id);
             }
+            if let Command::Transition(action) = &cmd {
+                self.carry_to_children(&id, &reference, action).await;
+            }
         }
         Ok(outcome)
+    }
+
+    /// Moves the open children of `parent` with it, in one save. A child that cannot follow
+    /// (unreadable here, or its own rules refuse) stays as it is; the parent's change stands.
+    async fn carry_to_children(self, parent: &DocumentId, reference: &str, action: &Action) {
+        let Ok(repo) = self.repo() else { return };
+        let parent = parent.to_string();
+        let children: Vec<DocumentId> = self.summaries.with_untracked(|s| {
+            s.values()
+                .filter(|c| c.parent.as_deref() == Some(parent.as_str()) && c.state.is_open())
+                .filter_map(|c| c.document_id.parse().ok())
+                .collect()
+        });
+        if children.is_empty() {
+            return;
+        }
+        let (origin, cfg) = (self.attribution(), self.config());
+        let mut moved = Vec::new();
+        for child in children {
+            if repo.open_doc(&child).await.is_err() {
+                continue;
+            }
+            let done = repo.with_doc_mut(&child, |doc| {
+                let state = doc.read().ok()?.state;
+                let cmd = follow(action, reference, state)?;
+                doc.execute(&cmd, &origin, &cfg).ok()
+            });
+            if let Ok(Some(Outcome::Changed { .. })) = done {
+                moved.push(child);
+            }
+        }
+        for (child, result) in repo.save_many(&moved, &cfg, origin.at).await {
+            if let Ok(Some(saved)) = result {
+                self.record_saved(&saved);
+            }
+            if let Some(sync) = self.sync() {
+                sync.local_change(child);
+            }
+        }
     }
 
     /// Runs several commands in order, stopping at the first refusal.

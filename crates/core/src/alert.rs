@@ -130,7 +130,9 @@ pub fn effect(
 ) -> AlertEffect {
     let open = open.filter(|s| still_open(*s));
     match (alert.status, open) {
-        (AlertStatus::Firing, None) => AlertEffect::Open(Box::new(new_incident(alert, mapping, cfg))),
+        (AlertStatus::Firing, None) => {
+            AlertEffect::Open(Box::new(new_incident(alert, mapping, cfg)))
+        }
         (AlertStatus::Firing, Some(_)) => AlertEffect::Change(vec![Command::AddNote {
             kind: NoteKind::WorkNote,
             body: format!(

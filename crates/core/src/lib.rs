@@ -64,6 +64,7 @@ pub mod conflict;
 pub mod directory;
 pub mod document;
 pub mod entry;
+pub mod family;
 pub mod field;
 pub mod history;
 pub mod incident;
