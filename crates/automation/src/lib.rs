@@ -32,7 +32,7 @@ use outpost_core::DeviceTime;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::payload::{Kind, PayloadError, Received};
-use crate::peer::{AlertOutcome, Failure, Relay, WorkspacePeer};
+use crate::peer::{AlertOutcome, Failure, Purpose, Relay, WorkspacePeer};
 use crate::store::{Integration, Store, StoreError};
 
 /// Deliveries a key may make per second, and in a burst: well above what Alertmanager (which
@@ -182,6 +182,34 @@ impl Automation {
             .map_err(|_| Refusal::Unavailable("the automation stopped before answering".into()))?
     }
 
+    /// Runs the workspaces' timed rules (auto-close, escalation) every `every`, until the
+    /// runtime stops. A failed sweep is logged and tried again at the next.
+    pub async fn housekeeping(self, every: std::time::Duration) {
+        let mut peers: HashMap<String, WorkspacePeer> = HashMap::new();
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let workspaces = match self.inner.relay.workspaces() {
+                Ok(w) => w,
+                Err(e) => {
+                    tracing::warn!("housekeeping could not list the workspaces: {e}");
+                    continue;
+                }
+            };
+            for workspace in workspaces {
+                let peer = peers.entry(workspace.clone()).or_insert_with(|| {
+                    WorkspacePeer::new(&workspace, Purpose::Housekeeping, self.inner.relay.clone())
+                });
+                match peer.sweep(&self.inner.store, now().0).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(%workspace, rules = n, "housekeeping acted"),
+                    Err(e) => tracing::warn!(%workspace, "housekeeping failed: {e}"),
+                }
+            }
+        }
+    }
+
     fn integration(&self, kind: Kind, key: Option<&str>) -> Result<Integration, Refusal> {
         let key = key.map(str::trim).filter(|k| !k.is_empty()).ok_or_else(|| {
             Refusal::UnknownKey(match kind {
@@ -212,7 +240,7 @@ impl Automation {
             return tx.clone();
         }
         let (tx, rx) = mpsc::channel(256);
-        let peer = WorkspacePeer::new(workspace, self.inner.relay.clone());
+        let peer = WorkspacePeer::new(workspace, Purpose::Alerts, self.inner.relay.clone());
         tokio::spawn(run(peer, rx, self.inner.store.clone()));
         map.insert(workspace.to_string(), tx.clone());
         tx

@@ -12,9 +12,10 @@ use std::time::Duration;
 
 use automerge::ChangeHash;
 use outpost_core::alert::{effect, AlertEffect, AlertMapping, AlertStatus};
+use outpost_core::housekeeping;
 use outpost_core::reference::{DevicePrefix, ReferenceNumber};
 use outpost_core::workspace::read_document;
-use outpost_core::{Attribution, DeviceTime, IncidentDoc, WorkspaceConfig};
+use outpost_core::{Attribution, DeviceTime, IncidentDoc, State, WorkspaceConfig};
 use outpost_sync::client::{Client, Event, MemoryDocs, Phase};
 use outpost_sync::hub::Grant;
 use outpost_sync::wire;
@@ -44,6 +45,36 @@ pub trait Relay: Send + Sync + 'static {
     fn workspace_document(&self, workspace: &str) -> Result<DocumentId, String>;
     /// A reference prefix for `device` in `workspace`, unique there.
     fn claim_prefix(&self, workspace: &str, device: &str) -> Result<String, String>;
+    /// The workspaces the relay holds documents for.
+    fn workspaces(&self) -> Result<Vec<String>, String>;
+    /// The documents the relay holds for a workspace.
+    fn documents(&self, workspace: &str) -> Result<Vec<DocumentId>, String>;
+}
+
+/// What a peer is for, which sets the role the judge holds it to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// Alerts in: an agent's rights, as the roles issue says of integrations.
+    Alerts,
+    /// The workspace's timed rules: closing Resolved incidents needs a manager's rights, as a
+    /// service desk's scheduled job runs as a system user.
+    Housekeeping,
+}
+
+impl Purpose {
+    fn role(self) -> &'static str {
+        match self {
+            Purpose::Alerts => "agent",
+            Purpose::Housekeeping => "manager",
+        }
+    }
+
+    fn device(self) -> &'static str {
+        match self {
+            Purpose::Alerts => "automation-alerts",
+            Purpose::Housekeeping => "automation-housekeeping",
+        }
+    }
 }
 
 /// What became of one alert of a delivery.
@@ -71,6 +102,7 @@ pub enum Failure {
 /// The automation's peer in one workspace.
 pub struct WorkspacePeer {
     workspace: String,
+    purpose: Purpose,
     relay: std::sync::Arc<dyn Relay>,
     client: Client,
     docs: MemoryDocs,
@@ -84,10 +116,15 @@ pub struct WorkspacePeer {
 
 impl WorkspacePeer {
     /// A peer for `workspace`, not yet connected.
-    pub fn new(workspace: &str, relay: std::sync::Arc<dyn Relay>) -> WorkspacePeer {
-        let name = format!("outpost-automation-{workspace}");
+    pub fn new(
+        workspace: &str,
+        purpose: Purpose,
+        relay: std::sync::Arc<dyn Relay>,
+    ) -> WorkspacePeer {
+        let name = format!("outpost-{}-{workspace}", purpose.device());
         WorkspacePeer {
             workspace: workspace.to_string(),
+            purpose,
             relay,
             client: Client::scoped(name.clone(), Some(format!("{name}-storage"))),
             docs: MemoryDocs::default(),
@@ -172,9 +209,8 @@ impl WorkspacePeer {
         let grant = Grant {
             user: "Outpost automation".into(),
             workspace: self.workspace.clone(),
-            // The judge holds the automation to an agent's rights, as the roles issue says.
-            role: "agent".into(),
-            device: "automation".into(),
+            role: self.purpose.role().into(),
+            device: self.purpose.device().into(),
             groups: Vec::new(),
         };
         self.link = Some(self.relay.connect(grant));
@@ -202,7 +238,9 @@ impl WorkspacePeer {
             return Ok(true);
         }
         self.unavailable.retain(|u| *u != id);
-        let events = self.client.sync_documents(&[id], &mut self.docs);
+        // Afresh: a copy dropped earlier in this connection left a sync state saying we had it.
+        self.docs.docs.remove(&id);
+        let events = self.client.resync(id, &mut self.docs);
         self.send(events);
         self.pump("a document", |p| {
             p.unavailable.contains(&id)
@@ -351,6 +389,86 @@ impl WorkspacePeer {
         }
         self.commit(&written).await?;
         Ok(outcomes)
+    }
+
+    /// Runs the workspace's timed rules ([`outpost_core::housekeeping`]) over its documents,
+    /// `BATCH` at a time, each batch on a fresh connection so the peer holds no more than a
+    /// batch in memory. Returns how many rules acted.
+    pub async fn sweep(
+        &mut self,
+        store: &std::sync::Mutex<Store>,
+        now: DeviceTime,
+    ) -> Result<usize, Failure> {
+        const BATCH: usize = 100;
+        let storage = |e: crate::store::StoreError| Failure::Unavailable(e.to_string());
+        let settled = lock(store).settled().map_err(storage)?;
+        let workspace_doc = self
+            .relay
+            .workspace_document(&self.workspace)
+            .map_err(Failure::Unavailable)?;
+        let ids: Vec<DocumentId> = self
+            .relay
+            .documents(&self.workspace)
+            .map_err(Failure::Unavailable)?
+            .into_iter()
+            .filter(|id| *id != workspace_doc && !settled.contains(&id.url()))
+            .collect();
+        let origin = Attribution::new("Outpost automation", now);
+        let mut acted = 0;
+        for batch in ids.chunks(BATCH) {
+            self.connected().await?;
+            let cfg = self.config().await?;
+            let mut written = Vec::new();
+            let mut done_rules = Vec::new();
+            for id in batch {
+                if !self.fetch(*id).await? {
+                    continue;
+                }
+                let Some(am) = self.docs.docs.get_mut(id) else {
+                    continue;
+                };
+                let mut doc = IncidentDoc::holding(std::mem::take(am));
+                let url = id.url();
+                if let Ok(view) = doc.view(&cfg, now) {
+                    if matches!(view.incident.state, State::Closed | State::Canceled) {
+                        lock(store).settle(&url).map_err(storage)?;
+                    }
+                    let done = lock(store).rules_done(&url).map_err(storage)?;
+                    for rule in housekeeping::due(&view, &cfg, now, &done) {
+                        let before = doc.automerge().get_heads();
+                        let ok = rule
+                            .commands
+                            .iter()
+                            .all(|c| doc.execute(c, &origin, &cfg).is_ok());
+                        if ok {
+                            written.push(*id);
+                            done_rules.push((url.clone(), rule.rule));
+                        } else {
+                            // All of a rule or none of it: a refused step takes back the
+                            // notes before it.
+                            if let Ok(kept) = doc.automerge().fork_at(&before) {
+                                doc = IncidentDoc::holding(kept);
+                            }
+                            tracing::info!(document = %url, rule = %rule.rule, "a timed rule could not act");
+                        }
+                    }
+                }
+                self.docs.docs.insert(*id, doc.into_automerge());
+            }
+            written.dedup();
+            self.commit(&written).await?;
+            for (url, rule) in done_rules {
+                lock(store)
+                    .rule_done(&url, &rule, now.unix_seconds())
+                    .map_err(storage)?;
+                acted += 1;
+            }
+            // A fresh connection for the next batch, holding nothing.
+            self.drop_link();
+            self.docs.docs.clear();
+            self.workspace_doc = None;
+        }
+        Ok(acted)
     }
 
     fn prefix(

@@ -87,6 +87,13 @@ impl Store {
                  answer TEXT NOT NULL,
                  at INTEGER NOT NULL,
                  PRIMARY KEY (integration, body_hash));
+             CREATE TABLE IF NOT EXISTS rules_done (
+                 document TEXT NOT NULL,
+                 rule TEXT NOT NULL,
+                 at INTEGER NOT NULL,
+                 PRIMARY KEY (document, rule));
+             CREATE TABLE IF NOT EXISTS settled (
+                 document TEXT PRIMARY KEY);
              CREATE TABLE IF NOT EXISTS sequences (
                  integration TEXT PRIMARY KEY,
                  prefix TEXT NOT NULL,
@@ -240,6 +247,48 @@ impl Store {
         self.db
             .execute("DELETE FROM handled WHERE at < ?1", params![before])
             .map_err(err)
+    }
+
+    /// The timed rules that acted on a document already.
+    pub fn rules_done(&self, document: &str) -> Result<Vec<String>, StoreError> {
+        let mut q = self
+            .db
+            .prepare_cached("SELECT rule FROM rules_done WHERE document = ?1")
+            .map_err(err)?;
+        let rows = q.query_map(params![document], |r| r.get(0)).map_err(err)?;
+        rows.collect::<Result<_, _>>().map_err(err)
+    }
+
+    /// Records that a timed rule acted on a document.
+    pub fn rule_done(&self, document: &str, rule: &str, now: i64) -> Result<(), StoreError> {
+        self.db
+            .prepare_cached(
+                "INSERT OR IGNORE INTO rules_done (document, rule, at) VALUES (?1, ?2, ?3)",
+            )
+            .map_err(err)?
+            .execute(params![document, rule, now])
+            .map_err(err)?;
+        Ok(())
+    }
+
+    /// Documents Closed or Canceled (read-only for good): no timed rule looks at them again.
+    pub fn settled(&self) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut q = self
+            .db
+            .prepare_cached("SELECT document FROM settled")
+            .map_err(err)?;
+        let rows = q.query_map([], |r| r.get(0)).map_err(err)?;
+        rows.collect::<Result<_, _>>().map_err(err)
+    }
+
+    /// Records a document as Closed or Canceled.
+    pub fn settle(&self, document: &str) -> Result<(), StoreError> {
+        self.db
+            .prepare_cached("INSERT OR IGNORE INTO settled (document) VALUES (?1)")
+            .map_err(err)?
+            .execute(params![document])
+            .map_err(err)?;
+        Ok(())
     }
 
     /// The integration's reference prefix, if it has one.

@@ -67,6 +67,7 @@ pub mod entry;
 pub mod family;
 pub mod field;
 pub mod history;
+pub mod housekeeping;
 pub mod incident;
 pub mod index;
 mod keyword;

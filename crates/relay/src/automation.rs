@@ -77,4 +77,32 @@ impl Relay for InProcess {
             })
             .map_err(|e| e.to_string())
     }
+
+    fn workspaces(&self) -> Result<Vec<String>, String> {
+        let mut all: Vec<String> = self
+            .storage
+            .lock()
+            .map_err(|_| "the relay's storage is unavailable".to_string())?
+            .documents()
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|(_, w)| w)
+            .collect();
+        all.sort();
+        all.dedup();
+        Ok(all)
+    }
+
+    fn documents(&self, workspace: &str) -> Result<Vec<DocumentId>, String> {
+        Ok(self
+            .storage
+            .lock()
+            .map_err(|_| "the relay's storage is unavailable".to_string())?
+            .documents()
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .filter(|(_, w)| w == workspace)
+            .map(|(id, _)| id)
+            .collect())
+    }
 }

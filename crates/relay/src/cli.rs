@@ -278,6 +278,10 @@ pub struct Config {
     #[arg(long, default_value_t = 64)]
     pub max_connections_per_token: usize,
 
+    /// How often the workspaces' timed rules (auto-close, escalation) run, in seconds.
+    #[arg(long, default_value_t = 60)]
+    pub housekeeping_every: u64,
+
     /// Alert deliveries one integration key may post per second.
     #[arg(long, default_value_t = outpost_automation::DELIVERIES_PER_SECOND)]
     pub alert_rate: u32,
@@ -331,6 +335,7 @@ impl Config {
             memory_documents: 5_000,
             token_lifetime: crate::storage::DEFAULT_LIFETIME,
             max_connections_per_token: 64,
+            housekeeping_every: 60,
             alert_rate: outpost_automation::DELIVERIES_PER_SECOND,
             alert_burst: outpost_automation::DELIVERY_BURST,
             max_connections: 10_000,

@@ -77,8 +77,9 @@ pub struct RelayState {
     /// Open connections allowed per token, and in all.
     max_per_token: usize,
     max_connections: usize,
-    /// The automation peer, which turns alerts into incidents.
+    /// The automation peer, which turns alerts into incidents and runs the timed rules.
     automation: outpost_automation::Automation,
+    housekeeping_every: std::time::Duration,
 }
 
 impl RelayState {
@@ -120,6 +121,7 @@ impl RelayState {
         let (stop, shutdown) = watch::channel(false);
         Ok(Arc::new(RelayState {
             automation,
+            housekeeping_every: std::time::Duration::from_secs(config.housekeeping_every.max(1)),
             service,
             tokens: Mutex::new(tokens),
             workspaces,
@@ -650,6 +652,12 @@ pub async fn run(
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     tokio::spawn(state.clone().watch_revocations());
+    tokio::spawn(
+        state
+            .automation
+            .clone()
+            .housekeeping(state.housekeeping_every),
+    );
     let stop = state.stop.clone();
     let graceful = async move {
         signal.await;
