@@ -3,6 +3,8 @@
 //! - `POST /api/integrations/alertmanager`: Alertmanager's `webhook_config`, with the key as
 //!   `http_config.authorization.credentials` (sent as `Authorization: Bearer KEY`);
 //! - `POST /api/integrations/grafana`: a Grafana webhook contact point, the key likewise;
+//! - `POST /api/integrations/mail`: inbound mail as a mail provider's inbound webhook posts it
+//!   (Postmark's JSON), the key likewise; a new mail opens an incident, a reply comments;
 //! - `POST /v2/enqueue`: the Events API v2, the key as `routing_key`, answered as PagerDuty
 //!   answers (202 `{status, message, dedup_key}`).
 //!
@@ -30,6 +32,7 @@ pub fn router(automation: Automation) -> Router {
     Router::new()
         .route("/api/integrations/alertmanager", post(alertmanager))
         .route("/api/integrations/grafana", post(grafana))
+        .route("/api/integrations/mail", post(mail))
         .route("/v2/enqueue", post(events))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(automation)
@@ -49,6 +52,14 @@ async fn grafana(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     take(a, Kind::Grafana, headers, body).await
+}
+
+async fn mail(
+    State(a): State<Automation>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    take(a, Kind::Mail, headers, body).await
 }
 
 async fn events(

@@ -296,6 +296,12 @@ fn answer(kind: Kind, received: &Received, outcomes: &[AlertOutcome]) -> serde_j
             "dedup_key": received.dedup_key,
             "incident": outcomes.first().and_then(|o| o.incident.clone()),
         }),
+        Kind::Mail => serde_json::json!({
+            "status": "success",
+            "message": "Mail processed",
+            "result": outcomes.first().map(|o| o.result),
+            "incident": outcomes.first().and_then(|o| o.incident.clone()),
+        }),
         _ => serde_json::json!({
             "status": "success",
             "message": format!("{} alerts processed", outcomes.len()),

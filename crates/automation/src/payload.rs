@@ -9,7 +9,8 @@
 
 use std::collections::BTreeMap;
 
-use outpost_core::alert::{Alert, AlertStatus};
+use outpost_core::alert::{Alert, AlertGroup, AlertStatus};
+use outpost_core::mail::Mail;
 use outpost_core::DeviceTime;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -24,11 +25,13 @@ pub enum Kind {
     Grafana,
     /// The Events API v2 (PagerDuty's).
     Events,
+    /// Inbound mail, as mail providers' inbound webhooks post it (Postmark's JSON shape).
+    Mail,
 }
 
 impl Kind {
     /// Every kind, as the command line names them.
-    pub const ALL: [Kind; 3] = [Kind::Alertmanager, Kind::Grafana, Kind::Events];
+    pub const ALL: [Kind; 4] = [Kind::Alertmanager, Kind::Grafana, Kind::Events, Kind::Mail];
 
     /// The key: `alertmanager`, `grafana`, `events`.
     pub fn key(self) -> &'static str {
@@ -36,6 +39,7 @@ impl Kind {
             Kind::Alertmanager => "alertmanager",
             Kind::Grafana => "grafana",
             Kind::Events => "events",
+            Kind::Mail => "mail",
         }
     }
 
@@ -45,6 +49,21 @@ impl Kind {
             Kind::Alertmanager => "Alertmanager",
             Kind::Grafana => "Grafana",
             Kind::Events => "Events API",
+            Kind::Mail => "Mail",
+        }
+    }
+
+    /// Where and how a sender of this kind posts, for the operator who sets it up.
+    pub fn endpoint(self) -> &'static str {
+        match self {
+            Kind::Alertmanager => {
+                "POST /api/integrations/alertmanager with \"Authorization: Bearer KEY\""
+            }
+            Kind::Grafana => "POST /api/integrations/grafana with \"Authorization: Bearer KEY\"",
+            Kind::Events => "POST /v2/enqueue with the key as routing_key",
+            Kind::Mail => {
+                "point the mail provider's inbound webhook at POST /api/integrations/mail with \"Authorization: Bearer KEY\""
+            }
         }
     }
 
@@ -83,6 +102,10 @@ pub struct Received {
     pub dedup_key: Option<String>,
     /// The Events API's routing key, which is the integration key.
     pub routing_key: Option<String>,
+    /// The group the alerts came in, for senders that group (Alertmanager, Grafana).
+    pub group: Option<AlertGroup>,
+    /// A mail, for the mail endpoint.
+    pub mail: Option<Mail>,
 }
 
 /// Reads a body of this kind.
@@ -90,7 +113,118 @@ pub fn parse(kind: Kind, body: &[u8]) -> Result<Received, PayloadError> {
     match kind {
         Kind::Alertmanager | Kind::Grafana => read_group(kind, body),
         Kind::Events => read_event(body),
+        Kind::Mail => read_mail(body),
     }
+}
+
+/// Postmark's inbound JSON (the shape other providers' inbound webhooks resemble).
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct InboundMail {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    from_name: String,
+    #[serde(default)]
+    from_full: Option<Address>,
+    #[serde(default)]
+    subject: String,
+    #[serde(default, rename = "MessageID")]
+    message_id: String,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    text_body: String,
+    #[serde(default)]
+    stripped_text_reply: String,
+    #[serde(default)]
+    headers: Vec<Header>,
+    #[serde(default)]
+    attachments: Vec<Attachment>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Address {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Header {
+    name: String,
+    value: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Attachment {
+    name: String,
+    #[serde(default)]
+    content_type: String,
+    #[serde(default)]
+    content_length: u64,
+}
+
+fn read_mail(body: &[u8]) -> Result<Received, PayloadError> {
+    let m: InboundMail = decode(body)?;
+    let (address, name) = match &m.from_full {
+        Some(a) if !a.email.trim().is_empty() => (a.email.clone(), a.name.clone()),
+        _ => (m.from.clone(), m.from_name.clone()),
+    };
+    if address.trim().is_empty() {
+        return Err(PayloadError::new("From", "is empty: a mail needs a sender"));
+    }
+    let header = |wanted: &str| {
+        m.headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case(wanted))
+            .map(|h| h.value.clone())
+            .collect::<Vec<_>>()
+    };
+    // The thread: In-Reply-To, then References, each a list of <message ids>.
+    let thread = header("In-Reply-To")
+        .into_iter()
+        .chain(header("References"))
+        .flat_map(|v| v.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+        .collect();
+    let message_id = header("Message-ID")
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| m.message_id.clone());
+    let received_at = DeviceTime::parse_rfc3339(&m.date).ok().or_else(|| {
+        chrono::DateTime::parse_from_rfc2822(&m.date)
+            .ok()
+            .map(|t| DeviceTime::from_datetime(t.with_timezone(&chrono::Utc)))
+    });
+    let body = if m.text_body.trim().is_empty() {
+        m.stripped_text_reply
+    } else {
+        m.text_body
+    };
+    Ok(Received {
+        alerts: Vec::new(),
+        dedup_key: None,
+        routing_key: None,
+        group: None,
+        mail: Some(Mail {
+            from_name: name,
+            from_address: address,
+            subject: m.subject,
+            body,
+            message_id,
+            thread,
+            attachments: m
+                .attachments
+                .into_iter()
+                .map(|a| (a.name, a.content_type, a.content_length))
+                .collect(),
+            received_at,
+        }),
+    })
 }
 
 fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, PayloadError> {
@@ -118,6 +252,8 @@ fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, PayloadError> {
 #[serde(rename_all = "camelCase")]
 struct Group {
     version: String,
+    #[serde(default)]
+    group_key: String,
     #[serde(default)]
     status: String,
     #[serde(default)]
@@ -239,10 +375,27 @@ fn read_group(kind: Kind, body: &[u8]) -> Result<Received, PayloadError> {
             started_at,
         });
     }
+    let group = (!group.group_key.trim().is_empty()).then(|| AlertGroup {
+        key: group.group_key.clone(),
+        // Alertmanager says `firing` while any alert of the group fires.
+        status: if alerts.iter().any(|a| a.status == AlertStatus::Firing) {
+            AlertStatus::Firing
+        } else {
+            AlertStatus::Resolved
+        },
+        labels: group.common_labels.clone(),
+        annotations: group.common_annotations.clone(),
+        links: [group.external_url.clone()]
+            .into_iter()
+            .filter(|l| !l.trim().is_empty())
+            .collect(),
+    });
     Ok(Received {
         alerts,
         dedup_key: None,
         routing_key: None,
+        group,
+        mail: None,
     })
 }
 
@@ -420,6 +573,8 @@ fn read_event(body: &[u8]) -> Result<Received, PayloadError> {
         alerts: vec![alert],
         dedup_key: Some(dedup_key),
         routing_key: Some(event.routing_key),
+        group: None,
+        mail: None,
     })
 }
 

@@ -11,11 +11,13 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use automerge::ChangeHash;
-use outpost_core::alert::{effect, AlertEffect, AlertMapping, AlertStatus};
+use outpost_core::alert::{effect, Alert, AlertEffect, AlertStatus, Grouping};
 use outpost_core::housekeeping;
+use outpost_core::incident::IncidentLink;
+use outpost_core::mail::{self, Mail};
 use outpost_core::reference::{DevicePrefix, ReferenceNumber};
 use outpost_core::workspace::read_document;
-use outpost_core::{Attribution, DeviceTime, IncidentDoc, State, WorkspaceConfig};
+use outpost_core::{Attribution, Command, DeviceTime, IncidentDoc, State, WorkspaceConfig};
 use outpost_sync::client::{Client, Event, MemoryDocs, Phase};
 use outpost_sync::hub::Grant;
 use outpost_sync::wire;
@@ -111,7 +113,6 @@ pub struct WorkspacePeer {
     acknowledged: HashMap<DocumentId, Vec<ChangeHash>>,
     refused: HashMap<DocumentId, String>,
     unavailable: Vec<DocumentId>,
-    mapping: AlertMapping,
 }
 
 impl WorkspacePeer {
@@ -133,7 +134,6 @@ impl WorkspacePeer {
             acknowledged: HashMap::new(),
             refused: HashMap::new(),
             unavailable: Vec::new(),
-            mapping: AlertMapping::default(),
         }
     }
 
@@ -288,107 +288,261 @@ impl WorkspacePeer {
     ) -> Result<Vec<AlertOutcome>, Failure> {
         self.connected().await?;
         let cfg = self.config().await?;
-        let origin = Attribution::new(integration.author(), now);
-        let storage = |e: crate::store::StoreError| Failure::Unavailable(e.to_string());
-        let mut outcomes = Vec::new();
-        let mut written: Vec<DocumentId> = Vec::new();
-        for alert in &received.alerts {
-            let tracked = lock(store)
-                .tracked(&integration.id, &alert.identity)
-                .map_err(storage)?;
-            let mut open = None;
-            if let Some(t) = &tracked {
-                let id = DocumentId::from_url(&t.document)
-                    .map_err(|e| Failure::Unavailable(e.to_string()))?;
-                if self.fetch(id).await? {
-                    let doc = IncidentDoc::holding(self.docs.docs[&id].clone());
-                    open = doc
-                        .read()
-                        .ok()
-                        .map(|i| (id, i.state, i.reference.to_string()));
+        let mut work = Delivery {
+            store,
+            integration,
+            cfg,
+            origin: Attribution::new(integration.author(), now),
+            now,
+            outcomes: Vec::new(),
+            written: Vec::new(),
+        };
+        if let Some(mail) = &received.mail {
+            self.mail(&mut work, mail).await?;
+        }
+        match (&received.group, work.cfg.alerts.grouping) {
+            // One incident for the whole group.
+            (Some(group), Grouping::One) => {
+                let one = group.as_alert(&received.alerts);
+                self.apply(&mut work, &one, None).await?;
+            }
+            // A parent for a group of several (or one that has a parent already), each alert
+            // its child.
+            (Some(group), Grouping::Children) => {
+                let parent_alert = group.as_alert(&received.alerts);
+                let has_parent = lock(store)
+                    .tracked(&integration.id, &parent_alert.identity)
+                    .map_err(storage)?
+                    .is_some();
+                let parent = if received.alerts.len() > 1 || has_parent {
+                    self.apply(&mut work, &parent_alert, None).await?
+                } else {
+                    None
+                };
+                let link = parent.map(|(id, reference)| IncidentLink {
+                    document_id: id.to_string(),
+                    reference,
+                });
+                for alert in &received.alerts {
+                    self.apply(&mut work, alert, link.as_ref()).await?;
                 }
             }
-            let fired = tracked.as_ref().map_or(0, |t| t.fired);
-            match effect(
-                alert,
-                open.as_ref().map(|o| o.1),
-                fired,
-                now,
-                &self.mapping,
-                &cfg,
-            ) {
-                AlertEffect::Open(new) => {
-                    let prefix = self.prefix(store, integration)?;
-                    let sequence = lock(store)
-                        .next_sequence(&integration.id, prefix.as_str())
-                        .map_err(storage)?;
-                    let reference = ReferenceNumber::new(prefix, sequence);
-                    let doc =
-                        IncidentDoc::create(&reference, &new, &origin, &cfg).map_err(|e| {
-                            Failure::Refused(format!(
-                                "the alert does not make a valid incident: {e}"
-                            ))
-                        })?;
-                    let id = new_document_id();
-                    self.docs.docs.insert(id, doc.into_automerge());
-                    written.push(id);
-                    lock(store)
-                        .track(
-                            &integration.id,
-                            &alert.identity,
-                            &Tracked {
-                                document: id.url(),
-                                fired: 1,
-                            },
-                        )
-                        .map_err(storage)?;
-                    outcomes.push(outcome(alert, "opened", Some(reference.to_string())));
-                }
-                AlertEffect::Change(commands) => {
-                    let Some((id, _, reference)) = open else {
-                        continue;
-                    };
-                    let mut doc = IncidentDoc::holding(std::mem::take(
-                        self.docs.docs.get_mut(&id).expect("fetched above"),
-                    ));
-                    let mut changed = false;
-                    for command in &commands {
-                        // A refusal (a workspace whose catalog lacks "Resolved by monitoring",
-                        // say) leaves the notes before it in place; the rest still apply.
-                        match doc.execute(command, &origin, &cfg) {
-                            Ok(o) => changed |= matches!(o, outpost_core::Outcome::Changed { .. }),
-                            Err(e) => tracing::info!(%reference, "automation command refused: {e}"),
-                        }
-                    }
-                    self.docs.docs.insert(id, doc.into_automerge());
-                    if changed {
-                        written.push(id);
-                    }
-                    if alert.status == AlertStatus::Firing {
-                        lock(store)
-                            .track(
-                                &integration.id,
-                                &alert.identity,
-                                &Tracked {
-                                    document: id.url(),
-                                    fired: fired + 1,
-                                },
-                            )
-                            .map_err(storage)?;
-                    }
-                    outcomes.push(outcome(
-                        alert,
-                        if changed { "updated" } else { "unchanged" },
-                        Some(reference),
-                    ));
-                }
-                AlertEffect::Nothing => {
-                    outcomes.push(outcome(alert, "unchanged", open.map(|o| o.2)));
+            (None, _) => {
+                for alert in &received.alerts {
+                    self.apply(&mut work, alert, None).await?;
                 }
             }
         }
+        let Delivery {
+            outcomes, written, ..
+        } = work;
         self.commit(&written).await?;
         Ok(outcomes)
+    }
+
+    /// A mail: a comment on the incident it is about (by reference number or thread), or a
+    /// new incident. A mail about an incident already Closed or Canceled opens a new one that
+    /// says which it follows up.
+    async fn mail(&mut self, work: &mut Delivery<'_>, m: &Mail) -> Result<(), Failure> {
+        let known = {
+            let store = lock(work.store);
+            let by_reference = match mail::reference_in(m) {
+                Some(r) => store
+                    .document_of(&self.workspace, &r.to_string())
+                    .map_err(storage)?,
+                None => None,
+            };
+            match by_reference {
+                Some(d) => Some(d),
+                None => store.thread_document(&m.thread).map_err(storage)?,
+            }
+        };
+        let mut follows = None;
+        if let Some(url) = known {
+            let id = DocumentId::from_url(&url).map_err(|e| Failure::Unavailable(e.to_string()))?;
+            if self.fetch(id).await? {
+                let am = self.docs.docs.get_mut(&id).expect("fetched above");
+                let mut doc = IncidentDoc::holding(std::mem::take(am));
+                let read = doc.read().ok();
+                let result = match &read {
+                    Some(i) if !i.state.is_read_only() => doc
+                        .execute(&mail::reply(m), &work.origin, &work.cfg)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string()),
+                    _ => Err("read-only".to_string()),
+                };
+                self.docs.docs.insert(id, doc.into_automerge());
+                match (result, read) {
+                    (Ok(()), Some(i)) => {
+                        work.written.push(id);
+                        self.remember_mail(work, m, &id)?;
+                        work.outcomes.push(AlertOutcome {
+                            identity: m.message_id.clone(),
+                            result: "commented",
+                            incident: Some(i.reference.to_string()),
+                        });
+                        return Ok(());
+                    }
+                    (_, Some(i)) => follows = Some(i.reference.to_string()),
+                    (_, None) => {}
+                }
+            }
+        }
+        let mut new = mail::new_incident(m, &work.cfg.mail, &work.cfg);
+        new.detected_at = not_after(new.detected_at, work.now);
+        if let Some(reference) = &follows {
+            new.description = format!(
+                "Follow-up to {reference}, which is closed.\n\n{}",
+                new.description
+            );
+        }
+        let prefix = self.prefix(work.store, work.integration)?;
+        let sequence = lock(work.store)
+            .next_sequence(&work.integration.id, prefix.as_str())
+            .map_err(storage)?;
+        let reference = ReferenceNumber::new(prefix, sequence);
+        let doc = IncidentDoc::create(&reference, &new, &work.origin, &work.cfg).map_err(|e| {
+            Failure::Refused(format!("the mail does not make a valid incident: {e}"))
+        })?;
+        let id = new_document_id();
+        self.docs.docs.insert(id, doc.into_automerge());
+        work.written.push(id);
+        lock(work.store)
+            .index_reference(&self.workspace, &reference.to_string(), &id.url())
+            .map_err(storage)?;
+        self.remember_mail(work, m, &id)?;
+        work.outcomes.push(AlertOutcome {
+            identity: m.message_id.clone(),
+            result: "opened",
+            incident: Some(reference.to_string()),
+        });
+        Ok(())
+    }
+
+    fn remember_mail(&self, work: &Delivery<'_>, m: &Mail, id: &DocumentId) -> Result<(), Failure> {
+        if m.message_id.trim().is_empty() {
+            return Ok(());
+        }
+        lock(work.store)
+            .thread(&m.message_id, &id.url())
+            .map_err(storage)
+    }
+
+    /// Applies one alert's effect to the incident its identity stands for (a new one under
+    /// `parent`, if given); returns that incident's id and reference, if it has one.
+    async fn apply(
+        &mut self,
+        work: &mut Delivery<'_>,
+        alert: &Alert,
+        parent: Option<&IncidentLink>,
+    ) -> Result<Option<(DocumentId, String)>, Failure> {
+        let tracked = lock(work.store)
+            .tracked(&work.integration.id, &alert.identity)
+            .map_err(storage)?;
+        let mut open = None;
+        if let Some(t) = &tracked {
+            let id = DocumentId::from_url(&t.document)
+                .map_err(|e| Failure::Unavailable(e.to_string()))?;
+            if self.fetch(id).await? {
+                let doc = IncidentDoc::holding(self.docs.docs[&id].clone());
+                open = doc
+                    .read()
+                    .ok()
+                    .map(|i| (id, i.state, i.reference.to_string()));
+            }
+        }
+        let fired = tracked.as_ref().map_or(0, |t| t.fired);
+        let state = open.as_ref().map(|o| o.1);
+        match effect(alert, state, fired, work.now, &work.cfg.alerts, &work.cfg) {
+            AlertEffect::Open(mut new) => {
+                new.detected_at = not_after(new.detected_at, work.now);
+                let prefix = self.prefix(work.store, work.integration)?;
+                let sequence = lock(work.store)
+                    .next_sequence(&work.integration.id, prefix.as_str())
+                    .map_err(storage)?;
+                let reference = ReferenceNumber::new(prefix, sequence);
+                let mut doc = IncidentDoc::create(&reference, &new, &work.origin, &work.cfg)
+                    .map_err(|e| {
+                        Failure::Refused(format!("the alert does not make a valid incident: {e}"))
+                    })?;
+                if let Some(link) = parent {
+                    doc.execute(
+                        &Command::SetParent(Some(link.clone())),
+                        &work.origin,
+                        &work.cfg,
+                    )
+                    .map_err(|e| Failure::Refused(e.to_string()))?;
+                }
+                let id = new_document_id();
+                self.docs.docs.insert(id, doc.into_automerge());
+                work.written.push(id);
+                lock(work.store)
+                    .track(
+                        &work.integration.id,
+                        &alert.identity,
+                        &Tracked {
+                            document: id.url(),
+                            fired: 1,
+                        },
+                    )
+                    .map_err(storage)?;
+                lock(work.store)
+                    .index_reference(&self.workspace, &reference.to_string(), &id.url())
+                    .map_err(storage)?;
+                work.outcomes
+                    .push(outcome(alert, "opened", Some(reference.to_string())));
+                Ok(Some((id, reference.to_string())))
+            }
+            AlertEffect::Change(commands) => {
+                let Some((id, _, reference)) = open else {
+                    return Ok(None);
+                };
+                let mut doc = IncidentDoc::holding(std::mem::take(
+                    self.docs.docs.get_mut(&id).expect("fetched above"),
+                ));
+                let mut changed = false;
+                for command in &commands {
+                    // A refusal (a workspace whose catalog lacks "Resolved by monitoring", say)
+                    // leaves the notes before it in place; the rest still apply.
+                    match doc.execute(command, &work.origin, &work.cfg) {
+                        Ok(o) => changed |= matches!(o, outpost_core::Outcome::Changed { .. }),
+                        Err(e) => tracing::info!(%reference, "automation command refused: {e}"),
+                    }
+                }
+                self.docs.docs.insert(id, doc.into_automerge());
+                if changed && !work.written.contains(&id) {
+                    work.written.push(id);
+                }
+                if alert.status == AlertStatus::Firing {
+                    lock(work.store)
+                        .track(
+                            &work.integration.id,
+                            &alert.identity,
+                            &Tracked {
+                                document: id.url(),
+                                fired: fired + 1,
+                            },
+                        )
+                        .map_err(storage)?;
+                }
+                work.outcomes.push(outcome(
+                    alert,
+                    if changed { "updated" } else { "unchanged" },
+                    Some(reference.clone()),
+                ));
+                Ok(Some((id, reference)))
+            }
+            AlertEffect::Nothing => {
+                work.outcomes.push(outcome(
+                    alert,
+                    "unchanged",
+                    open.as_ref().map(|o| o.2.clone()),
+                ));
+                Ok(open
+                    .filter(|o| outpost_core::alert::still_open(o.1))
+                    .map(|o| (o.0, o.2)))
+            }
+        }
     }
 
     /// Runs the workspace's timed rules ([`outpost_core::housekeeping`]) over its documents,
@@ -430,6 +584,13 @@ impl WorkspacePeer {
                 let mut doc = IncidentDoc::holding(std::mem::take(am));
                 let url = id.url();
                 if let Ok(view) = doc.view(&cfg, now) {
+                    lock(store)
+                        .index_reference(
+                            &self.workspace,
+                            &view.incident.reference.to_string(),
+                            &url,
+                        )
+                        .map_err(storage)?;
                     if matches!(view.incident.state, State::Closed | State::Canceled) {
                         lock(store).settle(&url).map_err(storage)?;
                     }
@@ -533,6 +694,27 @@ fn outcome(
         result,
         incident,
     }
+}
+
+/// One delivery in progress: what it needs and what it has done.
+struct Delivery<'a> {
+    store: &'a std::sync::Mutex<Store>,
+    integration: &'a Integration,
+    cfg: WorkspaceConfig,
+    origin: Attribution,
+    now: DeviceTime,
+    outcomes: Vec<AlertOutcome>,
+    written: Vec<DocumentId>,
+}
+
+/// A sender's time, but never later than now: a sender whose clock runs ahead (or a mail dated
+/// by one) must not make an incident detected in the future, which the rules refuse.
+fn not_after(at: Option<DeviceTime>, now: DeviceTime) -> Option<DeviceTime> {
+    at.map(|t| t.min(now))
+}
+
+fn storage(e: crate::store::StoreError) -> Failure {
+    Failure::Unavailable(e.to_string())
 }
 
 fn lock(store: &std::sync::Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {

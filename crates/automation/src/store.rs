@@ -92,6 +92,14 @@ impl Store {
                  rule TEXT NOT NULL,
                  at INTEGER NOT NULL,
                  PRIMARY KEY (document, rule));
+             CREATE TABLE IF NOT EXISTS refs (
+                 workspace TEXT NOT NULL,
+                 reference TEXT NOT NULL,
+                 document TEXT NOT NULL,
+                 PRIMARY KEY (workspace, reference));
+             CREATE TABLE IF NOT EXISTS threads (
+                 message_id TEXT PRIMARY KEY,
+                 document TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS settled (
                  document TEXT PRIMARY KEY);
              CREATE TABLE IF NOT EXISTS sequences (
@@ -289,6 +297,66 @@ impl Store {
             .execute(params![document])
             .map_err(err)?;
         Ok(())
+    }
+
+    /// Records which document holds a reference number (every incident the automation opens
+    /// or its sweep sees), so a mail quoting the number finds it.
+    pub fn index_reference(
+        &self,
+        workspace: &str,
+        reference: &str,
+        document: &str,
+    ) -> Result<(), StoreError> {
+        self.db
+            .prepare_cached(
+                "INSERT INTO refs (workspace, reference, document) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (workspace, reference) DO UPDATE SET document = ?3",
+            )
+            .map_err(err)?
+            .execute(params![workspace, reference, document])
+            .map_err(err)?;
+        Ok(())
+    }
+
+    /// The document holding a reference number, if known.
+    pub fn document_of(
+        &self,
+        workspace: &str,
+        reference: &str,
+    ) -> Result<Option<String>, StoreError> {
+        self.db
+            .prepare_cached("SELECT document FROM refs WHERE workspace = ?1 AND reference = ?2")
+            .map_err(err)?
+            .query_row(params![workspace, reference], |r| r.get(0))
+            .optional()
+            .map_err(err)
+    }
+
+    /// Records the incident a mail (by its message id) opened or commented on.
+    pub fn thread(&self, message_id: &str, document: &str) -> Result<(), StoreError> {
+        self.db
+            .prepare_cached("INSERT OR IGNORE INTO threads (message_id, document) VALUES (?1, ?2)")
+            .map_err(err)?
+            .execute(params![message_id.trim(), document])
+            .map_err(err)?;
+        Ok(())
+    }
+
+    /// The incident the first of these message ids belongs to, if any.
+    pub fn thread_document(&self, message_ids: &[String]) -> Result<Option<String>, StoreError> {
+        for id in message_ids {
+            let found = self
+                .db
+                .prepare_cached("SELECT document FROM threads WHERE message_id = ?1")
+                .map_err(err)?
+                .query_row(params![id.trim()], |r| r.get(0))
+                .optional()
+                .map_err(err)?;
+            if found.is_some() {
+                return Ok(found);
+            }
+        }
+        Ok(None)
     }
 
     /// The integration's reference prefix, if it has one.

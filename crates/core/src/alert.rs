@@ -53,7 +53,8 @@ pub struct Alert {
 }
 
 /// How a workspace maps alerts onto incidents.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct AlertMapping {
     /// Severity (lower case) to impact and urgency.
     pub severities: BTreeMap<String, (Impact, Urgency)>,
@@ -65,6 +66,72 @@ pub struct AlertMapping {
     pub category_label: String,
     /// Whether a recovery resolves the incident, or is only recorded on it.
     pub resolve_on_recovery: bool,
+    /// How a group of several alerts becomes incidents.
+    pub grouping: Grouping,
+}
+
+/// How a group of alerts (Alertmanager's `groupKey`: alerts its route groups together, such as
+/// one disk alert per database server) becomes incidents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Grouping {
+    /// A parent incident for the group, each alert a child of it (moving with it, see
+    /// [`crate::family`]); a group of one alert has no parent.
+    Children,
+    /// One incident for the whole group, listing its alerts; each firing and recovery is
+    /// recorded on it, and it recovers when the whole group has.
+    One,
+}
+
+/// A group of alerts as the sender grouped them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlertGroup {
+    /// The sender's group key.
+    pub key: String,
+    /// Firing while any alert of it fires.
+    pub status: AlertStatus,
+    /// The labels every alert of the group shares.
+    pub labels: BTreeMap<String, String>,
+    /// The annotations every alert shares.
+    pub annotations: BTreeMap<String, String>,
+    /// The sender's own page (Alertmanager's `externalURL`).
+    pub links: Vec<String>,
+}
+
+impl AlertGroup {
+    /// The group as one alert, for the incident standing for the whole group: its identity is
+    /// the group key, its summary the shared summary (or the alert name and how many fire), and
+    /// its description lists the alerts.
+    pub fn as_alert(&self, alerts: &[Alert]) -> Alert {
+        let name = self
+            .labels
+            .get("alertname")
+            .map_or("Alerts", String::as_str);
+        let summary = self.annotations.get("summary").cloned().unwrap_or_else(|| {
+            let firing = alerts
+                .iter()
+                .filter(|a| a.status == AlertStatus::Firing)
+                .count();
+            format!("{name}: {firing} of {} alerts firing", alerts.len())
+        });
+        let mut annotations = self.annotations.clone();
+        let listed: Vec<String> = alerts
+            .iter()
+            .map(|a| format!("{} ({})", a.summary, a.identity))
+            .collect();
+        annotations.insert("alerts".into(), listed.join("; "));
+        Alert {
+            identity: format!("group:{}", self.key),
+            status: self.status,
+            summary,
+            severity: self.labels.get("severity").cloned().unwrap_or_default(),
+            source: String::new(),
+            labels: self.labels.clone(),
+            annotations,
+            links: self.links.clone(),
+            started_at: alerts.iter().filter_map(|a| a.started_at).min(),
+        }
+    }
 }
 
 impl Default for AlertMapping {
@@ -86,6 +153,7 @@ impl Default for AlertMapping {
             service_labels: vec!["service".into(), "job".into()],
             category_label: "category".into(),
             resolve_on_recovery: true,
+            grouping: Grouping::Children,
         }
     }
 }
@@ -467,6 +535,33 @@ mod tests {
         assert!(incident.work_notes[0]
             .body
             .starts_with("Monitoring reports recovery"));
+    }
+
+    #[test]
+    fn a_group_as_one_alert_lists_its_alerts_and_counts_those_firing() {
+        let mut second = alert(AlertStatus::Firing, "critical");
+        second.identity = "a9".into();
+        second.summary = "Disk almost full on db-2".into();
+        let mut third = second.clone();
+        third.identity = "b7".into();
+        third.status = AlertStatus::Resolved;
+        let group = AlertGroup {
+            key: "{}:{alertname=\"DiskFull\"}".into(),
+            status: AlertStatus::Firing,
+            labels: [("alertname".to_string(), "DiskFull".to_string())]
+                .into_iter()
+                .collect(),
+            annotations: BTreeMap::new(),
+            links: vec![],
+        };
+        let one = group.as_alert(&[alert(AlertStatus::Firing, "critical"), second, third]);
+        assert_eq!(one.identity, "group:{}:{alertname=\"DiskFull\"}");
+        assert_eq!(one.summary, "DiskFull: 2 of 3 alerts firing");
+        assert!(one.annotations["alerts"].contains("Disk almost full on db-2 (a9)"));
+        assert_eq!(
+            one.started_at,
+            Some(DeviceTime::from_millis(1_700_000_000_000))
+        );
     }
 
     #[test]

@@ -101,6 +101,12 @@ pub struct WorkspaceConfig {
     pub auto_close_days: u32,
     /// Escalations as the resolution clock runs down, in order of `at_percent`.
     pub escalations: Vec<EscalationRule>,
+    /// How alerts from monitoring become incidents.
+    #[serde(default)]
+    pub alerts: crate::alert::AlertMapping,
+    /// How mail to the workspace's mailbox is classified.
+    #[serde(default)]
+    pub mail: crate::mail::MailRules,
 }
 
 impl Default for WorkspaceConfig {
@@ -145,6 +151,8 @@ impl Default for WorkspaceConfig {
                 raise_level: true,
                 tell_manager: true,
             }],
+            alerts: crate::alert::AlertMapping::default(),
+            mail: crate::mail::MailRules::default(),
         }
     }
 }

@@ -23,6 +23,8 @@ keyword_enum! {
         Monitoring => ("monitoring", "Monitoring"),
         /// An automated alert fired.
         AutomatedAlert => ("automated_alert", "Automated alert"),
+        /// A mail to the workspace's mailbox.
+        Email => ("email", "Email"),
         /// Anything else.
         Other => ("other", "Other"),
     }

@@ -71,6 +71,7 @@ pub mod housekeeping;
 pub mod incident;
 pub mod index;
 mod keyword;
+pub mod mail;
 pub mod priority;
 pub mod reference;
 pub mod report;

@@ -6,7 +6,8 @@
 //!   "matrix": "<json>", "label.P1": "<json>", "sla.P1": "<json>", "sla.pause_on": "<json>",
 //!   "calendar": "<json>", "calendar:berlin office": "<json>", "communication": "<json>",
 //!   "auto_close_days": "<json>",
-//!   "escalations": "<json>", "category:network": "<json>", "service:email": "<json>",
+//!   "escalations": "<json>", "alerts": "<json>", "mail": "<json>",
+//!   "category:network": "<json>", "service:email": "<json>",
 //!   "resolution:workaround provided": "<json>",
 //!   "group:service desk": "<json>", "person:ana lima": "<json>" }
 //! ```
@@ -30,6 +31,7 @@ use automerge::{Automerge, ChangeHash, ReadDoc, ScalarValue, Value, ROOT};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::alert::AlertMapping;
 use crate::calendar::BusinessCalendar;
 use crate::communication::CommunicationPlan;
 use crate::config::{
@@ -37,6 +39,7 @@ use crate::config::{
 };
 use crate::directory::{same_name, Directory, DirectoryError, Group, Person};
 use crate::history::Attribution;
+use crate::mail::MailRules;
 use crate::priority::{Priority, PriorityMatrix};
 use crate::sla::SlaTarget;
 use crate::state::HoldReason;
@@ -68,6 +71,10 @@ pub enum SettingKey {
     AutoClose,
     /// The escalation rules.
     Escalations,
+    /// How alerts become incidents.
+    Alerts,
+    /// How mail is classified.
+    Mail,
     /// A category, by lower-cased name.
     Category(String),
     /// A service, by lower-cased name.
@@ -93,6 +100,8 @@ impl SettingKey {
             SettingKey::Communication => "communication".into(),
             SettingKey::AutoClose => "auto_close_days".into(),
             SettingKey::Escalations => "escalations".into(),
+            SettingKey::Alerts => "alerts".into(),
+            SettingKey::Mail => "mail".into(),
             SettingKey::Category(n) => format!("category:{n}"),
             SettingKey::Service(n) => format!("service:{n}"),
             SettingKey::ResolutionCode(n) => format!("resolution:{n}"),
@@ -118,6 +127,8 @@ impl SettingKey {
             "communication" => SettingKey::Communication,
             "auto_close_days" => SettingKey::AutoClose,
             "escalations" => SettingKey::Escalations,
+            "alerts" => SettingKey::Alerts,
+            "mail" => SettingKey::Mail,
             _ => {
                 if let Some(p) = key.strip_prefix("label.") {
                     SettingKey::Label(priority(p)?)
@@ -154,6 +165,8 @@ impl SettingKey {
             SettingKey::Communication => "Communication plan".into(),
             SettingKey::AutoClose => "Auto-close delay".into(),
             SettingKey::Escalations => "Escalation rules".into(),
+            SettingKey::Alerts => "Alert mapping".into(),
+            SettingKey::Mail => "Mail rules".into(),
             SettingKey::Category(n) => format!("Category {n}"),
             SettingKey::Service(n) => format!("Service {n}"),
             SettingKey::ResolutionCode(n) => format!("Resolution code {n}"),
@@ -189,6 +202,10 @@ pub enum Setting {
     AutoClose(u32),
     /// The escalation rules.
     Escalations(Vec<EscalationRule>),
+    /// How alerts become incidents.
+    Alerts(AlertMapping),
+    /// How mail is classified.
+    Mail(MailRules),
     /// A category.
     Category(Category),
     /// A service.
@@ -222,6 +239,8 @@ impl Setting {
             Setting::Communication(_) => SettingKey::Communication,
             Setting::AutoClose(_) => SettingKey::AutoClose,
             Setting::Escalations(_) => SettingKey::Escalations,
+            Setting::Alerts(_) => SettingKey::Alerts,
+            Setting::Mail(_) => SettingKey::Mail,
             Setting::Category(c) => SettingKey::named(SettingKey::Category, &c.name),
             Setting::Service(s) => SettingKey::named(SettingKey::Service, &s.name),
             Setting::ResolutionCode(c) => SettingKey::named(SettingKey::ResolutionCode, &c.name),
@@ -241,6 +260,8 @@ impl Setting {
             Setting::Communication(c) => json(c),
             Setting::AutoClose(d) => json(d),
             Setting::Escalations(e) => json(e),
+            Setting::Alerts(a) => json(a),
+            Setting::Mail(m) => json(m),
             Setting::Category(c) => json(c),
             Setting::Service(s) => json(s),
             Setting::ResolutionCode(c) => json(c),
@@ -261,6 +282,8 @@ impl Setting {
             SettingKey::Communication => Setting::Communication(parse(text)?),
             SettingKey::AutoClose => Setting::AutoClose(parse(text)?),
             SettingKey::Escalations => Setting::Escalations(parse(text)?),
+            SettingKey::Alerts => Setting::Alerts(parse(text)?),
+            SettingKey::Mail => Setting::Mail(parse(text)?),
             SettingKey::Category(_) => Setting::Category(parse(text)?),
             SettingKey::Service(_) => Setting::Service(parse(text)?),
             SettingKey::ResolutionCode(_) => Setting::ResolutionCode(parse(text)?),
@@ -431,6 +454,8 @@ fn apply_setting(ws: &mut Workspace, setting: Setting) {
         Setting::Communication(c) => cfg.communication = c,
         Setting::AutoClose(d) => cfg.auto_close_days = d,
         Setting::Escalations(e) => cfg.escalations = e,
+        Setting::Alerts(a) => cfg.alerts = a,
+        Setting::Mail(m) => cfg.mail = m,
         Setting::Category(c) => replace(&mut cfg.categories, c, |c| &c.name),
         Setting::Service(s) => replace(&mut cfg.services, s, |s| &s.name),
         Setting::ResolutionCode(c) => replace(&mut cfg.resolution_codes, c, |c| &c.name),
@@ -462,6 +487,8 @@ fn remove_setting(ws: &mut Workspace, key: &SettingKey) {
         SettingKey::Communication => cfg.communication = defaults.communication,
         SettingKey::AutoClose => cfg.auto_close_days = defaults.auto_close_days,
         SettingKey::Escalations => cfg.escalations = defaults.escalations,
+        SettingKey::Alerts => cfg.alerts = defaults.alerts,
+        SettingKey::Mail => cfg.mail = defaults.mail,
         SettingKey::Category(n) => cfg.categories.retain(|c| !same_name(&c.name, n)),
         SettingKey::Service(n) => cfg.services.retain(|s| !same_name(&s.name, n)),
         SettingKey::ResolutionCode(n) => cfg.resolution_codes.retain(|c| !same_name(&c.name, n)),
@@ -1009,6 +1036,8 @@ mod tests {
             SettingKey::Communication,
             SettingKey::AutoClose,
             SettingKey::Escalations,
+            SettingKey::Alerts,
+            SettingKey::Mail,
             SettingKey::Category("network".into()),
             SettingKey::Service("email".into()),
             SettingKey::ResolutionCode("replaced hardware".into()),

@@ -122,7 +122,8 @@ pub enum IntegrationCommand {
         /// The workspace its alerts open incidents in.
         #[arg(long)]
         workspace: String,
-        /// What posts with it: alertmanager, grafana or events (Events API v2).
+        /// What posts with it: alertmanager, grafana, events (Events API v2) or mail (an inbound
+        /// mail webhook).
         #[arg(long, value_parser = parse_kind)]
         kind: outpost_automation::payload::Kind,
         /// Its name, which its changes are authored under ("Alertmanager: prod-eu").
@@ -140,7 +141,9 @@ pub enum IntegrationCommand {
 
 fn parse_kind(text: &str) -> Result<outpost_automation::payload::Kind, String> {
     outpost_automation::payload::Kind::from_key(text.trim()).ok_or_else(|| {
-        format!("\"{text}\" is not a kind of integration: use alertmanager, grafana or events")
+        format!(
+            "\"{text}\" is not a kind of integration: use alertmanager, grafana, events or mail"
+        )
     })
 }
 

@@ -243,17 +243,7 @@ fn integrations(config: &Config, command: IntegrationCommand) -> ExitCode {
             match store.create_integration(workspace, kind, name, now_seconds()) {
                 Ok((made, key)) => {
                     println!("{key}");
-                    let endpoint = match kind {
-                        outpost_automation::payload::Kind::Events => {
-                            "POST /v2/enqueue with it as routing_key"
-                        }
-                        outpost_automation::payload::Kind::Grafana => {
-                            "POST /api/integrations/grafana with \"Authorization: Bearer KEY\""
-                        }
-                        outpost_automation::payload::Kind::Alertmanager => {
-                            "POST /api/integrations/alertmanager with \"Authorization: Bearer KEY\""
-                        }
-                    };
+                    let endpoint = kind.endpoint();
                     eprintln!(
                         "Integration {} ({}) in workspace {workspace}: {endpoint}. The key is shown only now; store it safely.",
                         made.id,

@@ -102,6 +102,7 @@ async fn alertmanager_groups_open_repeat_and_resolve_incidents_reaching_a_device
     let key = integration(&relay, "acme", "alertmanager", "prod-eu");
     let mut wendy = watcher(&relay, "acme").await;
 
+    // A group of two alerts: a parent for the group, each alert a child (the default choice).
     let firing = fixture("alertmanager-firing.json");
     let (status, answer) = post(
         &relay,
@@ -117,8 +118,15 @@ async fn alertmanager_groups_open_repeat_and_resolve_incidents_reaching_a_device
         .iter()
         .map(|a| a["result"].as_str().unwrap())
         .collect();
-    assert_eq!(results, ["opened", "opened"]);
-    until(&mut wendy, "both incidents", |p| incidents(p).len() == 2).await;
+    assert_eq!(results, ["opened", "opened", "opened"]);
+    until(&mut wendy, "the group and its two alerts", |p| {
+        incidents(p).len() == 3
+    })
+    .await;
+    let (parent_id, parent) = incidents(&wendy)
+        .into_iter()
+        .find(|(_, i)| i.title == "DiskFull: 2 of 2 alerts firing")
+        .expect("the group's parent incident");
     let db1 = titled(&wendy, "Disk almost full on db-1").expect("db-1's incident");
     assert_eq!(db1.detection_source, DetectionSource::Monitoring);
     assert_eq!(db1.affected_service, "Payroll");
@@ -131,8 +139,10 @@ async fn alertmanager_groups_open_repeat_and_resolve_incidents_reaching_a_device
         db1.description
     );
     assert_eq!(db1.state, State::New);
+    assert_eq!(db1.parent, Some(parent_id.to_string()));
+    assert_eq!(parent.state, State::New);
     assert_eq!(
-        answer["alerts"][0]["incident"].as_str(),
+        answer["alerts"][1]["incident"].as_str(),
         Some(db1.reference.to_string().as_str())
     );
 
@@ -157,7 +167,7 @@ async fn alertmanager_groups_open_repeat_and_resolve_incidents_reaching_a_device
     )
     .await;
     assert_eq!(status, 202, "{answer}");
-    assert_eq!(answer["alerts"][0]["result"], "updated");
+    assert_eq!(answer["alerts"][1]["result"], "updated");
     until(&mut wendy, "the occurrence", |p| {
         titled(p, "Disk almost full on db-1")
             .is_some_and(|i| i.work_notes.iter().any(|n| n.body.contains("occurrence 2")))
@@ -165,11 +175,11 @@ async fn alertmanager_groups_open_repeat_and_resolve_incidents_reaching_a_device
     .await;
     assert_eq!(
         incidents(&wendy).len(),
-        2,
-        "a repeat never opens a second incident"
+        3,
+        "a repeat never opens another incident"
     );
 
-    // Recovery resolves by monitoring (the default mapping).
+    // Recovery resolves the alerts and the group by monitoring (the default mapping).
     let resolved = firing.replace("\"status\": \"firing\"", "\"status\": \"resolved\"");
     let (status, answer) = post(
         &relay,
@@ -179,7 +189,7 @@ async fn alertmanager_groups_open_repeat_and_resolve_incidents_reaching_a_device
     )
     .await;
     assert_eq!(status, 202, "{answer}");
-    until(&mut wendy, "both resolved", |p| {
+    until(&mut wendy, "all resolved", |p| {
         incidents(p).iter().all(|(_, i)| i.state == State::Resolved)
     })
     .await;
@@ -189,7 +199,7 @@ async fn alertmanager_groups_open_repeat_and_resolve_incidents_reaching_a_device
         Some("Resolved by monitoring")
     );
 
-    // Firing again after the incident resolved opens a new incident for the same alert.
+    // Firing again after the incidents resolved opens new ones for the same alerts.
     let (status, answer) = post(
         &relay,
         "/api/integrations/alertmanager",
@@ -198,11 +208,220 @@ async fn alertmanager_groups_open_repeat_and_resolve_incidents_reaching_a_device
     )
     .await;
     assert_eq!(status, 202, "{answer}");
-    assert_eq!(answer["alerts"][0]["result"], "opened");
-    until(&mut wendy, "a third and fourth incident", |p| {
-        incidents(p).len() == 4
+    assert_eq!(answer["alerts"][1]["result"], "opened");
+    until(&mut wendy, "a second group", |p| incidents(p).len() == 6).await;
+}
+
+/// Writes the workspace's alert mapping as an admin's device would.
+async fn set_alert_mapping(relay: &Relay, mapping: outpost_core::alert::AlertMapping) {
+    use outpost_core::workspace::{Edit, Setting, WorkspaceDoc};
+    let out = relay.cli(&[
+        "token",
+        "create",
+        "--workspace",
+        "acme",
+        "--user",
+        "Ada Admin",
+        "--role",
+        "admin",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let (_, session) = support::http_get(
+        relay.port,
+        "/api/session",
+        &[("Authorization", &format!("Bearer {token}"))],
+    )
+    .await;
+    let session: Value = serde_json::from_str(&session).unwrap();
+    let id: outpost_sync::DocumentId = session["workspace_document"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut ws = WorkspaceDoc::new();
+    let at = outpost_core::DeviceTime::from_millis(1_765_000_000_000);
+    ws.apply(
+        &[Edit::Set(Setting::Alerts(mapping))],
+        &outpost_core::Attribution::new("Ada Admin", at),
+    )
+    .unwrap();
+    let mut ada = Peer::new("ada");
+    ada.connect(&relay.ws(), TokenIn::Subprotocol(token))
+        .await
+        .unwrap();
+    ada.caught_up(Duration::from_secs(10)).await.unwrap();
+    ada.docs.docs.insert(id, ws.automerge().clone());
+    ada.change(id, |_| Ok(())).await.unwrap();
+    ada.pump_until("the workspace stored", Duration::from_secs(10), |p| {
+        p.acknowledged.contains(&id) || !p.changes_refused.is_empty()
+    })
+    .await
+    .unwrap();
+    assert_eq!(ada.changes_refused, vec![]);
+}
+
+#[tokio::test]
+async fn a_workspace_can_take_a_group_as_one_incident_and_only_record_recoveries() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = Relay::start(dir.path(), &[]);
+    let key = integration(&relay, "acme", "alertmanager", "prod-eu");
+    set_alert_mapping(
+        &relay,
+        outpost_core::alert::AlertMapping {
+            grouping: outpost_core::alert::Grouping::One,
+            resolve_on_recovery: false,
+            ..Default::default()
+        },
+    )
+    .await;
+    let mut wendy = watcher(&relay, "acme").await;
+    let firing = fixture("alertmanager-firing.json");
+    let (status, answer) = post(
+        &relay,
+        "/api/integrations/alertmanager",
+        Some(&key),
+        &firing,
+    )
+    .await;
+    assert_eq!(status, 202, "{answer}");
+    until(&mut wendy, "one incident for the group", |p| {
+        incidents(p).len() == 1
     })
     .await;
+    let one = titled(&wendy, "DiskFull: 2 of 2 alerts firing").unwrap();
+    assert!(
+        one.description
+            .contains("Disk almost full on db-2 (6a4b2d3c0e9f8a71)"),
+        "{}",
+        one.description
+    );
+    let resolved = firing.replace("\"status\": \"firing\"", "\"status\": \"resolved\"");
+    let (status, _) = post(
+        &relay,
+        "/api/integrations/alertmanager",
+        Some(&key),
+        &resolved,
+    )
+    .await;
+    assert_eq!(status, 202);
+    until(&mut wendy, "the recovery recorded", |p| {
+        titled(p, "DiskFull: 2 of 2 alerts firing").is_some_and(|i| {
+            i.work_notes
+                .iter()
+                .any(|n| n.body.starts_with("Monitoring reports recovery"))
+        })
+    })
+    .await;
+    let one = titled(&wendy, "DiskFull: 2 of 2 alerts firing").unwrap();
+    assert_eq!(
+        one.state,
+        State::New,
+        "this workspace only records recoveries"
+    );
+    assert_eq!(incidents(&wendy).len(), 1);
+}
+
+#[tokio::test]
+async fn a_mail_opens_an_incident_classified_by_keywords_and_replies_become_comments() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = Relay::start(dir.path(), &[]);
+    let key = integration(&relay, "acme", "mail", "help desk");
+    let mut wendy = watcher(&relay, "acme").await;
+    let mail = fixture("mail-new.json");
+    let (status, answer) = post(&relay, "/api/integrations/mail", Some(&key), &mail).await;
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(answer["result"], "opened");
+    let reference = answer["incident"].as_str().unwrap().to_string();
+    let title = "VPN down for the whole office";
+    until(&mut wendy, "the mail's incident", |p| {
+        titled(p, title).is_some()
+    })
+    .await;
+    let incident = titled(&wendy, title).unwrap();
+    assert_eq!(incident.detection_source, DetectionSource::Email);
+    assert_eq!(incident.caller, "Dana Reyes <dana.reyes@example.test>");
+    assert_eq!(
+        (incident.category.as_str(), incident.subcategory.as_str()),
+        ("Network", "VPN")
+    );
+    assert_eq!(
+        (incident.impact, incident.urgency),
+        (outpost_core::Impact::High, outpost_core::Urgency::High)
+    );
+    assert!(
+        incident
+            .description
+            .contains("vpn-error.png (image/png, 48213 bytes)"),
+        "{}",
+        incident.description
+    );
+    // A retry of the same post changes nothing.
+    let (status, again) = post(&relay, "/api/integrations/mail", Some(&key), &mail).await;
+    assert_eq!((status, &again), (202, &answer));
+
+    // A reply naming the reference in its subject is a comment, not a new incident.
+    let reply = mail
+        .replace(
+            "\"Subject\": \"VPN down for the whole office\"",
+            &format!("\"Subject\": \"Re: [{reference}] VPN down\""),
+        )
+        .replace(
+            "<CAE4pKq3@mail.example.test>",
+            "<CAE4pKq4@mail.example.test>",
+        )
+        .replace(
+            "nobody in the Leeds office can connect",
+            "it works again for me, not for Sam",
+        );
+    let (status, answer) = post(&relay, "/api/integrations/mail", Some(&key), &reply).await;
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(
+        (answer["result"].as_str(), answer["incident"].as_str()),
+        (Some("commented"), Some(reference.as_str()))
+    );
+    // A reply found only by its thread headers (In-Reply-To the first mail) is one too.
+    let threaded = mail
+        .replace("\"Subject\": \"VPN down for the whole office\"", "\"Subject\": \"Re: VPN\"")
+        .replace("{ \"Name\": \"Message-ID\", \"Value\": \"<CAE4pKq3@mail.example.test>\" }", "{ \"Name\": \"Message-ID\", \"Value\": \"<CAE4pKq5@mail.example.test>\" }, { \"Name\": \"In-Reply-To\", \"Value\": \"<CAE4pKq3@mail.example.test>\" }")
+        .replace("nobody in the Leeds office can connect", "Sam is back online too");
+    let (status, answer) = post(&relay, "/api/integrations/mail", Some(&key), &threaded).await;
+    assert_eq!(
+        (status, answer["result"].as_str()),
+        (202, Some("commented")),
+        "{answer}"
+    );
+    until(&mut wendy, "both comments", |p| {
+        titled(p, title).is_some_and(|i| i.comments.len() == 2)
+    })
+    .await;
+    let incident = titled(&wendy, title).unwrap();
+    assert!(incident.comments[0]
+        .body
+        .starts_with("Mail from Dana Reyes <dana.reyes@example.test>:"));
+    assert!(incident
+        .comments
+        .iter()
+        .any(|c| c.body.contains("Sam is back online too")));
+    assert_eq!(incidents(&wendy).len(), 1, "replies never open incidents");
+
+    // A mail with no sender is refused, naming the field.
+    let (status, body) = post(
+        &relay,
+        "/api/integrations/mail",
+        Some(&key),
+        r#"{"Subject":"hi","TextBody":"x"}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (400, Some("From")),
+        "{body}"
+    );
 }
 
 #[tokio::test]
