@@ -247,10 +247,21 @@ impl Automation {
     }
 }
 
+/// Deliveries waiting together are handled as one batch: each is applied in turn, then one
+/// wait for the hub's acknowledgement covers them all, which is what lets a burst through at
+/// the rate the hub commits rather than one round trip per delivery.
+const BATCH: usize = 64;
+
 async fn run(mut peer: WorkspacePeer, mut jobs: mpsc::Receiver<Job>, store: Arc<Mutex<Store>>) {
-    while let Some(job) = jobs.recv().await {
-        let answer = handle(&mut peer, &store, &job).await;
-        let _ = job.reply.send(answer);
+    while let Some(first) = jobs.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        handle(&mut peer, &store, batch).await;
     }
 }
 
@@ -259,31 +270,107 @@ fn now() -> (DeviceTime, i64) {
     (at, at.unix_seconds())
 }
 
-async fn handle(
-    peer: &mut WorkspacePeer,
-    store: &Mutex<Store>,
-    job: &Job,
-) -> Result<Delivered, Refusal> {
-    let (at, seconds) = now();
-    let id = &job.integration.id;
-    let lock = || store.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(answer) = lock().handled(id, &job.body)? {
-        return serde_json::from_str(&answer)
-            .map(|answer| Delivered { answer })
-            .map_err(|e| Refusal::Unavailable(e.to_string()));
+fn refusal(f: Failure) -> Refusal {
+    match f {
+        Failure::Unavailable(why) => Refusal::Unavailable(why),
+        Failure::Refused(why) => Refusal::Refused(why),
     }
-    let outcomes = peer
-        .deliver(store, &job.integration, &job.received, at)
-        .await
-        .map_err(|f| match f {
-            Failure::Unavailable(why) => Refusal::Unavailable(why),
-            Failure::Refused(why) => Refusal::Refused(why),
-        })?;
-    let answer = answer(job.kind, &job.received, &outcomes);
-    let store = lock();
-    store.remember(id, &job.body, &answer.to_string(), seconds)?;
-    store.forget_handled(seconds - HANDLED_FOR_SECONDS)?;
-    Ok(Delivered { answer })
+}
+
+/// Handles a batch and answers each of its deliveries.
+async fn handle(peer: &mut WorkspacePeer, store: &Mutex<Store>, batch: Vec<Job>) {
+    let (at, seconds) = now();
+    let lock = || store.lock().unwrap_or_else(|e| e.into_inner());
+    // One transaction for what the whole batch records (else one disk sync per write).
+    let transaction = lock().begin();
+    if let Err(e) = &transaction {
+        tracing::warn!("automation store: no transaction for this batch: {e}");
+    }
+    // Applied, waiting for the hub: each with its answer.
+    let mut staged: Vec<(Job, serde_json::Value)> = Vec::new();
+    // Retries of a delivery staged in this same batch, answered with it.
+    let mut repeats: Vec<(Job, usize)> = Vec::new();
+    for job in batch {
+        let id = job.integration.id.clone();
+        match lock().handled(&id, &job.body) {
+            Ok(Some(answer)) => {
+                let answer = serde_json::from_str(&answer)
+                    .map(|answer| Delivered { answer })
+                    .map_err(|e| Refusal::Unavailable(e.to_string()));
+                let _ = job.reply.send(answer);
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                let _ = job.reply.send(Err(e.into()));
+                continue;
+            }
+        }
+        if let Some(first) = staged
+            .iter()
+            .position(|(s, _)| s.integration.id == id && s.body == job.body)
+        {
+            repeats.push((job, first));
+            continue;
+        }
+        match peer.stage(store, &job.integration, &job.received, at).await {
+            Ok(outcomes) => {
+                let answer = answer(job.kind, &job.received, &outcomes);
+                staged.push((job, answer));
+            }
+            Err(f) => {
+                let _ = job.reply.send(Err(refusal(f)));
+            }
+        }
+    }
+    let flushed = peer.flush().await;
+    if flushed.is_ok() {
+        for (job, answer) in &staged {
+            if let Err(e) =
+                lock().remember(&job.integration.id, &job.body, &answer.to_string(), seconds)
+            {
+                tracing::warn!("could not record a handled delivery: {e}");
+            }
+        }
+        if let Err(e) = lock().forget_handled(seconds - HANDLED_FOR_SECONDS) {
+            tracing::warn!("could not forget old deliveries: {e}");
+        }
+    }
+    // Committed whether or not the hub took the changes: what was tracked points at incidents
+    // the hub may lack, which the next delivery finds unavailable and opens again.
+    if transaction.is_ok() {
+        if let Err(e) = lock().commit() {
+            tracing::warn!("automation store: the batch's records were not committed: {e}");
+        }
+    }
+    match flushed {
+        Ok(()) => {
+            for (job, first) in repeats {
+                let answer = staged[first].1.clone();
+                let _ = job.reply.send(Ok(Delivered { answer }));
+            }
+            for (job, answer) in staged {
+                let _ = job.reply.send(Ok(Delivered { answer }));
+            }
+        }
+        Err(f) => {
+            let refused = refusal(f);
+            for (job, _) in repeats {
+                let _ = job.reply.send(Err(copy(&refused)));
+            }
+            for (job, _) in staged {
+                let _ = job.reply.send(Err(copy(&refused)));
+            }
+        }
+    }
+}
+
+/// The same refusal for every delivery of a failed batch.
+fn copy(r: &Refusal) -> Refusal {
+    match r {
+        Refusal::Refused(why) => Refusal::Refused(why.clone()),
+        other => Refusal::Unavailable(other.to_string()),
+    }
 }
 
 /// The answer's body: the Events API's shape for it (`status`, `message`, `dedup_key`), and for

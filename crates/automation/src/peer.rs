@@ -113,6 +113,14 @@ pub struct WorkspacePeer {
     acknowledged: HashMap<DocumentId, Vec<ChangeHash>>,
     refused: HashMap<DocumentId, String>,
     unavailable: Vec<DocumentId>,
+    /// Documents changed by staged deliveries, not yet acknowledged by the hub.
+    pending: Vec<DocumentId>,
+    /// The workspace's rules as last read, at the workspace document's heads then.
+    config_cache: Option<(Vec<ChangeHash>, WorkspaceConfig)>,
+    /// Repeats staged per incident: first and last occurrence, and when last seen.
+    repeats: HashMap<DocumentId, (u64, u64, DeviceTime)>,
+    /// Who each staged repeat is authored as.
+    repeat_authors: HashMap<DocumentId, Attribution>,
 }
 
 impl WorkspacePeer {
@@ -134,6 +142,10 @@ impl WorkspacePeer {
             acknowledged: HashMap::new(),
             refused: HashMap::new(),
             unavailable: Vec::new(),
+            pending: Vec::new(),
+            config_cache: None,
+            repeats: HashMap::new(),
+            repeat_authors: HashMap::new(),
         }
     }
 
@@ -270,16 +282,23 @@ impl WorkspacePeer {
         if !self.fetch(id).await? {
             return Ok(WorkspaceConfig::default());
         }
-        Ok(self
-            .docs
-            .docs
-            .get(&id)
-            .map(|d| read_document(d).config)
-            .unwrap_or_default())
+        let Some(doc) = self.docs.docs.get(&id) else {
+            return Ok(WorkspaceConfig::default());
+        };
+        // Read again only when the workspace document changed.
+        let heads = doc.get_heads();
+        if let Some((at, cfg)) = &self.config_cache {
+            if *at == heads {
+                return Ok(cfg.clone());
+            }
+        }
+        let cfg = read_document(doc).config;
+        self.config_cache = Some((heads, cfg.clone()));
+        Ok(cfg)
     }
 
-    /// Applies one delivery; answers once the hub has every change.
-    pub async fn deliver(
+    /// Applies one delivery, leaving its changes for [`WorkspacePeer::flush`].
+    pub async fn stage(
         &mut self,
         store: &std::sync::Mutex<Store>,
         integration: &Integration,
@@ -336,8 +355,47 @@ impl WorkspacePeer {
         let Delivery {
             outcomes, written, ..
         } = work;
-        self.commit(&written).await?;
+        for id in written {
+            if !self.pending.contains(&id) {
+                self.pending.push(id);
+            }
+        }
         Ok(outcomes)
+    }
+
+    /// Writes the timeline entry of the repeats staged for `id`, if any.
+    fn write_repeats(&mut self, id: DocumentId, cfg: &WorkspaceConfig) {
+        let (Some((first, last, at)), Some(origin)) =
+            (self.repeats.remove(&id), self.repeat_authors.remove(&id))
+        else {
+            return;
+        };
+        let Some(am) = self.docs.docs.get_mut(&id) else {
+            return;
+        };
+        let mut doc = IncidentDoc::holding(std::mem::take(am));
+        let origin = Attribution::new(origin.by, at);
+        let note = outpost_core::alert::occurrences(first, last, at);
+        if let Err(e) = doc.execute(&note, &origin, cfg) {
+            tracing::info!("an occurrence could not be recorded: {e}");
+        }
+        self.docs.docs.insert(id, doc.into_automerge());
+    }
+
+    /// Writes the batch's repeats (one timeline entry per incident), sends every staged
+    /// change and waits until the hub has acknowledged them all.
+    pub async fn flush(&mut self) -> Result<(), Failure> {
+        let cfg = self
+            .config_cache
+            .as_ref()
+            .map(|(_, c)| c.clone())
+            .unwrap_or_default();
+        let staged: Vec<DocumentId> = self.repeats.keys().copied().collect();
+        for id in staged {
+            self.write_repeats(id, &cfg);
+        }
+        let pending = std::mem::take(&mut self.pending);
+        self.commit(&pending).await
     }
 
     /// A mail: a comment on the incident it is about (by reference number or thread), or a
@@ -444,11 +502,13 @@ impl WorkspacePeer {
             let id = DocumentId::from_url(&t.document)
                 .map_err(|e| Failure::Unavailable(e.to_string()))?;
             if self.fetch(id).await? {
-                let doc = IncidentDoc::holding(self.docs.docs[&id].clone());
+                let am = self.docs.docs.get_mut(&id).expect("fetched above");
+                let doc = IncidentDoc::holding(std::mem::take(am));
                 open = doc
-                    .read()
+                    .state()
                     .ok()
-                    .map(|i| (id, i.state, i.reference.to_string()));
+                    .map(|state| (id, state, t.reference.clone()));
+                self.docs.docs.insert(id, doc.into_automerge());
             }
         }
         let fired = tracked.as_ref().map_or(0, |t| t.fired);
@@ -483,6 +543,7 @@ impl WorkspacePeer {
                         &Tracked {
                             document: id.url(),
                             fired: 1,
+                            reference: reference.to_string(),
                         },
                     )
                     .map_err(storage)?;
@@ -493,10 +554,42 @@ impl WorkspacePeer {
                     .push(outcome(alert, "opened", Some(reference.to_string())));
                 Ok(Some((id, reference.to_string())))
             }
+            AlertEffect::Repeat { occurrence } => {
+                let Some((id, _, reference)) = open else {
+                    return Ok(None);
+                };
+                // Written at the flush, one entry for every repeat the batch holds.
+                let slot = self
+                    .repeats
+                    .entry(id)
+                    .or_insert((occurrence, occurrence, work.now));
+                slot.1 = occurrence;
+                slot.2 = work.now;
+                lock(work.store)
+                    .track(
+                        &work.integration.id,
+                        &alert.identity,
+                        &Tracked {
+                            document: id.url(),
+                            fired: occurrence,
+                            reference: reference.clone(),
+                        },
+                    )
+                    .map_err(storage)?;
+                if !self.pending.contains(&id) {
+                    self.pending.push(id);
+                }
+                self.repeat_authors.insert(id, work.origin.clone());
+                work.outcomes
+                    .push(outcome(alert, "updated", Some(reference.clone())));
+                Ok(Some((id, reference)))
+            }
             AlertEffect::Change(commands) => {
                 let Some((id, _, reference)) = open else {
                     return Ok(None);
                 };
+                // Repeats staged before this, in the timeline before it.
+                self.write_repeats(id, &work.cfg);
                 let mut doc = IncidentDoc::holding(std::mem::take(
                     self.docs.docs.get_mut(&id).expect("fetched above"),
                 ));
@@ -521,6 +614,7 @@ impl WorkspacePeer {
                             &Tracked {
                                 document: id.url(),
                                 fired: fired + 1,
+                                reference: reference.clone(),
                             },
                         )
                         .map_err(storage)?;

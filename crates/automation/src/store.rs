@@ -48,6 +48,8 @@ pub struct Tracked {
     pub document: String,
     /// Firings recorded, the first included.
     pub fired: u64,
+    /// The incident's reference number.
+    pub reference: String,
 }
 
 /// The automation peer's store.
@@ -80,6 +82,7 @@ impl Store {
                  identity TEXT NOT NULL,
                  document TEXT NOT NULL,
                  fired INTEGER NOT NULL,
+                 reference TEXT NOT NULL,
                  PRIMARY KEY (integration, identity));
              CREATE TABLE IF NOT EXISTS handled (
                  integration TEXT NOT NULL,
@@ -109,6 +112,17 @@ impl Store {
         )
         .map_err(err)?;
         Ok(Store { db })
+    }
+
+    /// Starts a transaction: what a batch of deliveries records is written at once, with one
+    /// sync to disk, at [`Store::commit`].
+    pub fn begin(&self) -> Result<(), StoreError> {
+        self.db.execute_batch("BEGIN IMMEDIATE").map_err(err)
+    }
+
+    /// Commits the transaction [`Store::begin`] started.
+    pub fn commit(&self) -> Result<(), StoreError> {
+        self.db.execute_batch("COMMIT").map_err(err)
     }
 
     /// Creates an integration; returns it and its key (shown once: only its hash is kept).
@@ -189,13 +203,14 @@ impl Store {
     ) -> Result<Option<Tracked>, StoreError> {
         self.db
             .prepare_cached(
-                "SELECT document, fired FROM alerts WHERE integration = ?1 AND identity = ?2",
+                "SELECT document, fired, reference FROM alerts WHERE integration = ?1 AND identity = ?2",
             )
             .map_err(err)?
             .query_row(params![integration, identity], |r| {
                 Ok(Tracked {
                     document: r.get(0)?,
                     fired: r.get::<_, i64>(1)? as u64,
+                    reference: r.get(2)?,
                 })
             })
             .optional()
@@ -211,11 +226,19 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.db
             .prepare_cached(
-                "INSERT INTO alerts (integration, identity, document, fired) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (integration, identity) DO UPDATE SET document = ?3, fired = ?4",
+                "INSERT INTO alerts (integration, identity, document, fired, reference)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (integration, identity) DO UPDATE SET document = ?3, fired = ?4,
+                 reference = ?5",
             )
             .map_err(err)?
-            .execute(params![integration, identity, tracked.document, tracked.fired as i64])
+            .execute(params![
+                integration,
+                identity,
+                tracked.document,
+                tracked.fired as i64,
+                tracked.reference
+            ])
             .map_err(err)?;
         Ok(())
     }

@@ -10,8 +10,10 @@
 //! outpost-bench --data incidents.json converge --edits 500
 //! outpost-bench --data incidents.json idle --conns 1000
 //! outpost-bench --data incidents.json fanout --clients 200 --seconds 60
+//! outpost-bench --data incidents.json alerts --alerts 10000 --fingerprints 500
 //! ```
 
+mod alerts;
 mod data;
 mod relay;
 mod scenarios;
@@ -102,6 +104,25 @@ enum Bench {
         #[arg(long)]
         flood_tokens: Option<usize>,
     },
+    /// A burst of Alertmanager webhooks over a few hundred alert identities, with the fan-out
+    /// workload running beside it.
+    Alerts {
+        #[arg(long, default_value_t = 10_000)]
+        alerts: usize,
+        #[arg(long, default_value_t = 500)]
+        fingerprints: usize,
+        /// Posts in flight at once.
+        #[arg(long, default_value_t = 16)]
+        senders: usize,
+        /// Fan-out devices meanwhile.
+        #[arg(long, default_value_t = 200)]
+        clients: usize,
+        #[arg(long, default_value_t = 10)]
+        docs: usize,
+        /// How long the fan-out runs, in seconds.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -138,6 +159,24 @@ fn main() -> ExitCode {
                 scenarios::converge(&ctx, edits, incidents).await
             }
             Bench::Idle { conns } => scenarios::idle(&ctx, conns).await,
+            Bench::Alerts {
+                alerts,
+                fingerprints,
+                senders,
+                clients,
+                docs,
+                seconds,
+            } => {
+                let b = alerts::Burst {
+                    alerts,
+                    fingerprints,
+                    senders,
+                    clients,
+                    docs,
+                    seconds,
+                };
+                alerts::burst(&ctx, &b).await
+            }
             Bench::Judge { count } => scenarios::judge(&ctx, count),
             Bench::Fanout {
                 clients,

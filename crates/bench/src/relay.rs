@@ -21,6 +21,11 @@ impl Relay {
     /// Starts `bin` (the `outpost-relay` binary) with its own data directory, its judge off if
     /// `no_judge`.
     pub fn start(bin: &Path, no_judge: bool) -> Result<Relay, String> {
+        Relay::start_with(bin, no_judge, &[])
+    }
+
+    /// Starts it with `extra` arguments too.
+    pub fn start_with(bin: &Path, no_judge: bool, extra: &[&str]) -> Result<Relay, String> {
         let dir = std::env::temp_dir().join(format!(
             "outpost-bench-{}-{}",
             std::process::id(),
@@ -74,6 +79,7 @@ impl Relay {
                 "100000",
             ])
             .args(no_judge.then_some("--no-judge"))
+            .args(extra)
             .env(
                 "RUST_LOG",
                 std::env::var("OUTPOST_BENCH_RELAY_LOG").unwrap_or_else(|_| "warn".into()),
@@ -118,17 +124,46 @@ impl Relay {
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
     }
 
-    /// The relay's own statistics (`/api/stats`): its counters and how long frames waited in the
-    /// hub, which tells the relay's share of a latency from the load generator's.
-    /// `frames` limits the delays to the last so many frames.
-    pub fn stats(&self, frames: Option<u64>) -> Result<serde_json::Value, String> {
-        let addr = self
-            .ws
+    /// An integration key of `kind` for the `bench` workspace, issued while it runs.
+    pub fn integration(&self, kind: &str) -> Result<String, String> {
+        let out = Command::new(&self.bin)
+            .args([
+                "integration",
+                "create",
+                "--workspace",
+                "bench",
+                "--kind",
+                kind,
+            ])
+            .args(["--name", "bench"])
+            .arg("--data-dir")
+            .arg(self.dir.join("data"))
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", self.bin.display()))?;
+        if !out.status.success() {
+            return Err(format!(
+                "integration create failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+
+    /// The relay's `host:port`.
+    pub fn addr(&self) -> String {
+        self.ws
             .trim_start_matches("ws://")
             .split('/')
             .next()
             .unwrap_or_default()
-            .to_string();
+            .to_string()
+    }
+
+    /// The relay's own statistics (`/api/stats`): its counters and how long frames waited in the
+    /// hub, which tells the relay's share of a latency from the load generator's.
+    /// `frames` limits the delays to the last so many frames.
+    pub fn stats(&self, frames: Option<u64>) -> Result<serde_json::Value, String> {
+        let addr = self.addr();
         let mut stream = std::net::TcpStream::connect(&addr).map_err(|e| e.to_string())?;
         write!(
             stream,

@@ -42,14 +42,14 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn micros_now() -> i64 {
+pub(crate) fn micros_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as i64)
 }
 
 /// Connects a device and waits until it has caught up with the relay.
-async fn online(peer: &mut Peer, relay: &Relay) -> Result<(), String> {
+pub(crate) async fn online(peer: &mut Peer, relay: &Relay) -> Result<(), String> {
     peer.connect(&relay.ws, TokenIn::Subprotocol(relay.token.clone()))
         .await
         .map_err(err)?;
@@ -290,57 +290,10 @@ pub async fn fanout(
     let (relay, ids) = seeded(ctx, docs).await?;
     let seed: Vec<(DocumentId, Automerge)> = data::build_all(&ctx.data, docs)?;
     let relay = Arc::new(relay);
-    let mut observer = Peer::new("observer");
-    online(&mut observer, &relay).await?;
+    let load = FanoutLoad::prepare(&relay, clients).await?;
     let flooding = Flood::start(&relay, flood).await?;
     let (flood, flood_tokens) = (flood.connections, flood.tokens);
-    let sent = Arc::new(AtomicU64::new(0));
-    let begin = Instant::now() + Duration::from_secs(2) + Duration::from_millis(clients as u64 * 5);
-    let mut tasks = Vec::new();
-    for i in 0..clients {
-        let (relay, sent, doc) = (relay.clone(), sent.clone(), ids[i % ids.len()]);
-        // A device of its own: the same history under a new actor (a clone would reuse the
-        // seed's actor, and two devices writing as one actor is a conflict the relay refuses).
-        let copy = seed[i % seed.len()].1.fork();
-        tasks.push(tokio::spawn(async move {
-            let name = format!("sender-{i}");
-            let mut peer = if scoped {
-                let mut peer = Peer::scoped(&name);
-                peer.docs.docs.insert(doc, copy);
-                peer
-            } else {
-                Peer::new(&name)
-            };
-            online(&mut peer, &relay).await?;
-            // Spread the senders across each second.
-            let offset = Duration::from_millis((i as u64 * 1000) / clients as u64);
-            for seq in 0..seconds {
-                let at = begin + Duration::from_secs(seq) + offset;
-                while Instant::now() < at {
-                    let left = at.saturating_duration_since(Instant::now());
-                    match peer.pump_until("the next tick", left, |_| false).await {
-                        Ok(()) | Err(PeerError::Timeout(_)) => {}
-                        Err(e) => return Err(e.to_string()),
-                    }
-                }
-                let key = format!("c{i}-{seq}");
-                peer.change(doc, move |tx| {
-                    tx.put(ROOT, key.as_str(), micros_now()).map(|_| ())
-                })
-                .await
-                .map_err(err)?;
-                sent.fetch_add(1, Ordering::SeqCst);
-            }
-            // Stay connected until everyone is done, so the relay keeps fanning out to us.
-            let _ = peer
-                .pump_until("the end", Duration::from_secs(5), |_| false)
-                .await;
-            Ok::<(), String>(())
-        }));
-    }
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut latencies = Vec::new();
-    let expected = clients as u64 * seconds;
+    let begin = load.begin;
     // The relay's frame count when the timed part begins, read beside the observer (which must
     // keep reading meanwhile).
     let frames_at_begin = {
@@ -353,39 +306,9 @@ pub async fn fanout(
                 .map(|s| s["frames_in"].as_u64().unwrap_or(0))
         })
     };
-    let stop = begin + Duration::from_secs(seconds + 10);
-    while (seen.len() as u64) < expected && Instant::now() < stop {
-        let left = stop.saturating_duration_since(Instant::now());
-        match observer
-            .pump_until("a change", left, |p| !p.changed.is_empty())
-            .await
-        {
-            Ok(()) | Err(PeerError::Timeout(_)) => {}
-            Err(e) => return Err(e.to_string()),
-        }
-        let now = micros_now();
-        for id in std::mem::take(&mut observer.changed) {
-            let Some(doc) = observer.docs.docs.get(&id) else {
-                continue;
-            };
-            for key in doc.keys(ROOT).filter(|k| k.starts_with('c')) {
-                if seen.contains(&key) {
-                    continue;
-                }
-                if let Ok(Some((automerge::Value::Scalar(s), _))) = doc.get(ROOT, key.as_str()) {
-                    if let automerge::ScalarValue::Int(t) = s.as_ref() {
-                        latencies.push((now - t) as f64 / 1000.0);
-                        seen.insert(key);
-                    }
-                }
-            }
-        }
-    }
-    for task in tasks {
-        task.await.map_err(|e| e.to_string())??;
-    }
+    let (sent, latencies) = load.run(&relay, &ids, &seed, seconds, scoped).await?;
+    let seen = latencies.len();
     let flooded = flooding.stop().await;
-    let sent = sent.load(Ordering::SeqCst);
     // The relay's share of the latency, over the frames of the timed part only (connecting and
     // catching up 200 devices is not what is measured).
     let frames_before = frames_at_begin.await.map_err(|e| e.to_string())??;
@@ -412,8 +335,8 @@ pub async fn fanout(
             "senders": if scoped { "scoped to their incident" } else { "full Outpost clients" },
             "seconds": seconds,
             "sent": sent,
-            "received": seen.len(),
-            "dropped": sent.saturating_sub(seen.len() as u64),
+            "received": seen,
+            "dropped": sent.saturating_sub(seen as u64),
             "p50_ms": (median(&latencies) * 100.0).round() / 100.0,
             "p99_ms": (quantile(&latencies, 0.99) * 100.0).round() / 100.0,
             // The relay's share: from a frame reaching its hub to the answers leaving it.
@@ -432,6 +355,124 @@ pub async fn fanout(
         line["relay_rss_max_mb"] = json!(flooded.rss_max / (1024 * 1024));
     }
     Ok(vec![line])
+}
+
+/// Devices each sending a change a second to their incident, and an observer receiving every
+/// change: the fan-out workload of issue 6, run alone ([`fanout`]) or beside another load.
+pub struct FanoutLoad {
+    observer: Peer,
+    clients: usize,
+    /// When the timed part begins.
+    pub begin: Instant,
+}
+
+impl FanoutLoad {
+    /// Connects the observer; the senders start at [`FanoutLoad::begin`].
+    pub async fn prepare(relay: &Relay, clients: usize) -> Result<FanoutLoad, String> {
+        let mut observer = Peer::new("observer");
+        online(&mut observer, relay).await?;
+        let begin =
+            Instant::now() + Duration::from_secs(2) + Duration::from_millis(clients as u64 * 5);
+        Ok(FanoutLoad {
+            observer,
+            clients,
+            begin,
+        })
+    }
+
+    /// Runs it for `seconds` over the incidents `ids` (whose histories are `seed`); returns
+    /// the changes sent and the latency of each change the observer received, in ms.
+    pub async fn run(
+        mut self,
+        relay: &Arc<Relay>,
+        ids: &[DocumentId],
+        seed: &[(DocumentId, Automerge)],
+        seconds: u64,
+        scoped: bool,
+    ) -> Result<(u64, Vec<f64>), String> {
+        let (clients, begin) = (self.clients, self.begin);
+        let sent = Arc::new(AtomicU64::new(0));
+        let mut tasks = Vec::new();
+        for i in 0..clients {
+            let (relay, sent, doc) = (relay.clone(), sent.clone(), ids[i % ids.len()]);
+            // A device of its own: the same history under a new actor (a clone would reuse the
+            // seed's actor, and two devices writing as one actor is a conflict the relay
+            // refuses).
+            let copy = seed[i % seed.len()].1.fork();
+            tasks.push(tokio::spawn(async move {
+                let name = format!("sender-{i}");
+                let mut peer = if scoped {
+                    let mut peer = Peer::scoped(&name);
+                    peer.docs.docs.insert(doc, copy);
+                    peer
+                } else {
+                    Peer::new(&name)
+                };
+                online(&mut peer, &relay).await?;
+                // Spread the senders across each second.
+                let offset = Duration::from_millis((i as u64 * 1000) / clients as u64);
+                for seq in 0..seconds {
+                    let at = begin + Duration::from_secs(seq) + offset;
+                    while Instant::now() < at {
+                        let left = at.saturating_duration_since(Instant::now());
+                        match peer.pump_until("the next tick", left, |_| false).await {
+                            Ok(()) | Err(PeerError::Timeout(_)) => {}
+                            Err(e) => return Err(e.to_string()),
+                        }
+                    }
+                    let key = format!("c{i}-{seq}");
+                    peer.change(doc, move |tx| {
+                        tx.put(ROOT, key.as_str(), micros_now()).map(|_| ())
+                    })
+                    .await
+                    .map_err(err)?;
+                    sent.fetch_add(1, Ordering::SeqCst);
+                }
+                // Stay connected until everyone is done, so the relay keeps fanning out to us.
+                let _ = peer
+                    .pump_until("the end", Duration::from_secs(5), |_| false)
+                    .await;
+                Ok::<(), String>(())
+            }));
+        }
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut latencies = Vec::new();
+        let expected = clients as u64 * seconds;
+        let stop = begin + Duration::from_secs(seconds + 10);
+        let observer = &mut self.observer;
+        while (seen.len() as u64) < expected && Instant::now() < stop {
+            let left = stop.saturating_duration_since(Instant::now());
+            match observer
+                .pump_until("a change", left, |p| !p.changed.is_empty())
+                .await
+            {
+                Ok(()) | Err(PeerError::Timeout(_)) => {}
+                Err(e) => return Err(e.to_string()),
+            }
+            let now = micros_now();
+            for id in std::mem::take(&mut observer.changed) {
+                let Some(doc) = observer.docs.docs.get(&id) else {
+                    continue;
+                };
+                for key in doc.keys(ROOT).filter(|k| k.starts_with('c')) {
+                    if seen.contains(&key) {
+                        continue;
+                    }
+                    if let Ok(Some((automerge::Value::Scalar(s), _))) = doc.get(ROOT, key.as_str())
+                    {
+                        if let automerge::ScalarValue::Int(t) = s.as_ref() {
+                            latencies.push((now - t) as f64 / 1000.0);
+                            seen.insert(key);
+                        }
+                    }
+                }
+            }
+        }
+        for task in tasks {
+            task.await.map_err(|e| e.to_string())??;
+        }
+        Ok((sent.load(Ordering::SeqCst), latencies))
+    }
 }
 
 /// Connections that send the largest frames the relay takes, as fast as it reads them, for as

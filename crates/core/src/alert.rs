@@ -175,6 +175,12 @@ pub enum AlertEffect {
     Open(Box<NewIncident>),
     /// Change the open incident with these commands, in order.
     Change(Vec<Command>),
+    /// The alert fired again: this is its `occurrence`-th firing. [`occurrences`] writes the
+    /// timeline entry, for one repeat or for several that arrived together.
+    Repeat {
+        /// Which firing this is (the first is 1).
+        occurrence: u64,
+    },
     /// Nothing to do (a recovery or acknowledgement with no open incident, or one already
     /// reflected).
     Nothing,
@@ -201,14 +207,9 @@ pub fn effect(
         (AlertStatus::Firing, None) => {
             AlertEffect::Open(Box::new(new_incident(alert, mapping, cfg)))
         }
-        (AlertStatus::Firing, Some(_)) => AlertEffect::Change(vec![Command::AddNote {
-            kind: NoteKind::WorkNote,
-            body: format!(
-                "Alert fired again: occurrence {}, last seen {}.",
-                fired_before + 1,
-                stamp(at)
-            ),
-        }]),
+        (AlertStatus::Firing, Some(_)) => AlertEffect::Repeat {
+            occurrence: fired_before + 1,
+        },
         (AlertStatus::Acknowledged, Some(State::New)) => AlertEffect::Change(vec![
             Command::AddNote {
                 kind: NoteKind::WorkNote,
@@ -233,6 +234,20 @@ pub fn effect(
             AlertEffect::Change(commands)
         }
         _ => AlertEffect::Nothing,
+    }
+}
+
+/// The timeline entry for repeats `first` to `last` of an alert, last seen at `at`: one entry
+/// however many arrived together, so a storm of repeats is a count, not a flood of notes.
+pub fn occurrences(first: u64, last: u64, at: DeviceTime) -> Command {
+    let which = if first == last {
+        format!("occurrence {last}")
+    } else {
+        format!("occurrences {first} to {last}")
+    };
+    Command::AddNote {
+        kind: NoteKind::WorkNote,
+        body: format!("Alert fired again: {which}, last seen {}.", stamp(at)),
     }
 }
 
@@ -368,8 +383,10 @@ mod tests {
     }
 
     fn run(doc: &mut IncidentDoc, e: AlertEffect) {
-        let AlertEffect::Change(commands) = e else {
-            panic!("expected a change, got {e:?}")
+        let commands = match e {
+            AlertEffect::Change(commands) => commands,
+            AlertEffect::Repeat { occurrence } => vec![occurrences(occurrence, occurrence, at())],
+            e => panic!("expected a change, got {e:?}"),
         };
         for c in commands {
             doc.execute(
@@ -434,6 +451,13 @@ mod tests {
         let notes = doc.read().unwrap().work_notes;
         assert_eq!(notes.len(), 1);
         assert!(notes[0].body.contains("occurrence 2"), "{}", notes[0].body);
+        let Command::AddNote { body, .. } = occurrences(3, 7, at()) else {
+            panic!()
+        };
+        assert!(
+            body.starts_with("Alert fired again: occurrences 3 to 7, last seen"),
+            "{body}"
+        );
         // Once resolved, the identity no longer has an open incident: a firing opens a new one.
         assert!(matches!(
             effect(

@@ -23,6 +23,7 @@ use crate::priority::Priority;
 use crate::reference::ReferenceNumber;
 use crate::schema::{self, read_field_values, read_incident, InitialValues, ReadError};
 use crate::sla::{compute_clocks, SlaClocks, SlaDefinition};
+use crate::state::State;
 use crate::time::DeviceTime;
 
 /// What a successful command did.
@@ -338,6 +339,13 @@ impl IncidentDoc {
             }),
             Err(failure) => Err(failure.error),
         }
+    }
+
+    /// Only its state: what the automation needs to decide on an alert, without reading every
+    /// note of an incident that has fired a thousand times.
+    pub fn state(&self) -> Result<State, ReadError> {
+        schema::check_marker(&self.doc)?;
+        schema::read_state(&self.doc)
     }
 
     /// The incident as stored.

@@ -610,3 +610,51 @@ async fn bad_deliveries_get_json_refusals_and_create_nothing() {
     let revoke = relay.cli(&["integration", "list"]);
     assert!(String::from_utf8_lossy(&revoke.stdout).contains("prod-eu"));
 }
+
+#[tokio::test]
+async fn a_storm_of_repeats_is_counted_on_one_incident() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = Relay::start(dir.path(), &[]);
+    let key = integration(&relay, "acme", "events", "shop");
+    let mut wendy = watcher(&relay, "acme").await;
+    let trigger = fixture("events-trigger.json").replace("ROUTING_KEY", &key);
+    let (status, _) = post(&relay, "/v2/enqueue", None, &trigger).await;
+    assert_eq!(status, 202);
+    // Twenty repeats at once, each its own body (senders add a timestamp).
+    let posts: Vec<_> = (0..20)
+        .map(|n| {
+            let body = trigger.replace(
+                "2026-12-04T02:10:00Z",
+                &format!("2026-12-04T02:{:02}:00Z", 11 + n),
+            );
+            let relay_port = relay.port;
+            tokio::spawn(async move {
+                let (status, _) = http_send(
+                    relay_port,
+                    "POST",
+                    "/v2/enqueue",
+                    &[("Content-Type", "application/json")],
+                    &body,
+                )
+                .await;
+                status
+            })
+        })
+        .collect();
+    for p in posts {
+        assert_eq!(p.await.unwrap(), 202);
+    }
+    let title = "Checkout p99 latency above 2 s in eu-west";
+    // However they were batched, the timeline counts to the 21st firing, on the one incident.
+    until(&mut wendy, "the last occurrence", |p| {
+        titled(p, title).is_some_and(|i| {
+            i.work_notes
+                .iter()
+                .any(|n| n.body.contains(" 21, last seen"))
+        })
+    })
+    .await;
+    let notes = titled(&wendy, title).unwrap().work_notes;
+    assert!(notes.len() <= 20, "{} notes", notes.len());
+    assert_eq!(incidents(&wendy).len(), 1);
+}
