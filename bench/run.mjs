@@ -42,6 +42,9 @@ const size = {
   // collapse in it on two cores, and 60 s of collapse (over 4 minutes for the anchor) told no more.
   sharedSeconds: q ? 10 : 20,
   reps: q ? 3 : 5,
+  alerts: q ? 2000 : 10000,
+  fingerprints: q ? 100 : 500,
+  alertSeconds: q ? 10 : 30, // the fan-out beside the burst outlasts it
 };
 
 const work = mkdtempSync(join(tmpdir(), 'outpost-bench-'));
@@ -121,6 +124,10 @@ try {
     await bench(`outpost: relay, ${size.clients} clients × ${size.sharedSeconds} s on ${size.shared} incidents, 50 connections flooding`, ['fanout', '--clients', String(size.clients), '--seconds', String(size.sharedSeconds), '--docs', String(size.shared), '--flood', '50']);
     await bench(`outpost: relay, ${size.clients} clients × ${size.sharedSeconds} s on ${size.shared} incidents, 50 connections of one token flooding`, ['fanout', '--clients', String(size.clients), '--seconds', String(size.sharedSeconds), '--docs', String(size.shared), '--flood', '50', '--flood-tokens', '1']);
     await bench(`outpost: the judge's cost per change, ${size.pull} incidents`, ['judge', '--count', String(size.pull)]);
+    // Issue 16: a burst of alerts at the highest rate the relay takes, alone (its baseline) and
+    // with issue 6's fan-out (one incident per device) running beside it.
+    await bench(`outpost: alert burst, ${size.alerts} alerts over ${size.fingerprints} fingerprints, alone`, ['alerts', '--alerts', String(size.alerts), '--fingerprints', String(size.fingerprints), '--clients', '1', '--docs', '1', '--seconds', '5'], { 'alert-burst': 'alert-burst-alone' });
+    await bench(`outpost: alert burst, ${size.alerts} alerts over ${size.fingerprints} fingerprints, ${size.clients} fan-out devices beside it`, ['alerts', '--alerts', String(size.alerts), '--fingerprints', String(size.fingerprints), '--clients', String(size.clients), '--docs', String(size.clients), '--seconds', String(size.alertSeconds)]);
     await step(`outpost: browser, ${size.browser} incidents`, process.execPath, [join(here, 'outpost/browser.mjs'), '--data', data, '--count', String(size.browser), '--reps', String(size.reps)]);
   }
   if (opt.only !== 'outpost') {
@@ -185,6 +192,12 @@ const measures = [
   ['14', 'same, relay resident memory at most', 'relay-fanout-flooded', 'relay_rss_max_mb', (x) => (x === undefined ? '—' : `${x} MB`), '512 MB'],
   ['14', 'same, the 50 flooders on one token, p99', 'relay-fanout-flooded-one-token', 'p99_ms', fmtMs, '100 ms'],
   ['14', 'same, the 50 flooders on one token, relay resident memory at most', 'relay-fanout-flooded-one-token', 'relay_rss_max_mb', (x) => (x === undefined ? '—' : `${x} MB`), '512 MB'],
+  ['16', `alert burst, ${size.alerts} over ${size.fingerprints} fingerprints: incidents made`, 'alert-burst', 'incidents', fmtCount, String(size.fingerprints)],
+  ['16', 'alert burst: alerts a second, alone', 'alert-burst-alone', 'alerts_per_second', fmtCount, ''],
+  ['16', `alert burst: alerts a second, ${size.clients} fan-out devices beside it`, 'alert-burst', 'alerts_per_second', fmtCount, '≥ 1000'],
+  ['16', 'alert burst: POST to the incident on a device, p99', 'alert-burst', 'to_device_p99_ms', fmtMs, '1 s'],
+  ['16', 'alert burst: the fan-out meanwhile, p99', 'alert-burst', 'fanout_p99_ms', fmtMs, '100 ms'],
+  ['16', 'alert burst: the fan-out meanwhile, dropped', 'alert-burst', 'fanout_dropped', fmtCount, '0'],
   ['7', 'bundle, first load, gzip', 'bundle', 'gzip_bytes', fmtBytes, '700 KB'],
   ['7', 'bundle, first load, brotli', 'bundle', 'brotli_bytes', fmtBytes, ''],
   ['8', `memory, ${size.browser} stored, list open`, 'memory', 'total_mb', fmtMb, '150 MB'],

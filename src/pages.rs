@@ -1,6 +1,7 @@
 //! One file per page, as the router names them.
 
 pub mod incident;
+pub mod integrations;
 pub mod join;
 pub mod list;
 pub mod new_incident;

@@ -216,3 +216,38 @@ pub async fn join(code: &str, name: &str) -> Result<Value, String> {
         Err(error_of(&answer, "The invitation could not be used."))
     }
 }
+
+/// The workspace's integrations (admin): id, kind, name, author, endpoint; never keys.
+pub async fn integrations(settings: &Settings) -> Result<Vec<Value>, String> {
+    let answer = call(settings, "GET", "/api/integrations", None).await?;
+    Ok(answer["integrations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default())
+}
+
+/// Makes an integration key (admin); the answer carries the key, shown only now.
+pub async fn create_integration(
+    settings: &Settings,
+    kind: &str,
+    name: &str,
+) -> Result<Value, String> {
+    call(
+        settings,
+        "POST",
+        "/api/integrations",
+        Some(json!({ "kind": kind, "name": name })),
+    )
+    .await
+}
+
+/// Revokes an integration by its id (admin).
+pub async fn revoke_integration(settings: &Settings, id: &str) -> Result<(), String> {
+    let path = format!(
+        "/api/integrations/{}/revoke",
+        js_sys::encode_uri_component(id)
+    );
+    call(settings, "POST", &path, Some(json!({})))
+        .await
+        .map(|_| ())
+}

@@ -209,6 +209,7 @@ pub fn SettingsPage() -> impl IntoView {
                 }>"Reconnect now"</button>
             </fieldset>
             <crate::pages::people::People/>
+            <crate::pages::integrations::Integrations/>
             <LastError/>
             <button type="submit">"Save settings"</button>
             {move || saved.get().map(|m| view! { <p class="feedback feedback-ok" role="status">{m}</p> })}

@@ -61,29 +61,68 @@ fn body(n: usize, fingerprint: usize) -> String {
     .to_string()
 }
 
-/// Posts `body` and returns the status code.
-async fn post(addr: &str, key: &str, body: &str) -> Result<u16, String> {
-    let mut stream = tokio::net::TcpStream::connect(addr)
-        .await
-        .map_err(|e| e.to_string())?;
-    let request = format!(
-        "POST /api/integrations/alertmanager HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nAuthorization: Bearer {key}\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut response = Vec::new();
-    stream
-        .read_to_end(&mut response)
-        .await
-        .map_err(|e| e.to_string())?;
-    let text = String::from_utf8_lossy(&response);
-    text.split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| format!("no status in {text:?}"))
+/// One sender's connection, kept alive between posts as Alertmanager's HTTP client keeps it.
+struct Sender {
+    addr: String,
+    stream: Option<tokio::io::BufReader<tokio::net::TcpStream>>,
+}
+
+impl Sender {
+    /// Posts `body` and returns the status code (reconnecting if the relay closed the
+    /// connection).
+    async fn post(&mut self, key: &str, body: &str) -> Result<u16, String> {
+        use tokio::io::AsyncBufReadExt;
+        if self.stream.is_none() {
+            let stream = tokio::net::TcpStream::connect(&self.addr)
+                .await
+                .map_err(|e| e.to_string())?;
+            self.stream = Some(tokio::io::BufReader::new(stream));
+        }
+        let stream = self.stream.as_mut().expect("connected above");
+        let request = format!(
+            "POST /api/integrations/alertmanager HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nAuthorization: Bearer {key}\r\nContent-Length: {}\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        );
+        let answer = async {
+            stream.get_mut().write_all(request.as_bytes()).await?;
+            let mut status = String::new();
+            stream.read_line(&mut status).await?;
+            let (mut length, mut close) = (0usize, false);
+            loop {
+                let mut line = String::new();
+                stream.read_line(&mut line).await?;
+                let line = line.trim_end();
+                if line.is_empty() {
+                    break;
+                }
+                let lower = line.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                close |= lower == "connection: close";
+            }
+            let mut rest = vec![0; length];
+            stream.read_exact(&mut rest).await?;
+            Ok::<_, std::io::Error>((status, close))
+        }
+        .await;
+        let (status, close) = match answer {
+            Ok(a) => a,
+            Err(e) => {
+                self.stream = None;
+                return Err(e.to_string());
+            }
+        };
+        if close {
+            self.stream = None;
+        }
+        status
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| format!("no status in {status:?}"))
+    }
 }
 
 /// Runs the burst.
@@ -118,7 +157,11 @@ pub async fn burst(ctx: &Ctx, b: &Burst) -> Result<Vec<Value>, String> {
     let last_answer = Arc::new(Mutex::new(begin));
     let mut senders = Vec::new();
     for _ in 0..b.senders {
-        let (addr, key) = (relay.addr(), key.clone());
+        let mut sender = Sender {
+            addr: relay.addr(),
+            stream: None,
+        };
+        let key = key.clone();
         let (opened_at, answers, refused, next, last_answer) = (
             opened_at.clone(),
             answers.clone(),
@@ -140,7 +183,7 @@ pub async fn burst(ctx: &Ctx, b: &Burst) -> Result<Vec<Value>, String> {
                 if n < fingerprints {
                     opened_at.lock().unwrap().insert(fingerprint, micros_now());
                 }
-                let status = post(&addr, &key, &text).await?;
+                let status = sender.post(&key, &text).await?;
                 answers
                     .lock()
                     .unwrap()

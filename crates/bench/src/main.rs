@@ -112,7 +112,7 @@ enum Bench {
         #[arg(long, default_value_t = 500)]
         fingerprints: usize,
         /// Posts in flight at once.
-        #[arg(long, default_value_t = 16)]
+        #[arg(long, default_value_t = 32)]
         senders: usize,
         /// Fan-out devices meanwhile.
         #[arg(long, default_value_t = 200)]

@@ -16,6 +16,7 @@
 //! - [`auth`] issues tokens and finds them in requests; tokens are checked at the WebSocket
 //!   upgrade;
 //! - [`connection`] serves one WebSocket: limits (frame size, rate) and clean closes;
+//! - [`integrations`] is the admin's API for integration keys;
 //! - [`invitations`] stores invitations and devices; [`people`] is their HTTP API (invite,
 //!   join, list and revoke devices, sign out);
 //! - [`revocation`] closes the open connections of a revoked token within a second;
@@ -30,6 +31,7 @@ pub mod auth;
 pub mod automation;
 pub mod cli;
 pub mod connection;
+pub mod integrations;
 pub mod invitations;
 pub mod people;
 pub mod revocation;

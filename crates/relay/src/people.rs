@@ -36,14 +36,14 @@ fn unavailable(e: impl std::fmt::Display) -> Refused {
 }
 
 /// The bearer's grant, if it is an admin's.
-fn admin(state: &RelayState, headers: &HeaderMap) -> Result<Grant, Refused> {
+pub(crate) fn admin(state: &RelayState, headers: &HeaderMap) -> Result<Grant, Refused> {
     let grant = bearer(state, headers)?;
     if Role::from_key(&grant.role) == Some(Role::Admin) {
         Ok(grant)
     } else {
         Err(Refused(
             StatusCode::FORBIDDEN,
-            "managing people and devices needs the admin role".into(),
+            "managing people, devices and integrations needs the admin role".into(),
         ))
     }
 }

@@ -153,6 +153,11 @@ impl RelayState {
             .map_err(|e| e.to_string())
     }
 
+    /// The automation peer (alerts and mail in, the timed rules).
+    pub fn automation(&self) -> &outpost_automation::Automation {
+        &self.automation
+    }
+
     /// Closes the open connections of tokens as they are revoked or expire, checking every
     /// [`revocation::CHECK_EVERY`], and renews the tokens in use every
     /// [`revocation::RENEW_EVERY`], until the relay shuts down.
@@ -623,6 +628,14 @@ pub fn app(state: Arc<RelayState>) -> Router {
         .route(
             "/api/invitations/{id}/withdraw",
             post(people::withdraw_invitation),
+        )
+        .route(
+            "/api/integrations",
+            get(crate::integrations::list).post(crate::integrations::create),
+        )
+        .route(
+            "/api/integrations/{id}/revoke",
+            post(crate::integrations::revoke),
         )
         .route("/api/join/check", post(people::check_invitation))
         .route("/api/join", post(people::join))

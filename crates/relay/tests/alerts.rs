@@ -658,3 +658,97 @@ async fn a_storm_of_repeats_is_counted_on_one_incident() {
     assert!(notes.len() <= 20, "{} notes", notes.len());
     assert_eq!(incidents(&wendy).len(), 1);
 }
+
+#[tokio::test]
+async fn an_admin_makes_and_revokes_keys_through_the_api_and_nobody_else_can() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = Relay::start(dir.path(), &[]);
+    let token = |role: &str, user: &str| {
+        let out = relay.cli(&[
+            "token",
+            "create",
+            "--workspace",
+            "acme",
+            "--user",
+            user,
+            "--role",
+            role,
+        ]);
+        assert!(out.status.success());
+        format!("Bearer {}", String::from_utf8(out.stdout).unwrap().trim())
+    };
+    let (admin, agent) = (token("admin", "Ada Admin"), token("agent", "Al Agent"));
+    let make = |auth: String, body: Value| async move {
+        support::http_post_json(
+            relay.port,
+            "/api/integrations",
+            &[("Authorization", auth.as_str())],
+            body,
+        )
+        .await
+    };
+    let (status, refused) = make(
+        agent.clone(),
+        serde_json::json!({"kind": "grafana", "name": "ops"}),
+    )
+    .await;
+    assert_eq!(status, 403, "{refused}");
+    let (status, bad) = make(
+        admin.clone(),
+        serde_json::json!({"kind": "nagios", "name": "ops"}),
+    )
+    .await;
+    assert_eq!(status, 400, "{bad}");
+    assert!(bad["error"]
+        .as_str()
+        .unwrap()
+        .contains("alertmanager, grafana, events or mail"));
+    let (status, made) = make(
+        admin.clone(),
+        serde_json::json!({"kind": "grafana", "name": "ops"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{made}");
+    let key = made["key"].as_str().unwrap().to_string();
+    assert_eq!(made["author"], "Grafana: ops");
+    let (status, listed) = support::http_get(
+        relay.port,
+        "/api/integrations",
+        &[("Authorization", &admin)],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        listed.contains("\"ops\"") && !listed.contains(&key),
+        "the list never shows keys: {listed}"
+    );
+    let grafana = fixture("grafana-firing.json");
+    let (status, _) = post(&relay, "/api/integrations/grafana", Some(&key), &grafana).await;
+    assert_eq!(status, 202);
+    let id = made["id"].as_str().unwrap();
+    let path = format!("/api/integrations/{id}/revoke");
+    let (status, _) = support::http_post_json(
+        relay.port,
+        &path,
+        &[("Authorization", agent.as_str())],
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = support::http_post_json(
+        relay.port,
+        &path,
+        &[("Authorization", admin.as_str())],
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = post(
+        &relay,
+        "/api/integrations/grafana",
+        Some(&key),
+        &grafana.replace("44.23", "45.1"),
+    )
+    .await;
+    assert_eq!((status, body["field"].as_str()), (401, Some("key")));
+}

@@ -1,6 +1,6 @@
 // Starts the real relay binary on 127.0.0.1 with a fresh data directory, and stops it.
 // OUTPOST_RELAY and OUTPOST_DIST are set by scripts/test.sh; a test may serve another dist.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,11 +59,6 @@ export class Relay {
   async restart() {
     await this.stop();
     await this.#spawn(this.port);
-  }
-
-  /** Runs an `outpost-relay` subcommand on this relay's data, as an operator would; its output. */
-  cli(...args) {
-    return execFileSync(RELAY, [...args, '--data-dir', this.dataDir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
   }
 
   async dispose() {
