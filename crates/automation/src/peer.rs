@@ -30,6 +30,10 @@ use crate::store::{Integration, Store, Tracked};
 /// How long the hub may take to answer before a delivery fails (the sender retries).
 pub const HUB_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a workspace without a workspace document (nobody configured it) is taken to have
+/// none before the hub is asked again.
+const ASK_AGAIN_AFTER: Duration = Duration::from_secs(30);
+
 /// A connection to the hub: frames to it, and frames from it (closed when the hub drops the
 /// connection).
 pub struct Link {
@@ -117,6 +121,8 @@ pub struct WorkspacePeer {
     pending: Vec<DocumentId>,
     /// The workspace's rules as last read, at the workspace document's heads then.
     config_cache: Option<(Vec<ChangeHash>, WorkspaceConfig)>,
+    /// Since when the hub has said the workspace has no workspace document.
+    workspace_missing: Option<std::time::Instant>,
     /// Repeats staged per incident: first and last occurrence, and when last seen.
     repeats: HashMap<DocumentId, (u64, u64, DeviceTime)>,
     /// Who each staged repeat is authored as.
@@ -144,6 +150,7 @@ impl WorkspacePeer {
             unavailable: Vec::new(),
             pending: Vec::new(),
             config_cache: None,
+            workspace_missing: None,
             repeats: HashMap::new(),
             repeat_authors: HashMap::new(),
         }
@@ -278,10 +285,21 @@ impl WorkspacePeer {
                 id
             }
         };
-        // A workspace nobody configured has no document yet: the defaults apply.
-        if !self.fetch(id).await? {
+        // A workspace nobody configured has no document yet: the defaults apply. Asked again
+        // only after a while, not on every delivery.
+        if !self.docs.docs.contains_key(&id)
+            && self
+                .workspace_missing
+                .is_some_and(|at| at.elapsed() < ASK_AGAIN_AFTER)
+        {
             return Ok(WorkspaceConfig::default());
         }
+        if !self.fetch(id).await? {
+            self.docs.docs.remove(&id);
+            self.workspace_missing = Some(std::time::Instant::now());
+            return Ok(WorkspaceConfig::default());
+        }
+        self.workspace_missing = None;
         let Some(doc) = self.docs.docs.get(&id) else {
             return Ok(WorkspaceConfig::default());
         };
