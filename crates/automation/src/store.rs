@@ -90,6 +90,7 @@ impl Store {
                  answer TEXT NOT NULL,
                  at INTEGER NOT NULL,
                  PRIMARY KEY (integration, body_hash));
+             CREATE INDEX IF NOT EXISTS handled_at ON handled (at);
              CREATE TABLE IF NOT EXISTS rules_done (
                  document TEXT NOT NULL,
                  rule TEXT NOT NULL,
