@@ -1,21 +1,23 @@
 //! # outpost-automation: the relay's automation peer
 //!
-//! Monitoring tools post alerts to the relay; this crate turns them into incidents. It runs in
-//! the relay's process but talks to the hub as a peer ([`peer::WorkspacePeer`]): its changes are
-//! made with `crates/core`'s commands, authored as the integration ("Alertmanager: prod-eu"),
-//! judged by the relay's judge as an agent's, stored and fanned out like a device's. The relay's
-//! storage and sync learn nothing about alerts.
+//! Monitoring tools and a mailbox post to the relay; this crate turns what they post into
+//! incidents, and runs the workspaces' timed rules. It runs in the relay's process but talks to
+//! the hub as a peer ([`peer::WorkspacePeer`]): its changes are made with `crates/core`'s
+//! commands, authored as the integration ("Alertmanager: prod-eu"), judged by the relay's judge
+//! (deliveries as an agent's, the timed rules as a manager's), stored and fanned out like a
+//! device's. The relay's storage and sync learn nothing about alerts.
 //!
-//! - [`payload`] reads Alertmanager's, Grafana's and the Events API's bodies;
-//! - [`store`] keeps integrations (hashed keys), alert identities, handled bodies and reference
-//!   numbers, in a SQLite file of its own;
-//! - [`peer`] is the sync peer of one workspace, which applies a delivery and answers once the
-//!   hub has acknowledged it;
-//! - [`http`] is the endpoints (`/api/integrations/alertmanager`, `/api/integrations/grafana`,
+//! - [`payload`] reads Alertmanager's, Grafana's, the Events API's and inbound mail's bodies;
+//! - [`store`] keeps integrations (hashed keys), alert identities, handled bodies, reference
+//!   numbers and the timed rules that acted, in a SQLite file of its own;
+//! - [`peer`] is the sync peer of one workspace, which stages deliveries and answers once the
+//!   hub has acknowledged them, and sweeps the workspace for its timed rules;
+//! - [`http`] is the endpoints (`/api/integrations/alertmanager`, `/grafana`, `/mail`,
 //!   `/v2/enqueue`) with their JSON errors and rate limits.
 //!
-//! A delivery is handled by its workspace's peer, one at a time, so the same body posted twice at
-//! once is still recognised as a retry.
+//! The deliveries waiting for a workspace are handled together by its peer, in turn, with one
+//! wait for the hub's acknowledgement; the same body posted twice at once is still recognised
+//! as a retry.
 
 pub mod http;
 pub mod payload;
