@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use crate::command::Command;
 use crate::config::WorkspaceConfig;
-use crate::incident::{limits, DetectionSource, NewIncident, NoteKind};
+use crate::incident::{clip, limits, DetectionSource, NewIncident, NoteKind};
 use crate::priority::{Impact, Urgency};
 use crate::state::{Action, ResolutionCode, StandardResolution, State};
 use crate::time::DeviceTime;
@@ -321,14 +321,6 @@ fn describe(alert: &Alert) -> String {
         lines.extend(alert.links.iter().map(|l| format!("  {l}")));
     }
     lines.join("\n")
-}
-
-/// At most `max` characters.
-fn clip(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => text[..end].to_string(),
-        None => text.to_string(),
-    }
 }
 
 #[cfg(test)]

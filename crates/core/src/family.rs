@@ -29,10 +29,10 @@ pub fn follow(action: &Action, parent_reference: &str, child: State) -> Option<C
     };
     // Only where the child's own lifecycle allows it, and never out of Resolved, Closed or
     // Canceled (a child resolved on its own stays so; a closed one is read-only).
-    if !child.is_open() || child.apply(&follows).is_err() || child.apply(&follows) == Ok(child) {
-        return None;
+    match child.apply(&follows) {
+        Ok(next) if child.is_open() && next != child => Some(Command::Transition(follows)),
+        _ => None,
     }
-    Some(Command::Transition(follows))
 }
 
 #[cfg(test)]

@@ -351,6 +351,15 @@ impl ValidationErrors {
     }
 }
 
+/// At most `max` characters of `text`: what a sender gave, cut to fit a field's limit (alerts
+/// and mail are taken, not refused, when they run long).
+pub(crate) fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => text[..end].to_string(),
+        None => text.to_string(),
+    }
+}
+
 /// Trims a single-line input and checks its length; `required` refuses empty input.
 pub(crate) fn clean_line(
     field: &str,

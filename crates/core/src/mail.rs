@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::command::Command;
 use crate::config::WorkspaceConfig;
-use crate::incident::{limits, DetectionSource, NewIncident, NoteKind};
+use crate::incident::{clip, limits, DetectionSource, NewIncident, NoteKind};
 use crate::priority::{Impact, Urgency};
 use crate::reference::ReferenceNumber;
 use crate::time::DeviceTime;
@@ -263,13 +263,6 @@ fn find_reference(text: &str) -> Option<ReferenceNumber> {
             .map_or(rest.len(), |(i, _)| i);
         rest[..end].trim_end_matches('-').parse().ok()
     })
-}
-
-fn clip(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => text[..end].to_string(),
-        None => text.to_string(),
-    }
 }
 
 #[cfg(test)]
