@@ -17,7 +17,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{post, MethodRouter};
 use axum::{Json, Router};
 
 use crate::payload::Kind;
@@ -30,44 +30,24 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 /// The endpoints.
 pub fn router(automation: Automation) -> Router {
     Router::new()
-        .route("/api/integrations/alertmanager", post(alertmanager))
-        .route("/api/integrations/grafana", post(grafana))
-        .route("/api/integrations/mail", post(mail))
-        .route("/v2/enqueue", post(events))
+        .route(
+            "/api/integrations/alertmanager",
+            endpoint(Kind::Alertmanager),
+        )
+        .route("/api/integrations/grafana", endpoint(Kind::Grafana))
+        .route("/api/integrations/mail", endpoint(Kind::Mail))
+        .route("/v2/enqueue", endpoint(Kind::Events))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(automation)
 }
 
-async fn alertmanager(
-    State(a): State<Automation>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    take(a, Kind::Alertmanager, headers, body).await
-}
-
-async fn grafana(
-    State(a): State<Automation>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    take(a, Kind::Grafana, headers, body).await
-}
-
-async fn mail(
-    State(a): State<Automation>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    take(a, Kind::Mail, headers, body).await
-}
-
-async fn events(
-    State(a): State<Automation>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    take(a, Kind::Events, headers, body).await
+/// The endpoint of one kind of sender: every kind is taken alike.
+fn endpoint(kind: Kind) -> MethodRouter<Automation> {
+    post(
+        move |State(a): State<Automation>,
+              headers: HeaderMap,
+              body: Result<Bytes, BytesRejection>| take(a, kind, headers, body),
+    )
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {

@@ -66,7 +66,7 @@ impl Default for Rate {
 pub const HANDLED_FOR_SECONDS: i64 = 24 * 3600;
 
 /// Why a delivery was not taken.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum Refusal {
     /// No such key, a revoked one, or one for another endpoint.
     #[error("{0}")]
@@ -358,20 +358,12 @@ async fn handle(peer: &mut WorkspacePeer, store: &Mutex<Store>, batch: Vec<Job>)
         Err(f) => {
             let refused = refusal(f);
             for (job, _) in repeats {
-                let _ = job.reply.send(Err(copy(&refused)));
+                let _ = job.reply.send(Err(refused.clone()));
             }
             for (job, _) in staged {
-                let _ = job.reply.send(Err(copy(&refused)));
+                let _ = job.reply.send(Err(refused.clone()));
             }
         }
-    }
-}
-
-/// The same refusal for every delivery of a failed batch.
-fn copy(r: &Refusal) -> Refusal {
-    match r {
-        Refusal::Refused(why) => Refusal::Refused(why.clone()),
-        other => Refusal::Unavailable(other.to_string()),
     }
 }
 

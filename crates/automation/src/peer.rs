@@ -11,13 +11,15 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use automerge::ChangeHash;
-use outpost_core::alert::{effect, Alert, AlertEffect, AlertStatus, Grouping};
+use outpost_core::alert::{effect, Alert, AlertEffect, Grouping};
 use outpost_core::housekeeping;
 use outpost_core::incident::IncidentLink;
 use outpost_core::mail::{self, Mail};
 use outpost_core::reference::{DevicePrefix, ReferenceNumber};
 use outpost_core::workspace::read_document;
-use outpost_core::{Attribution, Command, DeviceTime, IncidentDoc, State, WorkspaceConfig};
+use outpost_core::{
+    Attribution, Command, DeviceTime, IncidentDoc, NewIncident, State, WorkspaceConfig,
+};
 use outpost_sync::client::{Client, Event, MemoryDocs, Phase};
 use outpost_sync::hub::Grant;
 use outpost_sync::wire;
@@ -123,10 +125,8 @@ pub struct WorkspacePeer {
     config_cache: Option<(Vec<ChangeHash>, WorkspaceConfig)>,
     /// Since when the hub has said the workspace has no workspace document.
     workspace_missing: Option<std::time::Instant>,
-    /// Repeats staged per incident: first and last occurrence, and when last seen.
-    repeats: HashMap<DocumentId, (u64, u64, DeviceTime)>,
-    /// Who each staged repeat is authored as.
-    repeat_authors: HashMap<DocumentId, Attribution>,
+    /// Repeats staged per incident, written at the flush.
+    repeats: HashMap<DocumentId, Repeats>,
 }
 
 impl WorkspacePeer {
@@ -152,7 +152,6 @@ impl WorkspacePeer {
             config_cache: None,
             workspace_missing: None,
             repeats: HashMap::new(),
-            repeat_authors: HashMap::new(),
         }
     }
 
@@ -383,18 +382,15 @@ impl WorkspacePeer {
 
     /// Writes the timeline entry of the repeats staged for `id`, if any.
     fn write_repeats(&mut self, id: DocumentId, cfg: &WorkspaceConfig) {
-        let (Some((first, last, at)), Some(origin)) =
-            (self.repeats.remove(&id), self.repeat_authors.remove(&id))
-        else {
+        let Some(r) = self.repeats.remove(&id) else {
             return;
         };
         let Some(am) = self.docs.docs.get_mut(&id) else {
             return;
         };
         let mut doc = IncidentDoc::holding(std::mem::take(am));
-        let origin = Attribution::new(origin.by, at);
-        let note = outpost_core::alert::occurrences(first, last, at);
-        if let Err(e) = doc.execute(&note, &origin, cfg) {
+        let note = outpost_core::alert::occurrences(r.first, r.last, r.seen.at);
+        if let Err(e) = doc.execute(&note, &r.seen, cfg) {
             tracing::info!("an occurrence could not be recorded: {e}");
         }
         self.docs.docs.insert(id, doc.into_automerge());
@@ -472,20 +468,7 @@ impl WorkspacePeer {
                 new.description
             );
         }
-        let prefix = self.prefix(work.store, work.integration)?;
-        let sequence = lock(work.store)
-            .next_sequence(&work.integration.id, prefix.as_str())
-            .map_err(storage)?;
-        let reference = ReferenceNumber::new(prefix, sequence);
-        let doc = IncidentDoc::create(&reference, &new, &work.origin, &work.cfg).map_err(|e| {
-            Failure::Refused(format!("the mail does not make a valid incident: {e}"))
-        })?;
-        let id = new_document_id();
-        self.docs.docs.insert(id, doc.into_automerge());
-        work.written.push(id);
-        lock(work.store)
-            .index_reference(&self.workspace, &reference.to_string(), &id.url())
-            .map_err(storage)?;
+        let (id, reference) = self.open_incident(work, &new, None, "mail")?;
         self.remember_mail(work, m, &id)?;
         work.outcomes.push(AlertOutcome {
             identity: m.message_id.clone(),
@@ -493,6 +476,41 @@ impl WorkspacePeer {
             incident: Some(reference.to_string()),
         });
         Ok(())
+    }
+
+    /// Logs a new incident (under `parent`, if given) with the integration's next reference
+    /// number, and indexes that number; `what` made it ("alert", "mail"), for a refusal.
+    fn open_incident(
+        &mut self,
+        work: &mut Delivery<'_>,
+        new: &NewIncident,
+        parent: Option<&IncidentLink>,
+        what: &str,
+    ) -> Result<(DocumentId, ReferenceNumber), Failure> {
+        let prefix = self.prefix(work.store, work.integration)?;
+        let sequence = lock(work.store)
+            .next_sequence(&work.integration.id, prefix.as_str())
+            .map_err(storage)?;
+        let reference = ReferenceNumber::new(prefix, sequence);
+        let mut doc =
+            IncidentDoc::create(&reference, new, &work.origin, &work.cfg).map_err(|e| {
+                Failure::Refused(format!("the {what} does not make a valid incident: {e}"))
+            })?;
+        if let Some(link) = parent {
+            doc.execute(
+                &Command::SetParent(Some(link.clone())),
+                &work.origin,
+                &work.cfg,
+            )
+            .map_err(|e| Failure::Refused(e.to_string()))?;
+        }
+        let id = new_document_id();
+        self.docs.docs.insert(id, doc.into_automerge());
+        work.written.push(id);
+        lock(work.store)
+            .index_reference(&self.workspace, &reference.to_string(), &id.url())
+            .map_err(storage)?;
+        Ok((id, reference))
     }
 
     fn remember_mail(&self, work: &Delivery<'_>, m: &Mail, id: &DocumentId) -> Result<(), Failure> {
@@ -534,40 +552,8 @@ impl WorkspacePeer {
         match effect(alert, state, fired, work.now, &work.cfg.alerts, &work.cfg) {
             AlertEffect::Open(mut new) => {
                 new.detected_at = not_after(new.detected_at, work.now);
-                let prefix = self.prefix(work.store, work.integration)?;
-                let sequence = lock(work.store)
-                    .next_sequence(&work.integration.id, prefix.as_str())
-                    .map_err(storage)?;
-                let reference = ReferenceNumber::new(prefix, sequence);
-                let mut doc = IncidentDoc::create(&reference, &new, &work.origin, &work.cfg)
-                    .map_err(|e| {
-                        Failure::Refused(format!("the alert does not make a valid incident: {e}"))
-                    })?;
-                if let Some(link) = parent {
-                    doc.execute(
-                        &Command::SetParent(Some(link.clone())),
-                        &work.origin,
-                        &work.cfg,
-                    )
-                    .map_err(|e| Failure::Refused(e.to_string()))?;
-                }
-                let id = new_document_id();
-                self.docs.docs.insert(id, doc.into_automerge());
-                work.written.push(id);
-                lock(work.store)
-                    .track(
-                        &work.integration.id,
-                        &alert.identity,
-                        &Tracked {
-                            document: id.url(),
-                            fired: 1,
-                            reference: reference.to_string(),
-                        },
-                    )
-                    .map_err(storage)?;
-                lock(work.store)
-                    .index_reference(&self.workspace, &reference.to_string(), &id.url())
-                    .map_err(storage)?;
+                let (id, reference) = self.open_incident(work, &new, parent, "alert")?;
+                track(work, alert, id, 1, &reference.to_string())?;
                 work.outcomes
                     .push(outcome(alert, "opened", Some(reference.to_string())));
                 Ok(Some((id, reference.to_string())))
@@ -577,27 +563,17 @@ impl WorkspacePeer {
                     return Ok(None);
                 };
                 // Written at the flush, one entry for every repeat the batch holds.
-                let slot = self
-                    .repeats
-                    .entry(id)
-                    .or_insert((occurrence, occurrence, work.now));
-                slot.1 = occurrence;
-                slot.2 = work.now;
-                lock(work.store)
-                    .track(
-                        &work.integration.id,
-                        &alert.identity,
-                        &Tracked {
-                            document: id.url(),
-                            fired: occurrence,
-                            reference: reference.clone(),
-                        },
-                    )
-                    .map_err(storage)?;
+                let staged = self.repeats.entry(id).or_insert(Repeats {
+                    first: occurrence,
+                    last: occurrence,
+                    seen: Attribution::new(work.origin.by.clone(), work.now),
+                });
+                staged.last = occurrence;
+                staged.seen = Attribution::new(work.origin.by.clone(), work.now);
+                track(work, alert, id, occurrence, &reference)?;
                 if !self.pending.contains(&id) {
                     self.pending.push(id);
                 }
-                self.repeat_authors.insert(id, work.origin.clone());
                 work.outcomes
                     .push(outcome(alert, "updated", Some(reference.clone())));
                 Ok(Some((id, reference)))
@@ -623,19 +599,6 @@ impl WorkspacePeer {
                 self.docs.docs.insert(id, doc.into_automerge());
                 if changed && !work.written.contains(&id) {
                     work.written.push(id);
-                }
-                if alert.status == AlertStatus::Firing {
-                    lock(work.store)
-                        .track(
-                            &work.integration.id,
-                            &alert.identity,
-                            &Tracked {
-                                document: id.url(),
-                                fired: fired + 1,
-                                reference: reference.clone(),
-                            },
-                        )
-                        .map_err(storage)?;
                 }
                 work.outcomes.push(outcome(
                     alert,
@@ -666,7 +629,6 @@ impl WorkspacePeer {
         now: DeviceTime,
     ) -> Result<usize, Failure> {
         const BATCH: usize = 100;
-        let storage = |e: crate::store::StoreError| Failure::Unavailable(e.to_string());
         let settled = lock(store).settled().map_err(storage)?;
         let workspace_doc = self
             .relay
@@ -808,6 +770,14 @@ fn outcome(
     }
 }
 
+/// The repeats of one incident's alert that a batch holds: the first and last occurrence, and
+/// by whom and when it was last seen.
+struct Repeats {
+    first: u64,
+    last: u64,
+    seen: Attribution,
+}
+
 /// One delivery in progress: what it needs and what it has done.
 struct Delivery<'a> {
     store: &'a std::sync::Mutex<Store>,
@@ -823,6 +793,24 @@ struct Delivery<'a> {
 /// by one) must not make an incident detected in the future, which the rules refuse.
 fn not_after(at: Option<DeviceTime>, now: DeviceTime) -> Option<DeviceTime> {
     at.map(|t| t.min(now))
+}
+
+/// Records the incident an alert's identity stands for and how often it has fired.
+fn track(
+    work: &Delivery<'_>,
+    alert: &Alert,
+    id: DocumentId,
+    fired: u64,
+    reference: &str,
+) -> Result<(), Failure> {
+    let tracked = Tracked {
+        document: id.url(),
+        fired,
+        reference: reference.to_string(),
+    };
+    lock(work.store)
+        .track(&work.integration.id, &alert.identity, &tracked)
+        .map_err(storage)
 }
 
 fn storage(e: crate::store::StoreError) -> Failure {
