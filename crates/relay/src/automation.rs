@@ -22,6 +22,14 @@ pub struct InProcess {
     pub(crate) workspaces: WorkspaceDocuments,
 }
 
+impl InProcess {
+    fn storage(&self) -> Result<std::sync::MutexGuard<'_, Storage>, String> {
+        self.storage
+            .lock()
+            .map_err(|_| "the relay's storage is unavailable".to_string())
+    }
+}
+
 impl Relay for InProcess {
     fn connect(&self, grant: Grant) -> Link {
         let (conn, mut outbox) = self.service.connect(grant);
@@ -57,9 +65,7 @@ impl Relay for InProcess {
 
     fn workspace_document(&self, workspace: &str) -> Result<DocumentId, String> {
         let id = self
-            .storage
-            .lock()
-            .map_err(|_| "the relay's storage is unavailable".to_string())?
+            .storage()?
             .workspace_document(workspace, now_seconds())
             .map_err(|e| e.to_string())?;
         self.workspaces.insert(workspace, id);
@@ -67,9 +73,7 @@ impl Relay for InProcess {
     }
 
     fn claim_prefix(&self, workspace: &str, device: &str) -> Result<String, String> {
-        self.storage
-            .lock()
-            .map_err(|_| "the relay's storage is unavailable".to_string())?
+        self.storage()?
             .claim_prefix(workspace, device, None, now_seconds(), || {
                 let mut b = [0u8; 4];
                 let _ = getrandom::fill(&mut b);
@@ -79,30 +83,12 @@ impl Relay for InProcess {
     }
 
     fn workspaces(&self) -> Result<Vec<String>, String> {
-        let mut all: Vec<String> = self
-            .storage
-            .lock()
-            .map_err(|_| "the relay's storage is unavailable".to_string())?
-            .documents()
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .map(|(_, w)| w)
-            .collect();
-        all.sort();
-        all.dedup();
-        Ok(all)
+        self.storage()?.workspaces().map_err(|e| e.to_string())
     }
 
     fn documents(&self, workspace: &str) -> Result<Vec<DocumentId>, String> {
-        Ok(self
-            .storage
-            .lock()
-            .map_err(|_| "the relay's storage is unavailable".to_string())?
-            .documents()
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .filter(|(_, w)| w == workspace)
-            .map(|(id, _)| id)
-            .collect())
+        self.storage()?
+            .documents_in(workspace)
+            .map_err(|e| e.to_string())
     }
 }

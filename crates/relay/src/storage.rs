@@ -660,6 +660,26 @@ impl Storage {
         self.by_document("SELECT id, workspace FROM documents", [], |r| r.get(1))
     }
 
+    /// The documents of one workspace.
+    pub fn documents_in(&self, workspace: &str) -> Result<Vec<DocumentId>, StoreError> {
+        let rows = self.by_document(
+            "SELECT id FROM documents WHERE workspace = ?1",
+            params![workspace],
+            |_| Ok(()),
+        )?;
+        Ok(rows.into_iter().map(|(id, ())| id).collect())
+    }
+
+    /// The workspaces that hold documents.
+    pub fn workspaces(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .db
+            .prepare_cached("SELECT DISTINCT workspace FROM documents ORDER BY workspace")
+            .map_err(err)?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(err)?;
+        rows.collect::<Result<_, _>>().map_err(err)
+    }
+
     /// Rows of `sql`, which selects a document id first, with `value` read from each; rows whose
     /// id does not parse (never written by this relay) are skipped.
     fn by_document<T>(
