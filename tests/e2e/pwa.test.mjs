@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Relay } from './support/relay.mjs';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_ARGS, guardContext, launchBrowser, phoneContext, watchErrors } from './support/browser.mjs';
-import { openApp, logIncident, until } from './support/app.mjs';
+import { openApp, logIncident, syncStatus as status, until, withoutOfflineNoise as offlineNoise } from './support/app.mjs';
 import { audit } from './support/a11y.mjs';
 
 let browser;
@@ -51,10 +51,7 @@ async function controlled(page) {
   });
 }
 
-const status = (page) => page.locator('.sync-label').textContent();
 const appVersion = (page) => page.getByTestId('app-version').textContent();
-const offlineNoise = (errors) =>
-  errors.filter((e) => !/WebSocket connection to .* failed|Failed to load resource|ERR_CONNECTION_REFUSED/.test(e));
 
 test('with the relay gone, the app starts, lists, opens deep links and keeps new work', { timeout: 240_000 }, async () => {
   const relay = await startRelay({ dev: true });

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Relay } from './support/relay.mjs';
 import { launchBrowser, phoneContext, watchErrors } from './support/browser.mjs';
-import { openApp, logIncident, until } from './support/app.mjs';
+import { openApp, logIncident, syncStatus as status, until, upToDate, withoutOfflineNoise } from './support/app.mjs';
 
 let relay, browser;
 before(async () => {
@@ -17,9 +17,6 @@ after(async () => {
   await relay?.dispose();
 });
 
-const status = (page) => page.locator('.sync-label').textContent();
-const upToDate = (page, timeout = 60_000) =>
-  until(async () => (await status(page)) === 'Up to date', { timeout, message: 'sync up to date' });
 
 async function addWorkNote(page, text) {
   await page.getByLabel('Work note', { exact: true }).fill(text);
@@ -89,7 +86,6 @@ test('two browsers converge through the relay, live and after working offline', 
   await until(async () => (await ben.getByRole('region', { name: /conflict/ }).count()) === 0, { message: 'settled on Ben' });
   await until(async () => (await ana.getByRole('region', { name: /conflict/ }).count()) === 0, { timeout: 30_000, message: 'settled on Ana' });
   await ana.getByRole('region', { name: 'Timeline' }).getByText('Settled conflicting assignee: kept Ana Field').waitFor();
-  const real = (list) => list.filter((e) => !/WebSocket connection to .* failed|Failed to load resource|ERR_CONNECTION_REFUSED/.test(e));
-  assert.deepEqual(real(errors[0]), []);
-  assert.deepEqual(real(errors[1]), []);
+  assert.deepEqual(withoutOfflineNoise(errors[0]), []);
+  assert.deepEqual(withoutOfflineNoise(errors[1]), []);
 });

@@ -109,40 +109,35 @@ impl Relay {
 
     /// Another token for the `bench` workspace, of `user` (an agent), issued while it runs.
     pub fn another_token(&self, user: &str) -> Result<String, String> {
-        let out = Command::new(&self.bin)
-            .args(["token", "create", "--workspace", "bench", "--user", user])
-            .arg("--data-dir")
-            .arg(self.dir.join("data"))
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", self.bin.display()))?;
-        if !out.status.success() {
-            return Err(format!(
-                "token create failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+        self.cli(&["token", "create", "--workspace", "bench", "--user", user])
     }
 
     /// An integration key of `kind` for the `bench` workspace, issued while it runs.
     pub fn integration(&self, kind: &str) -> Result<String, String> {
+        self.cli(&[
+            "integration",
+            "create",
+            "--workspace",
+            "bench",
+            "--kind",
+            kind,
+            "--name",
+            "bench",
+        ])
+    }
+
+    /// Runs an `outpost-relay` subcommand on this relay's data; what it printed, trimmed.
+    fn cli(&self, args: &[&str]) -> Result<String, String> {
         let out = Command::new(&self.bin)
-            .args([
-                "integration",
-                "create",
-                "--workspace",
-                "bench",
-                "--kind",
-                kind,
-            ])
-            .args(["--name", "bench"])
+            .args(args)
             .arg("--data-dir")
             .arg(self.dir.join("data"))
             .output()
             .map_err(|e| format!("cannot run {}: {e}", self.bin.display()))?;
         if !out.status.success() {
             return Err(format!(
-                "integration create failed: {}",
+                "{} failed: {}",
+                args[..2].join(" "),
                 String::from_utf8_lossy(&out.stderr)
             ));
         }

@@ -23,7 +23,7 @@ fn fixture(name: &str) -> String {
 
 /// Creates an integration with the CLI, as an operator would; returns its key.
 fn integration(relay: &Relay, workspace: &str, kind: &str, name: &str) -> String {
-    let out = relay.cli(&[
+    relay.printed(&[
         "integration",
         "create",
         "--workspace",
@@ -32,13 +32,7 @@ fn integration(relay: &Relay, workspace: &str, kind: &str, name: &str) -> String
         kind,
         "--name",
         name,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
+    ])
 }
 
 async fn post(relay: &Relay, path: &str, key: Option<&str>, body: &str) -> (u16, Value) {
@@ -215,22 +209,7 @@ async fn alertmanager_groups_open_repeat_and_resolve_incidents_reaching_a_device
 /// Writes the workspace's alert mapping as an admin's device would.
 async fn set_alert_mapping(relay: &Relay, mapping: outpost_core::alert::AlertMapping) {
     use outpost_core::workspace::{Edit, Setting, WorkspaceDoc};
-    let out = relay.cli(&[
-        "token",
-        "create",
-        "--workspace",
-        "acme",
-        "--user",
-        "Ada Admin",
-        "--role",
-        "admin",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let token = relay.token_of("acme", "Ada Admin", "admin");
     let (_, session) = support::http_get(
         relay.port,
         "/api/session",
@@ -663,20 +642,7 @@ async fn a_storm_of_repeats_is_counted_on_one_incident() {
 async fn an_admin_makes_and_revokes_keys_through_the_api_and_nobody_else_can() {
     let dir = tempfile::tempdir().unwrap();
     let relay = Relay::start(dir.path(), &[]);
-    let token = |role: &str, user: &str| {
-        let out = relay.cli(&[
-            "token",
-            "create",
-            "--workspace",
-            "acme",
-            "--user",
-            user,
-            "--role",
-            role,
-        ]);
-        assert!(out.status.success());
-        format!("Bearer {}", String::from_utf8(out.stdout).unwrap().trim())
-    };
+    let token = |role: &str, user: &str| format!("Bearer {}", relay.token_of("acme", user, role));
     let (admin, agent) = (token("admin", "Ada Admin"), token("agent", "Al Agent"));
     let make = |auth: String, body: Value| async move {
         support::http_post_json(

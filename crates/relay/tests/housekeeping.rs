@@ -74,22 +74,7 @@ async fn resolved_incidents_close_after_the_delay_and_escalation_rules_fire_at_t
     let relay = Relay::start(dir.path(), &["--housekeeping-every", "1"]);
     let mut ana = Peer::new("ana");
     // A manager: declaring a major incident needs one.
-    let out = relay.cli(&[
-        "token",
-        "create",
-        "--workspace",
-        "acme",
-        "--user",
-        "Ana Field",
-        "--role",
-        "manager",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let token = relay.token_of("acme", "Ana Field", "manager");
     ana.connect(&relay.ws(), TokenIn::Subprotocol(token))
         .await
         .unwrap();

@@ -12,26 +12,6 @@ use support::{http_get, http_post_json, Relay};
 
 const WAIT: Duration = Duration::from_secs(20);
 
-/// A token of `role` for `user` in `workspace`, issued with the CLI.
-fn token_of(relay: &Relay, workspace: &str, user: &str, role: &str) -> String {
-    let out = relay.cli(&[
-        "token",
-        "create",
-        "--workspace",
-        workspace,
-        "--user",
-        user,
-        "--role",
-        role,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
 /// The code of an invitation link (what follows `#`).
 fn code_of(link: &str) -> String {
     link.split_once('#')
@@ -146,9 +126,9 @@ async fn an_invitation_from_the_cli_signs_in_one_device_once_into_its_workspace(
 async fn an_admin_invites_and_revokes_a_device_whose_connection_then_closes() {
     let dir = tempfile::tempdir().unwrap();
     let relay = Relay::start(dir.path(), &[]);
-    let admin = token_of(&relay, "acme", "Ada Admin", "admin");
-    let agent = token_of(&relay, "acme", "Al Agent", "agent");
-    let outsider = token_of(&relay, "other", "Oz Admin", "admin");
+    let admin = relay.token_of("acme", "Ada Admin", "admin");
+    let agent = relay.token_of("acme", "Al Agent", "agent");
+    let outsider = relay.token_of("other", "Oz Admin", "admin");
     let bearer = |t: &str| format!("Bearer {t}");
     let invite = json!({ "user": "Tom Tech", "role": "agent", "groups": "network", "base": "http://127.0.0.1:8080", "expires": "1d" });
 
@@ -293,7 +273,7 @@ async fn an_admin_invites_and_revokes_a_device_whose_connection_then_closes() {
 async fn signing_out_ends_the_device_s_token() {
     let dir = tempfile::tempdir().unwrap();
     let relay = Relay::start(dir.path(), &[]);
-    let token = token_of(&relay, "acme", "Ana", "agent");
+    let token = relay.token_of("acme", "Ana", "agent");
     let auth = format!("Bearer {token}");
     let (status, body) = http_post_json(
         relay.port,

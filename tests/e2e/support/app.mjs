@@ -45,3 +45,14 @@ export async function until(fn, { timeout = 10_000, message = 'condition' } = {}
   }
   throw new Error(`timed out waiting for ${message} (last: ${last})`);
 }
+
+/** The app's sync status, as its header shows it ("Up to date", "Offline", ...). */
+export const syncStatus = (page) => page.locator('.sync-label').textContent();
+
+/** Waits until the app says it is up to date with the relay. */
+export const upToDate = (page, timeout = 60_000) =>
+  until(async () => (await syncStatus(page)) === 'Up to date', { timeout, message: 'sync up to date' });
+
+/** The page errors left once the browser's own complaints about an absent relay are removed. */
+export const withoutOfflineNoise = (errors) =>
+  errors.filter((e) => !/WebSocket connection to .* failed|Failed to load resource|ERR_CONNECTION_REFUSED/.test(e));

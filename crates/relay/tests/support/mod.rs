@@ -107,14 +107,28 @@ impl Relay {
         format!("ws://127.0.0.1:{}/sync", self.port)
     }
 
-    /// Issues a token through the CLI, as an operator would.
+    /// Issues an agent's token through the CLI, as an operator would.
     pub fn token(&self, workspace: &str, user: &str) -> String {
-        let out = Command::new(BIN)
-            .args(["token", "create", "--workspace", workspace, "--user", user])
-            .arg("--data-dir")
-            .arg(&self.data)
-            .output()
-            .unwrap();
+        self.printed(&["token", "create", "--workspace", workspace, "--user", user])
+    }
+
+    /// Issues a token of `role` through the CLI.
+    pub fn token_of(&self, workspace: &str, user: &str, role: &str) -> String {
+        self.printed(&[
+            "token",
+            "create",
+            "--workspace",
+            workspace,
+            "--user",
+            user,
+            "--role",
+            role,
+        ])
+    }
+
+    /// Runs a subcommand that must succeed; what it printed, trimmed.
+    pub fn printed(&self, args: &[&str]) -> String {
+        let out = self.cli(args);
         assert!(
             out.status.success(),
             "{}",
