@@ -16,7 +16,9 @@
 //! change) are not judged here; a change that removes the marker is refused like any other that
 //! leaves the incident unreadable, and one that adds it is judged as logging a new incident.
 
-use automerge::{Automerge, ChangeHash, ObjId, ObjType, Patch, PatchAction, Prop, ReadDoc, ROOT};
+use automerge::{
+    legacy, Automerge, Change, ChangeHash, ObjId, ObjType, PatchAction, Prop, ReadDoc, ROOT,
+};
 
 use crate::command::Command;
 use crate::field::{Container, Field, FieldValue};
@@ -86,6 +88,18 @@ fn kind_plural(kind: NoteKind) -> &'static str {
     }
 }
 
+/// Whether `role` may make `change`, which `doc` holds: the incident read at the change's
+/// dependencies (as its author saw it) against the incident with it applied. What the change
+/// wrote is read from its own operations, so judging costs what the change holds, not what
+/// the incident holds (an incident with a long timeline is judged as fast as a new one). This
+/// is the relay's judge; [`admit`] is the same rules between any two sets of heads.
+pub fn admit_change(role: Role, doc: &Automerge, change: &Change) -> Result<(), Refusal> {
+    let after = [change.hash()];
+    judge(role, doc, change.deps(), &after, || {
+        Touched::from_change(doc, change, &after)
+    })
+}
+
 /// Whether `role` may make the change that takes `doc` from the heads `before` (the document as
 /// the change's author saw it; empty when it logs the incident) to the heads `after`. `doc`
 /// holds both; nothing is copied: what changed is read from Automerge's diff between the two,
@@ -95,6 +109,19 @@ pub fn admit(
     doc: &Automerge,
     before: &[ChangeHash],
     after: &[ChangeHash],
+) -> Result<(), Refusal> {
+    judge(role, doc, before, after, || {
+        Touched::from_diff(doc, before, after)
+    })
+}
+
+/// The rules, given what the change touched (asked for only when the incident existed before).
+fn judge(
+    role: Role,
+    doc: &Automerge,
+    before: &[ChangeHash],
+    after: &[ChangeHash],
+    touched: impl FnOnce() -> Result<Touched, Refusal>,
 ) -> Result<(), Refusal> {
     if !role.can_change() {
         return Err(RoleRefusal {
@@ -123,7 +150,7 @@ pub fn admit(
         }
         return Ok(());
     }
-    let touched = Touched::from_diff(doc, before, after)?;
+    let touched = touched()?;
     if touched.record
         && [TYPE, SCHEMA, REFERENCE, REPORTED_AT, REPORTED_BY]
             .iter()
@@ -186,7 +213,17 @@ pub fn admit(
     Ok(())
 }
 
-/// What a change touched, from Automerge's diff.
+/// One place a change wrote: the path to the object written (root first, as Automerge's patches
+/// and `parents` give it), that object, the map key written in it, and whether it inserted into
+/// a list.
+struct Touch<'a> {
+    path: &'a [(ObjId, Prop)],
+    obj: &'a ObjId,
+    key: Option<&'a str>,
+    insert: bool,
+}
+
+/// What a change touched, from Automerge's diff or from the change's operations.
 #[derive(Default)]
 struct Touched {
     /// Single-valued fields written (their values are compared afterwards).
@@ -207,7 +244,78 @@ impl Touched {
     ) -> Result<Touched, Refusal> {
         let mut touched = Touched::default();
         for patch in doc.diff(before, after) {
-            touched.take(doc, before, &patch)?;
+            touched.take(
+                doc,
+                before,
+                &Touch {
+                    path: &patch.path,
+                    obj: &patch.obj,
+                    key: patch_key(&patch.action),
+                    insert: matches!(patch.action, PatchAction::Insert { .. }),
+                },
+            )?;
+        }
+        Ok(touched)
+    }
+
+    /// What `change` (held by `doc`, whose heads after it are `after`) wrote, from its
+    /// operations: each operation on an object the change did not make itself is placed by that
+    /// object's path in the incident. Operations inside objects it made (a new note, its text)
+    /// are judged by the operation that placed the object.
+    fn from_change(
+        doc: &Automerge,
+        change: &Change,
+        after: &[ChangeHash],
+    ) -> Result<Touched, Refusal> {
+        let mut touched = Touched::default();
+        let actor = change.actor_id();
+        let made = change.start_op().get()..change.start_op().get() + change.len() as u64;
+        // Operations on one object come together (a text's characters), so one path is kept.
+        let mut placed: Option<Placed> = None;
+        for op in change.decode().operations {
+            let key = match &op.key {
+                legacy::Key::Map(key) => Some(key.as_str()),
+                legacy::Key::Seq(_) => None,
+            };
+            let id = match op.obj {
+                legacy::ObjectId::Root => {
+                    touched.take(
+                        doc,
+                        change.deps(),
+                        &Touch {
+                            path: &[],
+                            obj: &ROOT,
+                            key,
+                            insert: false,
+                        },
+                    )?;
+                    continue;
+                }
+                legacy::ObjectId::Id(id) if id.1 == *actor && made.contains(&id.0) => continue,
+                legacy::ObjectId::Id(id) => id,
+            };
+            if placed.as_ref().map(|p| &p.op) != Some(&id) {
+                // The actor's index in this document is looked up by Automerge from the actor.
+                let obj = ObjId::Id(id.0, id.1.clone(), usize::MAX);
+                let path = doc
+                    .parents_at(&obj, after)
+                    .map_err(|_| {
+                        Refusal::NotAnIncident("it writes to an object it does not have".into())
+                    })?
+                    .path();
+                placed = Some(Placed { op: id, obj, path });
+            }
+            let placed = placed.as_ref().expect("just placed");
+            touched.take(
+                doc,
+                change.deps(),
+                &Touch {
+                    path: &placed.path,
+                    obj: &placed.obj,
+                    key,
+                    insert: op.insert,
+                },
+            )?;
         }
         Ok(touched)
     }
@@ -216,11 +324,11 @@ impl Touched {
         &mut self,
         doc: &Automerge,
         before: &[ChangeHash],
-        patch: &Patch,
+        touch: &Touch,
     ) -> Result<(), Refusal> {
-        let Some((_, top)) = patch.path.first() else {
+        let Some((_, top)) = touch.path.first() else {
             // A key of the root itself.
-            let Some(key) = patch_key(&patch.action) else {
+            let Some(key) = touch.key else {
                 return Ok(());
             };
             return self.root_key(key);
@@ -230,20 +338,18 @@ impl Touched {
         };
         if let Some(kind) = note_kind(top) {
             let rewritten = Refusal::NoteRewritten { kind };
-            if patch.path.len() == 1 {
+            if touch.path.len() == 1 {
                 // The list itself: appending is the only thing allowed.
-                return match patch.action {
-                    PatchAction::Insert { .. } => {
-                        self.notes_added = true;
-                        Ok(())
-                    }
-                    _ => Err(rewritten),
-                };
+                if touch.insert {
+                    self.notes_added = true;
+                    return Ok(());
+                }
+                return Err(rewritten);
             }
             // Inside a note: only one this change wrote. (Each step of the path names the
             // object holding the next: the root, then the list, then the note.)
-            let list = &patch.path[1].0;
-            let note = patch.path.get(2).map_or(&patch.obj, |(id, _)| id);
+            let list = &touch.path[1].0;
+            let note = touch.path.get(2).map_or(touch.obj, |(id, _)| id);
             let existed = doc
                 .list_range_at(list, .., before)
                 .any(|item| item.id() == *note);
@@ -251,9 +357,9 @@ impl Touched {
         }
         match top.as_str() {
             REVIEW => {
-                let key = match patch.path.get(1) {
+                let key = match touch.path.get(1) {
                     Some((_, Prop::Map(key))) => Some(key.as_str()),
-                    _ => patch_key(&patch.action),
+                    _ => touch.key,
                 };
                 if let Some(field) = key.and_then(|k| field_at(Container::Review, k)) {
                     if !self.fields.contains(&field) {
@@ -289,6 +395,13 @@ impl Touched {
         }
         Ok(())
     }
+}
+
+/// An object a change writes to, and where it sits in the incident.
+struct Placed {
+    op: legacy::OpId,
+    obj: ObjId,
+    path: Vec<(ObjId, Prop)>,
 }
 
 fn patch_key(action: &PatchAction) -> Option<&str> {

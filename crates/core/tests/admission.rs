@@ -4,9 +4,10 @@
 mod common;
 
 use common::*;
-use outpost_core::admission::{admit, Refusal};
+use outpost_core::admission::{admit, admit_change, Refusal};
+use outpost_core::automerge::marks::{ExpandMark, Mark};
 use outpost_core::automerge::transaction::Transactable;
-use outpost_core::automerge::Automerge;
+use outpost_core::automerge::{Automerge, ChangeHash};
 use outpost_core::automerge::{ObjType, ReadDoc, ROOT};
 use outpost_core::incident::{NoteKind, ReviewSection};
 use outpost_core::role::Role;
@@ -28,12 +29,27 @@ fn note(body: &str) -> Command {
     }
 }
 
+/// Judges the change that took `doc` from `before` to its heads for `role`, both ways the rules
+/// can be asked: between two sets of heads (Automerge's diff) and for the one change (its
+/// operations, the relay's judge). They must agree.
+fn both(role: Role, doc: &Automerge, before: &[ChangeHash]) -> Result<(), Refusal> {
+    let between = admit(role, doc, before, &doc.get_heads());
+    let changes = doc.get_changes(before);
+    if let [change] = changes.as_slice() {
+        assert_eq!(
+            admit_change(role, doc, change),
+            between,
+            "judged by its operations and by the diff"
+        );
+    }
+    between
+}
+
 /// Runs `cmd` (as someone who may run anything) and judges the change it made for `role`.
 fn judged(role: Role, doc: &mut IncidentDoc, cmd: Command) -> Result<(), Refusal> {
     let before = doc.automerge().get_heads();
     ok(doc, "alice", 5, cmd);
-    let doc = doc.automerge();
-    admit(role, doc, &before, &doc.get_heads())
+    both(role, doc.automerge(), &before)
 }
 
 fn resolved() -> IncidentDoc {
@@ -60,12 +76,11 @@ fn tamper(
     let mut tx = doc.automerge_mut().transaction();
     edit(&mut tx);
     tx.commit();
-    let doc = doc.automerge();
-    admit(role, doc, &before, &doc.get_heads())
+    both(role, doc.automerge(), &before)
 }
 
 fn logging(role: Role, doc: &IncidentDoc) -> Result<(), Refusal> {
-    admit(role, doc.automerge(), &[], &doc.automerge().get_heads())
+    both(role, doc.automerge(), &[])
 }
 
 #[test]
@@ -306,4 +321,84 @@ fn discarding_refused_changes_drops_them_and_what_builds_on_them_and_keeps_the_r
         .get_change_by_hash(&kept_heads[0])
         .is_some());
     assert_ne!(back.automerge().get_actor(), device.automerge().get_actor());
+}
+
+#[test]
+fn edits_inside_what_exists_are_placed_by_their_path_however_they_are_written() {
+    // Every case runs through `both`: the relay's reading of the change's operations and the
+    // diff must agree, including for changes no Outpost device writes.
+    let mut doc = logged();
+    let notes = doc.automerge().get(ROOT, "work_notes").unwrap().unwrap().1;
+    // A note written by hand with collaborative text, as JavaScript peers write strings:
+    // appending is allowed, whatever is inside the new note.
+    let appended = tamper(Role::Agent, &mut doc, |tx| {
+        let new = tx.insert_object(&notes, 0, ObjType::Map).unwrap();
+        tx.put(&new, "author", "alice").unwrap();
+        let text = tx.put_object(&new, "body", ObjType::Text).unwrap();
+        tx.splice_text(&text, 0, 0, "First look").unwrap();
+    });
+    assert_eq!(appended, Ok(()));
+    let first = doc.automerge().get(&notes, 0).unwrap().unwrap().1;
+    let body = doc.automerge().get(&first, "body").unwrap().unwrap().1;
+    let rewritten = Err(Refusal::NoteRewritten {
+        kind: NoteKind::WorkNote,
+    });
+    // Typing into the old note's text, or marking it.
+    let typed = tamper(Role::Admin, &mut doc.fork(), |tx| {
+        tx.splice_text(&body, 0, 0, "Not ").unwrap();
+    });
+    assert_eq!(typed, rewritten);
+    let marked = tamper(Role::Admin, &mut doc.fork(), |tx| {
+        let mark = Mark::new("bold".into(), true, 0, 5);
+        tx.mark(&body, mark, ExpandMark::None).unwrap();
+    });
+    assert_eq!(marked, rewritten);
+    // A new note, and in the same change a word into the old one.
+    let sneaked = tamper(Role::Admin, &mut doc.fork(), |tx| {
+        let new = tx.insert_object(&notes, 1, ObjType::Map).unwrap();
+        tx.put(&new, "author", "mallory").unwrap();
+        tx.splice_text(&body, 0, 0, "Not ").unwrap();
+    });
+    assert_eq!(sneaked, rewritten);
+    // The lists and maps themselves cannot be replaced.
+    for key in ["work_notes", "review", "affected_users"] {
+        let replaced = tamper(Role::Admin, &mut doc.fork(), |tx| {
+            tx.put_object(ROOT, key, ObjType::Map).unwrap();
+        });
+        assert_eq!(replaced, Err(Refusal::Skeleton), "{key}");
+    }
+    // A title held as collaborative text, then the incident closed: a word into the title, an
+    // affected user and a review section written by hand are refused.
+    let mut doc = logged();
+    let retitled = tamper(Role::Agent, &mut doc, |tx| {
+        let title = tx.put_object(ROOT, "title", ObjType::Text).unwrap();
+        tx.splice_text(&title, 0, 0, "Mail gateway down").unwrap();
+    });
+    assert_eq!(retitled, Ok(()));
+    ok(&mut doc, "alice", 2, Command::Transition(Action::StartWork));
+    ok(&mut doc, "alice", 3, resolve());
+    ok(&mut doc, "mona", 4, Command::Transition(Action::Close));
+    let read_only = Err(Refusal::ReadOnly {
+        state: State::Closed,
+    });
+    let title = doc.automerge().get(ROOT, "title").unwrap().unwrap().1;
+    let typed = tamper(Role::Admin, &mut doc.fork(), |tx| {
+        tx.splice_text(&title, 0, 0, "Old: ").unwrap();
+    });
+    assert_eq!(typed, read_only);
+    let users = doc
+        .automerge()
+        .get(ROOT, "affected_users")
+        .unwrap()
+        .unwrap()
+        .1;
+    let added = tamper(Role::Admin, &mut doc.fork(), |tx| {
+        tx.put(&users, "mallory", true).unwrap();
+    });
+    assert_eq!(added, read_only);
+    let review = doc.automerge().get(ROOT, "review").unwrap().unwrap().1;
+    let reviewed = tamper(Role::Agent, &mut doc, |tx| {
+        tx.put(&review, "overview", "Written by hand").unwrap();
+    });
+    assert!(matches!(reviewed, Err(Refusal::Role(_))), "{reviewed:?}");
 }

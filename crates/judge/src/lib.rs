@@ -20,7 +20,7 @@ use std::sync::{Arc, RwLock};
 
 use automerge::{Automerge, Change, ChangeHash};
 use outpost_core::access::Readers;
-use outpost_core::admission::admit;
+use outpost_core::admission;
 use outpost_core::workspace::admit_change;
 use outpost_core::{Capability, Role};
 use outpost_sync::gate::Judge;
@@ -68,7 +68,7 @@ impl Judge for IncidentJudge {
         doc: &Automerge,
         before: &[ChangeHash],
         after: &[ChangeHash],
-        _change: &Change,
+        change: &Change,
     ) -> Result<(), String> {
         let role = role_of(grant)?;
         if self.workspaces.get(&grant.workspace) == Some(*id) {
@@ -80,7 +80,7 @@ impl Judge for IncidentJudge {
                 ))
             });
         }
-        admit(role, doc, before, after).map_err(|refusal| refusal.sentence())?;
+        admission::admit_change(role, doc, change).map_err(|refusal| refusal.sentence())?;
         if Readers::at(doc, before).admit(&grant.groups)
             && !Readers::at(doc, after).admit(&grant.groups)
         {
