@@ -72,6 +72,7 @@ pub mod incident;
 pub mod index;
 mod keyword;
 pub mod mail;
+pub mod notify;
 pub mod priority;
 pub mod reference;
 pub mod report;
