@@ -7,7 +7,7 @@
 # - wasm-bindgen-cli, the version in Cargo.lock    (cargo install, ~3 min once)
 # - wasm-opt: binaryen 132 from npm (tools/binaryen), because Debian's binaryen 108 corrupts
 #   wasm-bindgen's externref table export and the app fails at start-up
-# - Debian: chromium, chromium-driver
+# - Debian: chromium, chromium-driver; python3-aiosmtpd (the SMTP server the notification tests start)
 # - npm packages for the end-to-end tests, from the committed lockfile
 # - npm packages for the Lighthouse benchmark (bench/lighthouse), from its lockfile
 #
@@ -117,7 +117,7 @@ setup_bench() {
 
 setup_all() {
   setup_build
-  ensure_debian_packages chromium:chromium chromedriver:chromium-driver
+  ensure_debian_packages chromium:chromium chromedriver:chromium-driver aiosmtpd:python3-aiosmtpd
   ensure_cargo_fuzz
   ensure_npm_packages "$OUTPOST_ROOT/tests/e2e"
   ensure_npm_packages "$OUTPOST_ROOT/tests/interop"

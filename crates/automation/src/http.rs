@@ -8,20 +8,25 @@
 //! - `POST /v2/enqueue`: the Events API v2, the key as `routing_key`, answered as PagerDuty
 //!   answers (202 `{status, message, dedup_key}`).
 //!
-//! Every refusal is JSON naming what is wrong: 401 for a key that is unknown, revoked or for
+//! - `GET /answer?t=…` and `POST /answer`: the caller's "It works now" and "Still broken" links
+//!   from a resolution mail ([`crate::answer`]); the first shows a page with a button, the
+//!   second takes the answer.
+//!
+//! Every refusal of a sender is JSON naming what is wrong: 401 for a key that is unknown, revoked or for
 //! another endpoint; 400 for a body that cannot be read (with the field); 413 above
 //! [`BODY_LIMIT`]; 429 with `Retry-After`; 503 when the hub cannot take it now (senders retry).
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Form, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{post, MethodRouter};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 
+use crate::answer::LinkError;
 use crate::payload::Kind;
-use crate::{Automation, Refusal};
+use crate::{AnswerError, Automation, Refusal};
 
 /// The largest body taken: Alertmanager's groups are usually a few kilobytes; 1 MiB holds
 /// hundreds of alerts.
@@ -37,6 +42,7 @@ pub fn router(automation: Automation) -> Router {
         .route("/api/integrations/grafana", endpoint(Kind::Grafana))
         .route("/api/integrations/mail", endpoint(Kind::Mail))
         .route("/v2/enqueue", endpoint(Kind::Events))
+        .route("/answer", get(answer_page).post(answer))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(automation)
 }
@@ -115,4 +121,98 @@ fn error(code: StatusCode, kind: Kind, field: &str, message: &str) -> Response {
         "errors": [format!("{field}: {message}")],
     });
     (code, Json(body)).into_response()
+}
+
+/// The token of an answer link, from its query or its form.
+#[derive(serde::Deserialize)]
+struct Token {
+    #[serde(default)]
+    t: String,
+}
+
+fn answer_status(e: &AnswerError) -> StatusCode {
+    match e {
+        AnswerError::Link(LinkError::Forged) => StatusCode::FORBIDDEN,
+        AnswerError::Link(LinkError::Expired | LinkError::Used) => StatusCode::GONE,
+        AnswerError::Refused(_) => StatusCode::CONFLICT,
+        AnswerError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+/// Opening the link: what it will do, and a button to do it (mail scanners open links; only a
+/// person presses the button).
+async fn answer_page(State(a): State<Automation>, Query(token): Query<Token>) -> Response {
+    match a.answer_claim(&token.t) {
+        Ok(claim) => {
+            let (question, button) = match claim.answer() {
+                Some(outpost_core::notify::CallerAnswer::StillBroken) => (
+                    "Is it still not working? We will reopen it and the team will pick it up again.",
+                    "Reopen: it is still broken",
+                ),
+                _ => (
+                    "Is it working again? We will close it.",
+                    "Close: it works now",
+                ),
+            };
+            let body = format!(
+                r#"<p>{question}</p>
+<form method="post" action="answer">
+<input type="hidden" name="t" value="{token}">
+<button type="submit">{button}</button>
+</form>"#,
+                token = html_escape::encode_double_quoted_attribute(&token.t),
+            );
+            page(StatusCode::OK, &claim.reference, &body)
+        }
+        Err(e) => page(
+            answer_status(&e),
+            "Nothing was done",
+            &paragraph(&e.to_string()),
+        ),
+    }
+}
+
+/// Pressing the button.
+async fn answer(State(a): State<Automation>, Form(token): Form<Token>) -> Response {
+    match a.answer(&token.t).await {
+        Ok(said) => page(StatusCode::OK, "Thank you", &paragraph(&said)),
+        Err(e) => {
+            if matches!(e, AnswerError::Unavailable(_)) {
+                tracing::warn!("a caller's answer could not be applied: {e}");
+            }
+            page(
+                answer_status(&e),
+                "Nothing was done",
+                &paragraph(&e.to_string()),
+            )
+        }
+    }
+}
+
+fn paragraph(text: &str) -> String {
+    format!("<p>{}</p>", html_escape::encode_text(text))
+}
+
+/// A small page of its own (not the app: the caller may have no device signed in).
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let title = html_escape::encode_text(title);
+    let html = format!(
+        r#"<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} - Outpost</title>
+<style>body{{font:1rem/1.5 system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem}}button{{font:inherit;padding:.75rem 1.25rem;min-height:44px}}</style>
+</head>
+<body><main><h1>{title}</h1>
+{body}
+</main></body></html>"#
+    );
+    let mut r = (status, Html(html)).into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    r
 }

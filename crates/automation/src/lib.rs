@@ -19,7 +19,10 @@
 //! wait for the hub's acknowledgement; the same body posted twice at once is still recognised
 //! as a retry.
 
+pub mod answer;
+pub mod deliver;
 pub mod http;
+pub mod outbox;
 pub mod payload;
 pub mod peer;
 pub mod store;
@@ -91,6 +94,26 @@ impl From<StoreError> for Refusal {
     }
 }
 
+/// Why a caller's answer was not taken.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum AnswerError {
+    /// The link is forged, expired or used.
+    #[error(transparent)]
+    Link(#[from] answer::LinkError),
+    /// The incident's rules refused it (it was reopened or closed since the mail).
+    #[error("{0}")]
+    Refused(String),
+    /// It could not be applied now; the link still works.
+    #[error("Outpost could not record your answer just now ({0}). The link still works; please try again in a minute.")]
+    Unavailable(String),
+}
+
+impl From<StoreError> for AnswerError {
+    fn from(e: StoreError) -> Self {
+        AnswerError::Unavailable(e.to_string())
+    }
+}
+
 /// A delivery taken.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Delivered {
@@ -111,6 +134,8 @@ struct Inner {
     relay: Arc<dyn Relay>,
     workspaces: Mutex<HashMap<String, mpsc::Sender<Job>>>,
     limits: DefaultKeyedRateLimiter<String>,
+    /// Woken when a sweep may have queued notices.
+    queued: tokio::sync::Notify,
 }
 
 /// The automation: cheap to clone, shared by the HTTP handlers.
@@ -124,6 +149,9 @@ impl Automation {
     /// tokio runtime (each workspace's peer is a task).
     pub fn start(dir: &Path, relay: Arc<dyn Relay>, rate: Rate) -> Result<Automation, StoreError> {
         let store = Store::open(dir)?;
+        // Notifications begin with the first start that has them: incidents logged before
+        // then owe none.
+        store.notifications_since(now().0.unix_seconds())?;
         let quota = Quota::per_second(NonZeroU32::new(rate.per_second.max(1)).expect("non-zero"))
             .allow_burst(NonZeroU32::new(rate.burst.max(1)).expect("non-zero"));
         Ok(Automation {
@@ -132,6 +160,7 @@ impl Automation {
                 relay,
                 workspaces: Mutex::new(HashMap::new()),
                 limits: RateLimiter::keyed(quota),
+                queued: tokio::sync::Notify::new(),
             }),
         })
     }
@@ -203,11 +232,95 @@ impl Automation {
                 let peer = peers.entry(workspace.clone()).or_insert_with(|| {
                     WorkspacePeer::new(&workspace, Purpose::Housekeeping, self.inner.relay.clone())
                 });
-                match peer.sweep(&self.inner.store, now().0).await {
+                let result = peer.sweep(&self.inner.store, now().0).await;
+                self.inner.queued.notify_one();
+                match result {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(%workspace, rules = n, "housekeeping acted"),
                     Err(e) => tracing::warn!(%workspace, "housekeeping failed: {e}"),
                 }
+            }
+        }
+    }
+
+    /// Reads a caller's answer link without using it (for the page it opens).
+    pub fn answer_claim(&self, token: &str) -> Result<answer::Claim, AnswerError> {
+        let secret = self.store().secret(answer::SECRET)?;
+        let claim = answer::verify(&secret, token, now().0.unix_seconds())?;
+        let used = self.store().answer_used(&answer::used_key(token))?;
+        if used {
+            return Err(answer::LinkError::Used.into());
+        }
+        Ok(claim)
+    }
+
+    /// Takes a caller's answer: checks the link, records its use, and closes or reopens the
+    /// incident. Returns what the caller is told.
+    pub async fn answer(&self, token: &str) -> Result<String, AnswerError> {
+        let at = now().0;
+        let secret = self.store().secret(answer::SECRET)?;
+        let claim = answer::verify(&secret, token, at.unix_seconds())?;
+        let (Some(reply), Ok(id)) = (
+            claim.answer(),
+            outpost_sync::DocumentId::from_url(&claim.document),
+        ) else {
+            return Err(answer::LinkError::Forged.into());
+        };
+        let used = answer::used_key(token);
+        if !self.store().use_answer(&used, at.unix_seconds())? {
+            return Err(answer::LinkError::Used.into());
+        }
+        let mut peer =
+            WorkspacePeer::new(&claim.workspace, Purpose::Answers, self.inner.relay.clone());
+        match peer.answer(id, &claim.key, reply, at).await {
+            Ok(reference) => Ok(match reply {
+                outpost_core::notify::CallerAnswer::Works => format!(
+                    "Thank you. {reference} is closed; we are glad it works again."
+                ),
+                outpost_core::notify::CallerAnswer::StillBroken => format!(
+                    "Thank you for telling us. {reference} is reopened and back with the team working it."
+                ),
+            }),
+            Err(Failure::Refused(why)) => Err(AnswerError::Refused(why)),
+            Err(Failure::Unavailable(why)) => {
+                // Not applied: the link must work again.
+                if let Err(e) = self.store().unuse_answer(&used) {
+                    tracing::warn!("an answer link's use could not be taken back: {e}");
+                }
+                Err(AnswerError::Unavailable(why))
+            }
+        }
+    }
+
+    /// Sends the notices the sweeps queue, as they come due, until the runtime stops: right
+    /// after a sweep queued some, and every few seconds for the retries.
+    pub async fn notifications(self, mailer: Option<deliver::Mailer>) {
+        if mailer.is_none() {
+            tracing::info!(
+                "no mail server is set (OUTPOST_SMTP_URL): mail notices wait in the outbox"
+            );
+        }
+        let instance = match self.store().secret("instance") {
+            Ok(bytes) => hex::encode(&bytes[..6]),
+            Err(e) => {
+                tracing::error!("notifications are off: {e}");
+                return;
+            }
+        };
+        let sender = deliver::Sender::new(mailer, &instance);
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = self.inner.queued.notified() => {}
+            }
+            let base = self.inner.relay.public_url();
+            let sent =
+                deliver::deliver_due(&self.inner.store, &sender, now().0.unix_seconds(), &base)
+                    .await;
+            if sent > 0 {
+                tracing::info!(sent, "notifications sent");
             }
         }
     }

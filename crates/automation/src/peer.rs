@@ -15,8 +15,9 @@ use outpost_core::alert::{effect, Alert, AlertEffect, Grouping};
 use outpost_core::housekeeping;
 use outpost_core::incident::IncidentLink;
 use outpost_core::mail::{self, Mail};
+use outpost_core::notify;
 use outpost_core::reference::{DevicePrefix, ReferenceNumber};
-use outpost_core::workspace::read_document;
+use outpost_core::workspace::{read_document, Workspace};
 use outpost_core::{
     Attribution, Command, DeviceTime, IncidentDoc, NewIncident, State, WorkspaceConfig,
 };
@@ -26,8 +27,10 @@ use outpost_sync::wire;
 use outpost_sync::DocumentId;
 use tokio::sync::mpsc;
 
+use crate::answer;
+use crate::outbox::{Channel, Queued};
 use crate::payload::Received;
-use crate::store::{Integration, Store, Tracked};
+use crate::store::{lock, Integration, Store, Tracked};
 
 /// How long the hub may take to answer before a delivery fails (the sender retries).
 pub const HUB_TIMEOUT: Duration = Duration::from_secs(10);
@@ -57,6 +60,16 @@ pub trait Relay: Send + Sync + 'static {
     fn workspaces(&self) -> Result<Vec<String>, String>;
     /// The documents the relay holds for a workspace.
     fn documents(&self, workspace: &str) -> Result<Vec<DocumentId>, String>;
+    /// Where people reach the relay's app (`https://outpost.example.org/`), for links in
+    /// notifications.
+    fn public_url(&self) -> url::Url;
+}
+
+/// Where an incident opens in the app served at `base`.
+pub fn incident_link(base: &url::Url, id: &DocumentId) -> String {
+    base.join(&format!("incidents/{id}"))
+        .map(String::from)
+        .unwrap_or_else(|_| base.to_string())
 }
 
 /// What a peer is for, which sets the role the judge holds it to.
@@ -67,13 +80,16 @@ pub enum Purpose {
     /// The workspace's timed rules: closing Resolved incidents needs a manager's rights, as a
     /// service desk's scheduled job runs as a system user.
     Housekeeping,
+    /// A caller's answer to a resolution mail, which closes or reopens: a manager's rights too
+    /// (the signed link is the caller's authority; the rules still decide what the answer may do).
+    Answers,
 }
 
 impl Purpose {
     fn role(self) -> &'static str {
         match self {
             Purpose::Alerts => "agent",
-            Purpose::Housekeeping => "manager",
+            Purpose::Housekeeping | Purpose::Answers => "manager",
         }
     }
 
@@ -81,6 +97,7 @@ impl Purpose {
         match self {
             Purpose::Alerts => "automation-alerts",
             Purpose::Housekeeping => "automation-housekeeping",
+            Purpose::Answers => "automation-answers",
         }
     }
 }
@@ -121,8 +138,8 @@ pub struct WorkspacePeer {
     unavailable: Vec<DocumentId>,
     /// Documents changed by staged deliveries, not yet acknowledged by the hub.
     pending: Vec<DocumentId>,
-    /// The workspace's rules as last read, at the workspace document's heads then.
-    config_cache: Option<(Vec<ChangeHash>, WorkspaceConfig)>,
+    /// The workspace (rules and directory) as last read, at its document's heads then.
+    workspace_cache: Option<(Vec<ChangeHash>, Workspace)>,
     /// Since when the hub has said the workspace has no workspace document.
     workspace_missing: Option<std::time::Instant>,
     /// Repeats staged per incident, written at the flush.
@@ -149,7 +166,7 @@ impl WorkspacePeer {
             refused: HashMap::new(),
             unavailable: Vec::new(),
             pending: Vec::new(),
-            config_cache: None,
+            workspace_cache: None,
             workspace_missing: None,
             repeats: HashMap::new(),
         }
@@ -273,6 +290,11 @@ impl WorkspacePeer {
 
     /// The workspace's rules, as its document now says.
     async fn config(&mut self) -> Result<WorkspaceConfig, Failure> {
+        Ok(self.workspace().await?.config)
+    }
+
+    /// The workspace (rules and directory), as its document now says.
+    async fn workspace(&mut self) -> Result<Workspace, Failure> {
         let id = match self.workspace_doc {
             Some(id) => id,
             None => {
@@ -291,27 +313,27 @@ impl WorkspacePeer {
                 .workspace_missing
                 .is_some_and(|at| at.elapsed() < ASK_AGAIN_AFTER)
         {
-            return Ok(WorkspaceConfig::default());
+            return Ok(Workspace::default());
         }
         if !self.fetch(id).await? {
             self.docs.docs.remove(&id);
             self.workspace_missing = Some(std::time::Instant::now());
-            return Ok(WorkspaceConfig::default());
+            return Ok(Workspace::default());
         }
         self.workspace_missing = None;
         let Some(doc) = self.docs.docs.get(&id) else {
-            return Ok(WorkspaceConfig::default());
+            return Ok(Workspace::default());
         };
         // Read again only when the workspace document changed.
         let heads = doc.get_heads();
-        if let Some((at, cfg)) = &self.config_cache {
+        if let Some((at, ws)) = &self.workspace_cache {
             if *at == heads {
-                return Ok(cfg.clone());
+                return Ok(ws.clone());
             }
         }
-        let cfg = read_document(doc).config;
-        self.config_cache = Some((heads, cfg.clone()));
-        Ok(cfg)
+        let ws = read_document(doc);
+        self.workspace_cache = Some((heads, ws.clone()));
+        Ok(ws)
     }
 
     /// Applies one delivery, leaving its changes for [`WorkspacePeer::flush`].
@@ -400,9 +422,9 @@ impl WorkspacePeer {
     /// change and waits until the hub has acknowledged them all.
     pub async fn flush(&mut self) -> Result<(), Failure> {
         let cfg = self
-            .config_cache
+            .workspace_cache
             .as_ref()
-            .map(|(_, c)| c.clone())
+            .map(|(_, w)| w.config.clone())
             .unwrap_or_default();
         let staged: Vec<DocumentId> = self.repeats.keys().copied().collect();
         for id in staged {
@@ -642,10 +664,14 @@ impl WorkspacePeer {
             .filter(|id| *id != workspace_doc && !settled.contains(&id.url()))
             .collect();
         let origin = Attribution::new("Outpost automation", now);
+        let since = lock(store)
+            .notifications_since(now.unix_seconds())
+            .map_err(storage)?;
         let mut acted = 0;
         for batch in ids.chunks(BATCH) {
             self.connected().await?;
-            let cfg = self.config().await?;
+            let ws = self.workspace().await?;
+            let cfg = ws.config.clone();
             let mut written = Vec::new();
             let mut done_rules = Vec::new();
             for id in batch {
@@ -667,6 +693,9 @@ impl WorkspacePeer {
                         .map_err(storage)?;
                     if matches!(view.incident.state, State::Closed | State::Canceled) {
                         lock(store).settle(&url).map_err(storage)?;
+                    }
+                    if view.incident.reported_at.unix_seconds() >= since {
+                        self.queue_notices(store, &doc, &view, &ws, id, now)?;
                     }
                     let done = lock(store).rules_done(&url).map_err(storage)?;
                     for rule in housekeeping::due(&view, &cfg, now, &done) {
@@ -704,6 +733,111 @@ impl WorkspacePeer {
             self.workspace_doc = None;
         }
         Ok(acted)
+    }
+
+    /// Queues the notices an incident owes ([`outpost_core::notify::owed`]): a mail to each
+    /// recipient and a message to each of the workspace's chat webhooks. Those queued before are
+    /// not queued again.
+    fn queue_notices(
+        &self,
+        store: &std::sync::Mutex<Store>,
+        doc: &IncidentDoc,
+        view: &outpost_core::IncidentView,
+        ws: &Workspace,
+        id: &DocumentId,
+        now: DeviceTime,
+    ) -> Result<(), Failure> {
+        let link = incident_link(&self.relay.public_url(), id);
+        let owed = notify::owed(view, &doc.history(), &ws.config, &ws.directory, now, &link);
+        if owed.is_empty() {
+            return Ok(());
+        }
+        let store = lock(store);
+        let hooks = store.hooks(&self.workspace).map_err(storage)?;
+        let document = id.url();
+        let base = self.relay.public_url();
+        for n in owed {
+            let queued = |channel, name: &str, address: &str, body: String| Queued {
+                workspace: self.workspace.clone(),
+                document: document.clone(),
+                key: n.key.clone(),
+                channel,
+                name: name.to_string(),
+                address: address.to_string(),
+                subject: n.subject.clone(),
+                body,
+            };
+            for r in &n.to {
+                let mut body = n.body.clone();
+                if n.occasion == notify::Occasion::Resolved
+                    && r.audience == notify::Audience::Caller
+                {
+                    let secret = store.secret(answer::SECRET).map_err(storage)?;
+                    let links = answer::links(&base, &secret, |a| answer::Claim {
+                        workspace: self.workspace.clone(),
+                        document: document.clone(),
+                        reference: view.incident.reference.to_string(),
+                        key: n.key.clone(),
+                        answer: a.key().to_string(),
+                        expires: now.unix_seconds() + answer::VALID_FOR_SECONDS,
+                    });
+                    body = format!("{links}\n\n{body}");
+                }
+                store
+                    .enqueue(
+                        &queued(Channel::Email, &r.name, &r.email, body),
+                        now.unix_seconds(),
+                    )
+                    .map_err(storage)?;
+            }
+            for h in &hooks {
+                store
+                    .enqueue(
+                        &queued(Channel::Hook(h.id.clone()), "", "", n.body.clone()),
+                        now.unix_seconds(),
+                    )
+                    .map_err(storage)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies a caller's answer to the resolution `key` of incident `id`: a comment and Close,
+    /// or Reopen, authored as the caller. Returns the incident's reference number.
+    pub async fn answer(
+        &mut self,
+        id: DocumentId,
+        key: &str,
+        answer: notify::CallerAnswer,
+        now: DeviceTime,
+    ) -> Result<String, Failure> {
+        self.connected().await?;
+        let cfg = self.config().await?;
+        if !self.fetch(id).await? {
+            return Err(Failure::Refused(
+                "the relay does not hold this incident".into(),
+            ));
+        }
+        let held = self
+            .docs
+            .docs
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| Failure::Unavailable("the incident could not be loaded".into()))?;
+        let mut doc = IncidentDoc::holding(held);
+        let view = doc
+            .view(&cfg, now)
+            .map_err(|e| Failure::Refused(format!("the incident cannot be read: {e}")))?;
+        let commands = notify::caller_answer(&view, key, answer)
+            .map_err(|e| Failure::Refused(e.to_string()))?;
+        let origin = Attribution::new(&view.incident.caller, now);
+        for c in &commands {
+            doc.execute(c, &origin, &cfg)
+                .map_err(|e| Failure::Refused(e.to_string()))?;
+        }
+        self.docs.docs.insert(id, doc.into_automerge());
+        self.commit(&[id]).await?;
+        Ok(view.incident.reference.to_string())
     }
 
     fn prefix(
@@ -815,10 +949,6 @@ fn track(
 
 fn storage(e: crate::store::StoreError) -> Failure {
     Failure::Unavailable(e.to_string())
-}
-
-fn lock(store: &std::sync::Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
-    store.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn new_document_id() -> DocumentId {

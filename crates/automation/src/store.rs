@@ -15,7 +15,7 @@ use crate::payload::Kind;
 #[error("automation storage failed: {0}")]
 pub struct StoreError(String);
 
-fn err(e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn err(e: impl std::fmt::Display) -> StoreError {
     StoreError(e.to_string())
 }
 
@@ -52,9 +52,15 @@ pub struct Tracked {
     pub reference: String,
 }
 
+/// The store behind its lock; a panic elsewhere while it was held leaves SQLite consistent, so
+/// the store is used on.
+pub(crate) fn lock(store: &std::sync::Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    store.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The automation peer's store.
 pub struct Store {
-    db: Connection,
+    pub(crate) db: Connection,
 }
 
 fn key_hash(key: &str) -> Vec<u8> {
@@ -112,6 +118,7 @@ impl Store {
                  next INTEGER NOT NULL);",
         )
         .map_err(err)?;
+        crate::outbox::migrate(&db)?;
         Ok(Store { db })
     }
 

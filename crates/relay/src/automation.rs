@@ -20,6 +20,8 @@ pub struct InProcess {
     pub(crate) service: Arc<SyncService>,
     pub(crate) storage: Arc<Mutex<Storage>>,
     pub(crate) workspaces: WorkspaceDocuments,
+    /// Where people reach the app: set from the configuration, or once the relay listens.
+    pub(crate) public_url: Arc<std::sync::RwLock<url::Url>>,
 }
 
 impl InProcess {
@@ -84,6 +86,13 @@ impl Relay for InProcess {
 
     fn workspaces(&self) -> Result<Vec<String>, String> {
         self.storage()?.workspaces().map_err(|e| e.to_string())
+    }
+
+    fn public_url(&self) -> url::Url {
+        self.public_url
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     fn documents(&self, workspace: &str) -> Result<Vec<DocumentId>, String> {

@@ -32,6 +32,9 @@ pub enum Command {
     /// Create, list and revoke integration keys: monitoring tools that post alerts.
     #[command(subcommand)]
     Integration(IntegrationCommand),
+    /// Notifications: chat webhooks, the outbox and its dead letters.
+    #[command(subcommand)]
+    Notify(NotifyCommand),
     /// Show which token delivered each change of an incident and when it arrived.
     Audit {
         /// The incident's reference number (INC-7F3A-0042) or document id.
@@ -137,6 +140,52 @@ pub enum IntegrationCommand {
         /// The id shown by `integration list`.
         id: String,
     },
+}
+
+/// Notification subcommands.
+#[derive(Debug, Subcommand)]
+pub enum NotifyCommand {
+    /// Post a workspace's notifications to a Slack or Microsoft Teams incoming webhook.
+    HookAdd {
+        /// The workspace whose notifications it posts.
+        #[arg(long)]
+        workspace: String,
+        /// slack or teams.
+        #[arg(long, value_parser = parse_hook_kind)]
+        kind: outpost_automation::deliver::HookKind,
+        /// The webhook's URL, as the chat gave it.
+        #[arg(long)]
+        url: url::Url,
+    },
+    /// List the webhooks (their ids and kinds, never their URLs, which are secrets).
+    Hooks {
+        /// The workspace.
+        #[arg(long)]
+        workspace: String,
+    },
+    /// Stop posting to a webhook.
+    HookRemove {
+        /// The id shown by `notify hooks`.
+        id: String,
+    },
+    /// How many notices are pending, sent and dead.
+    Status,
+    /// The deliveries given up, newest first, with why.
+    Dead {
+        /// Only this workspace's.
+        #[arg(long)]
+        workspace: Option<String>,
+    },
+    /// Put a dead letter back in the queue (after fixing the address or the server).
+    Retry {
+        /// Its id, as `notify dead` shows it.
+        id: i64,
+    },
+}
+
+fn parse_hook_kind(text: &str) -> Result<outpost_automation::deliver::HookKind, String> {
+    outpost_automation::deliver::HookKind::parse(text)
+        .ok_or_else(|| format!("\"{text}\" is not a kind of webhook: use slack or teams"))
 }
 
 fn parse_kind(text: &str) -> Result<outpost_automation::payload::Kind, String> {
@@ -285,6 +334,26 @@ pub struct Config {
     #[arg(long, default_value_t = 60)]
     pub housekeeping_every: u64,
 
+    /// Where people reach this relay's app (`https://outpost.example.org/`), for the links in
+    /// notifications; the address it listens on by default.
+    #[arg(long, env = "OUTPOST_PUBLIC_URL")]
+    pub public_url: Option<url::Url>,
+
+    /// The mail server notifications go through: `smtp://user:pass@host:587?tls=required`
+    /// (STARTTLS), `smtps://user:pass@host` (TLS), or `smtp://127.0.0.1:25` (a local one,
+    /// unencrypted). Without it, mail notices wait in the outbox. Keep credentials in the
+    /// environment, not on the command line.
+    #[arg(long, env = "OUTPOST_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// Who notification mails come from.
+    #[arg(
+        long,
+        env = "OUTPOST_SMTP_FROM",
+        default_value = "Outpost <outpost@localhost>"
+    )]
+    pub smtp_from: String,
+
     /// Alert deliveries one integration key may post per second.
     #[arg(long, default_value_t = outpost_automation::DELIVERIES_PER_SECOND)]
     pub alert_rate: u32,
@@ -339,6 +408,9 @@ impl Config {
             token_lifetime: crate::storage::DEFAULT_LIFETIME,
             max_connections_per_token: 64,
             housekeeping_every: 60,
+            public_url: None,
+            smtp_url: None,
+            smtp_from: "Outpost <outpost@localhost>".into(),
             alert_rate: outpost_automation::DELIVERIES_PER_SECOND,
             alert_burst: outpost_automation::DELIVERY_BURST,
             max_connections: 10_000,

@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use outpost_relay::auth::new_token;
-use outpost_relay::cli::{Cli, Command, Config, IntegrationCommand, InviteCommand, TokenCommand};
+use outpost_relay::cli::{
+    Cli, Command, Config, IntegrationCommand, InviteCommand, NotifyCommand, TokenCommand,
+};
 use outpost_relay::server::{self, RelayState, DEV_WORKSPACE};
 use outpost_relay::shutdown;
 use outpost_relay::storage::{Revoke, Storage};
@@ -275,6 +277,83 @@ fn integrations(config: &Config, command: IntegrationCommand) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+fn notify(config: &Config, command: NotifyCommand) -> ExitCode {
+    use outpost_automation::store::Store;
+    let store = match Store::open(&config.data_dir) {
+        Ok(s) => s,
+        Err(e) => return fail(format!("cannot open {}: {e}", config.data_dir.display())),
+    };
+    match command {
+        NotifyCommand::HookAdd {
+            workspace,
+            kind,
+            url,
+        } => {
+            if !matches!(url.scheme(), "https" | "http") {
+                return fail("--url must be an http(s) address");
+            }
+            match store.create_hook(workspace.trim(), kind, url.as_str(), now_seconds()) {
+                Ok(hook) => println!(
+                    "webhook {} ({}) posts workspace {}'s notifications",
+                    hook.id,
+                    kind.key(),
+                    hook.workspace
+                ),
+                Err(e) => return fail(e),
+            }
+        }
+        NotifyCommand::Hooks { workspace } => match store.hooks(workspace.trim()) {
+            Ok(hooks) => {
+                println!("id\tkind");
+                for h in hooks {
+                    println!("{}\t{}", h.id, h.kind.key());
+                }
+            }
+            Err(e) => return fail(e),
+        },
+        NotifyCommand::HookRemove { id } => match store.remove_hook(&id, now_seconds()) {
+            Ok(true) => println!("webhook {id} removed"),
+            Ok(false) => return fail(format!("no webhook has the id {id:?} (see `notify hooks`)")),
+            Err(e) => return fail(e),
+        },
+        NotifyCommand::Status => match store.notice_counts() {
+            Ok(counts) => {
+                for (state, n) in counts {
+                    println!("{state}\t{n}");
+                }
+            }
+            Err(e) => return fail(e),
+        },
+        NotifyCommand::Dead { workspace } => match store.dead_letters(workspace.as_deref()) {
+            Ok(dead) => {
+                println!("id\tworkspace\tto\tsubject\tattempts\terror");
+                for d in dead {
+                    let to = if d.notice.address.is_empty() {
+                        "(webhook)".to_string()
+                    } else {
+                        d.notice.address.clone()
+                    };
+                    println!(
+                        "{}\t{}\t{to}\t{}\t{}\t{}",
+                        d.id, d.notice.workspace, d.notice.subject, d.attempts, d.error
+                    );
+                }
+            }
+            Err(e) => return fail(e),
+        },
+        NotifyCommand::Retry { id } => match store.retry_dead(id, now_seconds()) {
+            Ok(true) => println!("notice {id} is queued again"),
+            Ok(false) => {
+                return fail(format!(
+                    "no dead letter has the id {id} (see `notify dead`)"
+                ))
+            }
+            Err(e) => return fail(e),
+        },
+    }
+    ExitCode::SUCCESS
+}
+
 async fn serve(config: Config) -> ExitCode {
     if !config.dist.join("index.html").is_file() {
         tracing::warn!(dist = %config.dist.display(), "no built app found; pages will say so until it is built");
@@ -332,6 +411,7 @@ async fn main() -> ExitCode {
         Some(Command::Token(command)) => tokens(&cli.serve, command),
         Some(Command::Invite(command)) => invitations(&cli.serve, command),
         Some(Command::Integration(command)) => integrations(&cli.serve, command),
+        Some(Command::Notify(command)) => notify(&cli.serve, command),
         Some(Command::Audit { incident }) => {
             let mut storage = match open_storage(&cli.serve) {
                 Ok(s) => s,

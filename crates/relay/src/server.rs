@@ -80,6 +80,11 @@ pub struct RelayState {
     /// The automation peer, which turns alerts into incidents and runs the timed rules.
     automation: outpost_automation::Automation,
     housekeeping_every: std::time::Duration,
+    /// Where people reach the app; `None` in the configuration means the listening address.
+    public_url: Arc<std::sync::RwLock<url::Url>>,
+    public_url_set: bool,
+    /// The mail server notifications go through, if one is set.
+    mailer: Option<outpost_automation::deliver::Mailer>,
 }
 
 impl RelayState {
@@ -105,12 +110,20 @@ impl RelayState {
             !config.no_judge,
             workspaces.clone(),
         ));
+        let public_url = Arc::new(std::sync::RwLock::new(
+            config.public_url.clone().unwrap_or_else(|| {
+                format!("http://{}/", config.addr())
+                    .parse()
+                    .expect("an address is a URL")
+            }),
+        ));
         let automation = outpost_automation::Automation::start(
             &config.data_dir,
             Arc::new(crate::automation::InProcess {
                 service: service.clone(),
                 storage: Arc::new(Mutex::new(Storage::open(&config.data_dir)?)),
                 workspaces: workspaces.clone(),
+                public_url: public_url.clone(),
             }),
             outpost_automation::Rate {
                 per_second: config.alert_rate,
@@ -118,10 +131,20 @@ impl RelayState {
             },
         )
         .map_err(|e| outpost_sync::hub::StoreError(e.to_string()))?;
+        let mailer = match &config.smtp_url {
+            Some(url) => Some(
+                outpost_automation::deliver::Mailer::new(url, &config.smtp_from)
+                    .map_err(|e| outpost_sync::hub::StoreError(e.to_string()))?,
+            ),
+            None => None,
+        };
         let (stop, shutdown) = watch::channel(false);
         Ok(Arc::new(RelayState {
             automation,
             housekeeping_every: std::time::Duration::from_secs(config.housekeeping_every.max(1)),
+            public_url,
+            public_url_set: config.public_url.is_some(),
+            mailer,
             service,
             tokens: Mutex::new(tokens),
             workspaces,
@@ -665,12 +688,20 @@ pub async fn run(
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     tokio::spawn(state.clone().watch_revocations());
+    if !state.public_url_set {
+        if let Ok(addr) = listener.local_addr() {
+            if let Ok(url) = format!("http://{addr}/").parse() {
+                *state.public_url.write().unwrap_or_else(|e| e.into_inner()) = url;
+            }
+        }
+    }
     tokio::spawn(
         state
             .automation
             .clone()
             .housekeeping(state.housekeeping_every),
     );
+    tokio::spawn(state.automation.clone().notifications(state.mailer.clone()));
     let stop = state.stop.clone();
     let graceful = async move {
         signal.await;

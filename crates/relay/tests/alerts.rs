@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use outpost_core::incident::DetectionSource;
 use outpost_core::{Incident, IncidentDoc, State};
-use outpost_peer::{Peer, TokenIn};
+use outpost_peer::Peer;
 use serde_json::Value;
 use support::{http_send, Relay};
 
@@ -73,16 +73,6 @@ fn titled(peer: &Peer, title: &str) -> Option<Incident> {
         .find(|i| i.title == title)
 }
 
-async fn watcher(relay: &Relay, workspace: &str) -> Peer {
-    let token = relay.token(workspace, "Wendy Watch");
-    let mut peer = Peer::new("wendy");
-    peer.connect(&relay.ws(), TokenIn::Subprotocol(token))
-        .await
-        .unwrap();
-    peer.caught_up(Duration::from_secs(10)).await.unwrap();
-    peer
-}
-
 async fn until(peer: &mut Peer, what: &str, done: impl Fn(&Peer) -> bool) {
     peer.pump_until(what, Duration::from_secs(10), done)
         .await
@@ -94,7 +84,7 @@ async fn alertmanager_groups_open_repeat_and_resolve_incidents_reaching_a_device
     let dir = tempfile::tempdir().unwrap();
     let relay = Relay::start(dir.path(), &[]);
     let key = integration(&relay, "acme", "alertmanager", "prod-eu");
-    let mut wendy = watcher(&relay, "acme").await;
+    let mut wendy = support::watcher(&relay, "acme").await;
 
     // A group of two alerts: a parent for the group, each alert a child (the default choice).
     let firing = fixture("alertmanager-firing.json");
@@ -208,40 +198,8 @@ async fn alertmanager_groups_open_repeat_and_resolve_incidents_reaching_a_device
 
 /// Writes the workspace's alert mapping as an admin's device would.
 async fn set_alert_mapping(relay: &Relay, mapping: outpost_core::alert::AlertMapping) {
-    use outpost_core::workspace::{Edit, Setting, WorkspaceDoc};
-    let token = relay.token_of("acme", "Ada Admin", "admin");
-    let (_, session) = support::http_get(
-        relay.port,
-        "/api/session",
-        &[("Authorization", &format!("Bearer {token}"))],
-    )
-    .await;
-    let session: Value = serde_json::from_str(&session).unwrap();
-    let id: outpost_sync::DocumentId = session["workspace_document"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let mut ws = WorkspaceDoc::new();
-    let at = outpost_core::DeviceTime::from_millis(1_765_000_000_000);
-    ws.apply(
-        &[Edit::Set(Setting::Alerts(mapping))],
-        &outpost_core::Attribution::new("Ada Admin", at),
-    )
-    .unwrap();
-    let mut ada = Peer::new("ada");
-    ada.connect(&relay.ws(), TokenIn::Subprotocol(token))
-        .await
-        .unwrap();
-    ada.caught_up(Duration::from_secs(10)).await.unwrap();
-    ada.docs.docs.insert(id, ws.automerge().clone());
-    ada.change(id, |_| Ok(())).await.unwrap();
-    ada.pump_until("the workspace stored", Duration::from_secs(10), |p| {
-        p.acknowledged.contains(&id) || !p.changes_refused.is_empty()
-    })
-    .await
-    .unwrap();
-    assert_eq!(ada.changes_refused, vec![]);
+    use outpost_core::workspace::{Edit, Setting};
+    support::edit_workspace(relay, "acme", &[Edit::Set(Setting::Alerts(mapping))]).await;
 }
 
 #[tokio::test]
@@ -258,7 +216,7 @@ async fn a_workspace_can_take_a_group_as_one_incident_and_only_record_recoveries
         },
     )
     .await;
-    let mut wendy = watcher(&relay, "acme").await;
+    let mut wendy = support::watcher(&relay, "acme").await;
     let firing = fixture("alertmanager-firing.json");
     let (status, answer) = post(
         &relay,
@@ -310,7 +268,7 @@ async fn a_mail_opens_an_incident_classified_by_keywords_and_replies_become_comm
     let dir = tempfile::tempdir().unwrap();
     let relay = Relay::start(dir.path(), &[]);
     let key = integration(&relay, "acme", "mail", "help desk");
-    let mut wendy = watcher(&relay, "acme").await;
+    let mut wendy = support::watcher(&relay, "acme").await;
     let mail = fixture("mail-new.json");
     let (status, answer) = post(&relay, "/api/integrations/mail", Some(&key), &mail).await;
     assert_eq!(status, 202, "{answer}");
@@ -409,7 +367,7 @@ async fn the_events_api_triggers_acknowledges_and_resolves_and_grafana_opens() {
     let relay = Relay::start(dir.path(), &[]);
     let events = integration(&relay, "acme", "events", "shop");
     let grafana = integration(&relay, "acme", "grafana", "ops");
-    let mut wendy = watcher(&relay, "acme").await;
+    let mut wendy = support::watcher(&relay, "acme").await;
 
     let trigger = fixture("events-trigger.json").replace("ROUTING_KEY", &events);
     let (status, answer) = post(&relay, "/v2/enqueue", None, &trigger).await;
@@ -481,7 +439,7 @@ async fn bad_deliveries_get_json_refusals_and_create_nothing() {
     let relay = Relay::start(dir.path(), &["--alert-rate", "1", "--alert-burst", "2"]);
     let key = integration(&relay, "acme", "alertmanager", "prod-eu");
     let events = integration(&relay, "acme", "events", "shop");
-    let mut wendy = watcher(&relay, "acme").await;
+    let mut wendy = support::watcher(&relay, "acme").await;
     let firing = fixture("alertmanager-firing.json");
     let am = "/api/integrations/alertmanager";
 
@@ -595,7 +553,7 @@ async fn a_storm_of_repeats_is_counted_on_one_incident() {
     let dir = tempfile::tempdir().unwrap();
     let relay = Relay::start(dir.path(), &[]);
     let key = integration(&relay, "acme", "events", "shop");
-    let mut wendy = watcher(&relay, "acme").await;
+    let mut wendy = support::watcher(&relay, "acme").await;
     let trigger = fixture("events-trigger.json").replace("ROUTING_KEY", &key);
     let (status, _) = post(&relay, "/v2/enqueue", None, &trigger).await;
     assert_eq!(status, 202);

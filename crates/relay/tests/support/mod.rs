@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+pub mod smtp;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_outpost-relay");
 
 pub struct Relay {
@@ -279,4 +281,56 @@ pub async fn http_send_full(
         .map(|(h, b)| (h.to_string(), b.to_string()))
         .unwrap_or_default();
     (status, head, body)
+}
+
+/// Writes edits into a workspace's document as its admin's device would, and waits until the
+/// relay has stored them.
+pub async fn edit_workspace(
+    relay: &Relay,
+    workspace: &str,
+    edits: &[outpost_core::workspace::Edit],
+) {
+    use outpost_peer::{Peer, TokenIn};
+    let token = relay.token_of(workspace, "Ada Admin", "admin");
+    let (_, session) = http_get(
+        relay.port,
+        "/api/session",
+        &[("Authorization", &format!("Bearer {token}"))],
+    )
+    .await;
+    let session: serde_json::Value = serde_json::from_str(&session).unwrap();
+    let id: outpost_sync::DocumentId = session["workspace_document"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut ws = outpost_core::workspace::WorkspaceDoc::new();
+    let at = outpost_core::DeviceTime::from_millis(1_765_000_000_000);
+    ws.apply(edits, &outpost_core::Attribution::new("Ada Admin", at))
+        .unwrap();
+    let mut ada = Peer::new("ada");
+    ada.connect(&relay.ws(), TokenIn::Subprotocol(token))
+        .await
+        .unwrap();
+    ada.caught_up(Duration::from_secs(10)).await.unwrap();
+    ada.docs.docs.insert(id, ws.automerge().clone());
+    ada.change(id, |_| Ok(())).await.unwrap();
+    ada.pump_until("the workspace stored", Duration::from_secs(10), |p| {
+        p.acknowledged.contains(&id) || !p.changes_refused.is_empty()
+    })
+    .await
+    .unwrap();
+    assert_eq!(ada.changes_refused, vec![]);
+}
+
+/// A device of `workspace` watching it (an agent, "Wendy Watch"), caught up with the relay.
+pub async fn watcher(relay: &Relay, workspace: &str) -> outpost_peer::Peer {
+    use outpost_peer::{Peer, TokenIn};
+    let token = relay.token(workspace, "Wendy Watch");
+    let mut peer = Peer::new("wendy");
+    peer.connect(&relay.ws(), TokenIn::Subprotocol(token))
+        .await
+        .unwrap();
+    peer.caught_up(Duration::from_secs(10)).await.unwrap();
+    peer
 }
