@@ -38,6 +38,7 @@ pub fn App() -> impl IntoView {
             <Header/>
             <UpdateBanner/>
             <Notices/>
+            <crate::components::reminders::Reminders/>
             <crate::pages::workspace::DirectoryLists/>
             <main id="main" class="app-main" tabindex="-1">
                 <Routes fallback=|| view! { <NotFound/> }>

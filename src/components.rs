@@ -2,6 +2,7 @@
 
 pub mod badges;
 pub mod field_error;
+pub mod reminders;
 pub mod title;
 pub mod update_banner;
 pub mod welcome;

@@ -96,6 +96,8 @@ pub struct Settings {
     /// The id of the workspace's own document (configuration and directory), as the relay
     /// said; empty until it has.
     pub workspace_document: String,
+    /// Whether reminders also arrive as system notifications (once the browser allows them).
+    pub system_reminders: bool,
 }
 
 impl Default for Settings {
@@ -118,6 +120,7 @@ impl Default for Settings {
             groups: Vec::new(),
             prefix_confirmed: false,
             workspace_document: String::new(),
+            system_reminders: false,
         }
     }
 }

@@ -270,6 +270,19 @@ impl AppState {
         Ok(changed)
     }
 
+    /// The person using the app and the groups they work in: the directory's, or their team
+    /// before the directory lists them (reactive).
+    pub fn me_and_groups(&self) -> (String, Vec<String>) {
+        let (me, team) = self
+            .settings
+            .with(|s| (s.user_name.clone(), s.team.clone()));
+        let mut groups = self.workspace.with(|w| w.directory.groups_of(&me));
+        if groups.is_empty() && !team.trim().is_empty() {
+            groups.push(team.trim().to_string());
+        }
+        (me, groups)
+    }
+
     /// The person using the app, now.
     pub fn attribution(&self) -> Attribution {
         Attribution::new(self.settings.with_untracked(|s| s.user_name.clone()), now())

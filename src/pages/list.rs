@@ -70,16 +70,7 @@ pub fn IncidentList() -> impl IntoView {
         assignee: Some(assignee.get()).filter(|a| !a.trim().is_empty()),
         assigned_to_me: mine.get(),
         // The person's groups in the directory, or their team before the directory lists them.
-        in_groups: my_groups.get().then(|| {
-            let (me, team) = state
-                .settings
-                .with(|s| (s.user_name.clone(), s.team.clone()));
-            let mut groups = state.workspace.with(|w| w.directory.groups_of(&me));
-            if groups.is_empty() && !team.trim().is_empty() {
-                groups.push(team.trim().to_string());
-            }
-            groups
-        }),
+        in_groups: my_groups.get().then(|| state.me_and_groups().1),
         text: text.get(),
         sort: SortOrder::from_key(&sort.get()),
     });

@@ -208,6 +208,7 @@ pub fn SettingsPage() -> impl IntoView {
                     }
                 }>"Reconnect now"</button>
             </fieldset>
+            <crate::components::reminders::ReminderSettings/>
             <crate::pages::people::People/>
             <crate::pages::integrations::Integrations/>
             <LastError/>

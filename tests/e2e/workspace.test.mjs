@@ -5,13 +5,11 @@
 // list without anyone opening them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { Relay } from './support/relay.mjs';
-import { launchBrowser, phoneContext, watchErrors } from './support/browser.mjs';
+import { launchBrowser, watchErrors } from './support/browser.mjs';
 import { logIncident, until } from './support/app.mjs';
+import { joined as joinedAs, openPart } from './support/workspace.mjs';
 
-const run = promisify(execFile);
 let relay, browser;
 before(async () => {
   relay = await Relay.start();
@@ -22,29 +20,7 @@ after(async () => {
   await relay?.dispose();
 });
 
-async function cli(...args) {
-  const { stdout } = await run(process.env.OUTPOST_RELAY, [...args, '--data-dir', relay.dataDir]);
-  return stdout.trim();
-}
-
-/** Joins `workspace` as `user` with `role` through an invitation link; returns at the list. */
-async function joined(user, role) {
-  const link = await cli('invite', 'create', '--workspace', 'acme', '--user', user, '--role', role, '--url', relay.url);
-  const page = await (await phoneContext(browser)).newPage();
-  await page.goto(link);
-  await page.getByRole('heading', { name: 'Join a workspace', level: 1 }).waitFor();
-  await page.getByRole('button', { name: `Join as ${user}` }).click();
-  await page.getByRole('heading', { name: 'Incidents', level: 1 }).waitFor();
-  await until(async () => (await page.locator('.sync-label').textContent()) === 'Up to date', { timeout: 20_000, message: `${user} synced` });
-  return page;
-}
-
-async function openPart(page, part) {
-  await page.getByRole('link', { name: 'Settings' }).click();
-  await page.getByRole('link', { name: /^Workspace:/ }).click();
-  await page.getByRole('heading', { name: 'Workspace', level: 1 }).waitFor();
-  await page.getByRole('link', { name: part }).click();
-}
+const joined = (user, role) => joinedAs(relay, browser, user, role);
 
 test('an admin changes the P2 target and the directory; an agent gets both and cannot edit', { timeout: 240_000 }, async () => {
   const admin = await joined('Ada Admin', 'admin');

@@ -14,13 +14,15 @@ export class Relay {
   /** `dev: true` lets the app fetch a token for the shared `default` workspace (sync tests only:
    *  tests that expect their own isolated data must not share a workspace). */
   /** `dist` serves another copy of the build than OUTPOST_DIST (e.g. one a test modifies). */
-  static async start({ port = 0, dataDir, dev = false, dist = DIST } = {}) {
+  /** `args` are more of the relay's flags (`['--smtp-url', …]`). */
+  static async start({ port = 0, dataDir, dev = false, dist = DIST, args = [] } = {}) {
     if (!RELAY || !dist) throw new Error('OUTPOST_RELAY and OUTPOST_DIST must be set (scripts/test.sh sets them)');
     const relay = new Relay();
     relay.dist = dist;
     relay.ownsDataDir = !dataDir;
     relay.dataDir = dataDir ?? (await mkdtemp(join(tmpdir(), 'outpost-e2e-')));
     relay.dev = dev;
+    relay.args = args;
     await relay.#spawn(port);
     return relay;
   }
@@ -29,6 +31,7 @@ export class Relay {
     this.log = '';
     const args = ['--host', '127.0.0.1', '--port', String(port), '--dist', this.dist, '--data-dir', this.dataDir];
     if (this.dev) args.push('--dev');
+    args.push(...this.args);
     this.child = spawn(RELAY, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
