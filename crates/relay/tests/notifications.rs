@@ -79,20 +79,31 @@ fn as_ana() -> Attribution {
 
 async fn device(relay: &Relay) -> Peer {
     let mut ana = Peer::new("ana");
+    connect(relay, &mut ana).await;
+    ana
+}
+
+/// (Re)connects Ana's device, keeping what it holds: a phone left in a pocket for a minute,
+/// its connection dropped meanwhile, as the relay drops one that does not answer.
+async fn connect(relay: &Relay, ana: &mut Peer) {
+    ana.vanish();
     let token = relay.token_of("acme", "Ana Field", "agent");
     ana.connect(&relay.ws(), TokenIn::Subprotocol(token))
         .await
         .unwrap();
     ana.caught_up(Duration::from_secs(10)).await.unwrap();
-    ana
 }
 
 /// Runs `commands` on the incident on Ana's device and waits until the relay has them.
 async fn work(ana: &mut Peer, id: DocumentId, commands: &[Command]) {
-    let cfg = WorkspaceConfig::default();
+    work_under(ana, id, commands, &WorkspaceConfig::default()).await
+}
+
+/// The same, under a workspace's configuration.
+async fn work_under(ana: &mut Peer, id: DocumentId, commands: &[Command], cfg: &WorkspaceConfig) {
     let mut doc = IncidentDoc::holding(ana.docs.docs[&id].clone());
     for c in commands {
-        doc.execute(c, &as_ana(), &cfg).unwrap();
+        doc.execute(c, &as_ana(), cfg).unwrap();
     }
     ana.docs.docs.insert(id, doc.into_automerge());
     ana.acknowledged.retain(|a| *a != id);
@@ -469,4 +480,190 @@ async fn slack_and_teams_webhooks_get_the_p1_and_a_refusing_one_lands_in_the_dea
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// The link a mail carries after `label` ("It works now: …"), as its token.
+fn answer_token(mail: &Received, label: &str) -> String {
+    let line = mail
+        .body
+        .lines()
+        .find(|l| l.starts_with(label))
+        .unwrap_or_else(|| panic!("no {label:?} link in {}", mail.body));
+    let url: url::Url = line.split_once(": ").unwrap().1.trim().parse().unwrap();
+    url.query_pairs()
+        .find(|(k, _)| k == "t")
+        .unwrap()
+        .1
+        .to_string()
+}
+
+#[tokio::test]
+async fn sla_warnings_an_overdue_update_a_report_owed_and_a_reopen_reach_mail_and_chat() {
+    use outpost_core::sla::{CalendarChoice, SlaTarget};
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = Smtp::start(&dir.path().join("maildir"));
+    let (port, posted) = receiver(&[("slack", 200)]).await;
+    let smtp_url = smtp.url();
+    let relay = Relay::start(
+        dir.path(),
+        &["--housekeeping-every", "1", "--smtp-url", &smtp_url],
+    );
+    relay.printed(&[
+        "notify",
+        "hook-add",
+        "--workspace",
+        "acme",
+        "--kind",
+        "slack",
+        "--url",
+        &format!("http://127.0.0.1:{port}/slack"),
+    ]);
+    // A workspace in a hurry: P2s respond within a minute and resolve within three, and
+    // stakeholders hear every minute. Real time passes; nothing is faked.
+    let mut cfg = WorkspaceConfig::default();
+    let fast = SlaTarget::new(1, 3, CalendarChoice::Always);
+    cfg.sla.targets[1] = fast.clone();
+    cfg.communication.stakeholder_every_minutes = 1;
+    let mut edits = directory();
+    edits.push(Edit::Set(Setting::Sla(outpost_core::Priority::P2, fast)));
+    edits.push(Edit::Set(Setting::Communication(cfg.communication.clone())));
+    support::edit_workspace(&relay, "acme", &edits).await;
+    let mut ana = device(&relay).await;
+
+    let new = NewIncident {
+        title: "VPN drops every ten minutes".into(),
+        caller: "Dana Reyes".into(),
+        impact: Impact::High,
+        urgency: Urgency::Medium,
+        assignment_group: "Messaging".into(),
+        assignee: "Ben Ops".into(),
+        ..NewIncident::default()
+    };
+    let reference = ReferenceNumber::new(DevicePrefix::new("7F3A").unwrap(), 3);
+    let doc = IncidentDoc::create(&reference, &new, &as_ana(), &cfg).unwrap();
+    let id = DocumentId::from_random([11; 16]);
+    ana.docs.docs.insert(id, doc.into_automerge());
+    work_under(&mut ana, id, &[], &cfg).await;
+
+    let subject = |what: &str| format!("[P2] INC-7F3A-0003 VPN drops every ten minutes: {what}");
+    // The warning names the share used when the sweep saw it: 75% or a little more.
+    let warned = |m: &[Received], to: &str| {
+        m.iter().any(|x| {
+            x.to == to
+                && x.subject.starts_with(&subject("Response target "))
+                && x.subject.ends_with("% used")
+        })
+    };
+    let mails = smtp
+        .until(
+            "the response warning, breach and overdue update",
+            Duration::from_secs(90),
+            |m| {
+                warned(m, "mo@example.org")
+                    && has(m, "ben@example.org", &subject("Response target breached"))
+                    && has(m, "pat@example.org", &subject("stakeholder update overdue"))
+            },
+        )
+        .await;
+    // The 75% warning went to the assignee and the group's manager, not the caller.
+    assert!(warned(&mails, "ben@example.org"));
+    assert!(!mails.iter().any(|m| m.to == "dana@example.org"));
+    assert!(mails
+        .iter()
+        .find(|m| m.subject == subject("stakeholder update overdue"))
+        .unwrap()
+        .body
+        .contains("every 1 minutes under the communication plan"));
+
+    // Resolved: the caller's summary and a report owed; then Dana says it is still broken.
+    connect(&relay, &mut ana).await;
+    work_under(
+        &mut ana,
+        id,
+        &[
+            Command::Transition(Action::StartWork),
+            Command::Transition(Action::Resolve {
+                code: Some(ResolutionCode::standard(
+                    StandardResolution::SolutionProvided,
+                )),
+                notes: "Raised the tunnel's keep-alive.".into(),
+            }),
+        ],
+        &cfg,
+    )
+    .await;
+    let mails = smtp
+        .until(
+            "the resolution and the report owed",
+            Duration::from_secs(30),
+            |m| {
+                has(m, "dana@example.org", "Resolved: INC-7F3A-0003")
+                    && has(m, "mo@example.org", &subject("post-incident report owed"))
+            },
+        )
+        .await;
+    let to_dana = mails
+        .iter()
+        .find(|m| m.to == "dana@example.org")
+        .unwrap()
+        .clone();
+    let (code, page) = support::http_send(
+        relay.port,
+        "POST",
+        "/answer",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        &format!("t={}", answer_token(&to_dana, "Still broken")),
+    )
+    .await;
+    assert_eq!(code, 200, "{page}");
+    assert!(page.contains("INC-7F3A-0003 is reopened"), "{page}");
+    let mut wendy = support::watcher(&relay, "acme").await;
+    wendy
+        .pump_until(
+            "the incident reopened by the caller",
+            Duration::from_secs(10),
+            |p| {
+                p.docs.docs.get(&id).is_some_and(|d| {
+                    IncidentDoc::holding(d.clone())
+                        .read()
+                        .is_ok_and(|i| i.state == outpost_core::State::InProgress)
+                })
+            },
+        )
+        .await
+        .unwrap();
+    let reopened = IncidentDoc::holding(wendy.docs.docs[&id].clone())
+        .read()
+        .unwrap();
+    let reason = reopened.work_notes.last().unwrap();
+    assert_eq!(reason.author, "Dana Reyes");
+    assert!(reason.body.contains("still broken"), "{}", reason.body);
+    // "It works now" from that mail now answers a resolution that is gone.
+    let (code, page) = support::http_send(
+        relay.port,
+        "POST",
+        "/answer",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        &format!("t={}", answer_token(&to_dana, "It works now")),
+    )
+    .await;
+    assert_eq!(code, 409, "{page}");
+    assert!(page.contains("In Progress"), "{page}");
+
+    // The chat had every occasion too, each once.
+    let posted = posted.lock().unwrap().clone();
+    let texts: Vec<String> = posted
+        .iter()
+        .map(|(_, b)| b["text"].as_str().unwrap_or_default().to_string())
+        .collect();
+    for what in [
+        "Response target breached",
+        "stakeholder update overdue",
+        "post-incident report owed",
+        "Resolved: INC-7F3A-0003",
+    ] {
+        let n = texts.iter().filter(|t| t.contains(what)).count();
+        assert_eq!(n, 1, "{what}: {texts:#?}");
+    }
+    assert!(counts(&smtp.received()).values().all(|&n| n == 1));
 }
