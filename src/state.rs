@@ -409,21 +409,7 @@ impl AppState {
     /// Runs a command on an incident and saves it. A lifecycle action on a parent carries to
     /// the children this device holds ([`outpost_core::family::follow`]).
     pub async fn run(self, id: DocumentId, cmd: Command) -> Result<Outcome, RepoError> {
-        let repo = self.repo()?;
-        let (outcome, saved) = repo
-            .execute(&id, &cmd, &self.attribution(), &self.config())
-            .await?;
-        if let Some(saved) = saved {
-            let reference = saved.summary.reference.clone();
-            self.record_saved(&saved);
-            if let Some(sync) = self.sync() {
-                sync.local_change(id);
-            }
-            if let Command::Transition(action) = &cmd {
-                self.carry_to_children(&id, &reference, action).await;
-            }
-        }
-        Ok(outcome)
+        self.run_all(id, vec![cmd]).await
     }
 
     /// Moves the open children of `parent` with it, in one save. A child that cannot follow
@@ -465,15 +451,25 @@ impl AppState {
         }
     }
 
-    /// Runs several commands in order, stopping at the first refusal.
-    pub async fn run_all(self, id: DocumentId, cmds: Vec<Command>) -> Result<usize, RepoError> {
-        let mut changed = 0;
-        for cmd in cmds {
-            if let Outcome::Changed { .. } = self.run(id, cmd).await? {
-                changed += 1;
+    /// Runs a form's commands as one change: all of them, or, at the first refusal, none.
+    pub async fn run_all(self, id: DocumentId, cmds: Vec<Command>) -> Result<Outcome, RepoError> {
+        let repo = self.repo()?;
+        let (outcome, saved) = repo
+            .execute(&id, &cmds, &self.attribution(), &self.config())
+            .await?;
+        if let Some(saved) = saved {
+            let reference = saved.summary.reference.clone();
+            self.record_saved(&saved);
+            if let Some(sync) = self.sync() {
+                sync.local_change(id);
+            }
+            for cmd in &cmds {
+                if let Command::Transition(action) = cmd {
+                    self.carry_to_children(&id, &reference, action).await;
+                }
             }
         }
-        Ok(changed)
+        Ok(outcome)
     }
 
     /// Rewrites the packed list index and search texts when enough changed, so the next start

@@ -89,10 +89,10 @@ async fn an_incident_and_its_summary_survive_a_reopen() {
     let (outcome, saved) = repo
         .execute(
             &id,
-            &Command::AddNote {
+            &[Command::AddNote {
                 kind: NoteKind::WorkNote,
                 body: "Extinguisher used".into(),
-            },
+            }],
             &by("ana", 1),
             &cfg(),
         )
@@ -160,10 +160,10 @@ async fn chunks_compact_and_reload_to_the_same_document() {
         );
         repo.execute(
             &id,
-            &Command::AddNote {
+            &[Command::AddNote {
                 kind: NoteKind::WorkNote,
                 body,
-            },
+            }],
             &by("ana", i + 1),
             &cfg(),
         )
@@ -221,7 +221,7 @@ async fn a_damaged_chunk_is_skipped_reported_and_kept() {
     // Work goes on, and the damaged bytes stay for recovery.
     repo.execute(
         &id,
-        &Command::SetTitle("Still works".into()),
+        &[Command::SetTitle("Still works".into())],
         &by("ana", 2),
         &cfg(),
     )
@@ -315,7 +315,7 @@ async fn a_second_copy_edited_elsewhere_merges_in_and_its_conflict_is_stored() {
         .unwrap();
     repo.execute(
         &id,
-        &Command::SetAssignee("ana".into()),
+        &[Command::SetAssignee("ana".into())],
         &by("ana", 5),
         &cfg(),
     )
@@ -323,10 +323,10 @@ async fn a_second_copy_edited_elsewhere_merges_in_and_its_conflict_is_stored() {
     .unwrap();
     repo.execute(
         &id,
-        &Command::AddNote {
+        &[Command::AddNote {
             kind: NoteKind::WorkNote,
             body: "ana's note".into(),
-        },
+        }],
         &by("ana", 7),
         &cfg(),
     )
@@ -370,7 +370,7 @@ async fn a_failed_write_keeps_the_change_and_reports_it() {
     let (outcome, saved) = repo
         .execute(
             &id,
-            &Command::SetTitle("Changed while storage failed".into()),
+            &[Command::SetTitle("Changed while storage failed".into())],
             &by("ana", 1),
             &cfg(),
         )
@@ -554,7 +554,7 @@ async fn the_packed_index_and_the_journal_read_as_the_records_do() {
     // After packing: one incident changes, one is new, one acknowledgement arrives.
     repo.execute(
         &a,
-        &Command::SetAssignee("Cy Tan".into()),
+        &[Command::SetAssignee("Cy Tan".into())],
         &by("ana", 2),
         &cfg(),
     )
@@ -658,7 +658,7 @@ async fn the_journal_keeps_the_order_of_two_tabs_writes() {
     second
         .execute(
             &a,
-            &Command::SetAssignee("Bo Lind".into()),
+            &[Command::SetAssignee("Bo Lind".into())],
             &by("bo", 3),
             &cfg(),
         )
@@ -667,7 +667,7 @@ async fn the_journal_keeps_the_order_of_two_tabs_writes() {
     first
         .execute(
             &a,
-            &Command::SetAssignee("Cy Tan".into()),
+            &[Command::SetAssignee("Cy Tan".into())],
             &by("ana", 4),
             &cfg(),
         )

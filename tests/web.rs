@@ -152,7 +152,7 @@ async fn a_conflict_from_a_second_copy_is_shown_and_settled() {
             .unwrap();
         repo.execute(
             &id,
-            &Command::SetAssignee("ana".into()),
+            &[Command::SetAssignee("ana".into())],
             &Attribution::new("ana", at(1)),
             &cfg,
         )

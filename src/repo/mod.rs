@@ -552,12 +552,12 @@ impl Repo {
     pub async fn execute(
         &self,
         id: &DocumentId,
-        cmd: &Command,
+        cmds: &[Command],
         origin: &Attribution,
         cfg: &WorkspaceConfig,
     ) -> Result<(Outcome, Option<Saved>), RepoError> {
         self.open_doc(id).await?;
-        let outcome = self.with_doc_mut(id, |d| d.execute(cmd, origin, cfg))??;
+        let outcome = self.with_doc_mut(id, |d| d.execute_all(cmds, origin, cfg))??;
         let saved = match outcome {
             Outcome::Changed { .. } => self.save(id, cfg, origin.at).await?,
             Outcome::Unchanged => None,

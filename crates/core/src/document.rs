@@ -320,6 +320,17 @@ impl IncidentDoc {
         origin: &Attribution,
         cfg: &WorkspaceConfig,
     ) -> Result<Outcome, CommandError> {
+        self.execute_all(std::slice::from_ref(cmd), origin, cfg)
+    }
+
+    /// Runs `cmds` in order as one change: each sees what the ones before it wrote, and the
+    /// first refusal takes them all back, so a form never half-saves.
+    pub fn execute_all(
+        &mut self,
+        cmds: &[Command],
+        origin: &Attribution,
+        cfg: &WorkspaceConfig,
+    ) -> Result<Outcome, CommandError> {
         let origin = origin.cleaned()?;
         let result = self.doc.transact_with(
             |events: &Vec<Event>| {
@@ -327,7 +338,13 @@ impl IncidentDoc {
                     .with_message(encode_message(&origin, events))
                     .with_time(origin.at.unix_seconds())
             },
-            |tx| apply(tx, cmd, &origin, cfg),
+            |tx| {
+                let mut events = Vec::new();
+                for cmd in cmds {
+                    events.extend(apply(tx, cmd, &origin, cfg)?);
+                }
+                Ok(events)
+            },
         );
         match result {
             Ok(done) => Ok(match done.hash {
