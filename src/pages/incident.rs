@@ -153,6 +153,17 @@ fn IncidentBody(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
                         {(!v.incident.restricted_to.is_empty()).then(|| view! { " " <span class="badge badge-restricted">{format!("Restricted to {}", v.incident.restricted_to.join(", "))}</span> })}
                     })}
                 </p>
+                {move || view.with(|v| {
+                    // Only a well-formed http(s) address becomes a link (a peer may have written
+                    // anything there); anything else shows as text.
+                    let link = v.incident.bridge_link.clone();
+                    (!link.is_empty()).then(|| match outpost_core::command::bridge_link(&link) {
+                        Ok(href) => view! {
+                            <p class="bridge"><a href=href target="_blank" rel="noopener noreferrer">"Join the bridge"</a>" "<span class="bridge-address">{link}</span></p>
+                        }.into_any(),
+                        Err(_) => view! { <p class="bridge">"Bridge: " {link}</p> }.into_any(),
+                    })
+                })}
                 <p class="meta">
                     {move || view.with(|v| format!(
                         "Reported {} by {} · updated {}",

@@ -93,6 +93,24 @@ test('a P1 logged in one browser reaches the on-call person by mail and on their
     { timeout: 60_000, message: 'the P1 in Oli\'s inbox' });
   assert.match(mail.subject, /Payroll run failed for every employee/);
   assert.ok(mail.body.includes(`${relay.url}incidents/`), mail.body);
+
+  // Ada declares it a major incident with a bridge: the call is first on the page, a link
+  // that is not an address is refused next to the field, and Oli's mail carries the bridge.
+  await admin.getByRole('button', { name: 'Edit details' }).click();
+  await admin.getByLabel('Major incident').check();
+  await admin.getByLabel('Bridge link').fill('call me on teams');
+  await admin.getByRole('button', { name: 'Save changes' }).click();
+  await admin.getByText("Enter the bridge's address as a link, starting https://").waitFor();
+  assert.equal(await admin.getByLabel('Bridge link').getAttribute('aria-invalid'), 'true');
+  const bridge = 'https://teams.example.org/l/meetup-join/payroll-war-room';
+  await admin.getByLabel('Bridge link').fill(bridge);
+  await admin.getByRole('button', { name: 'Save changes' }).click();
+  await admin.getByRole('button', { name: 'Edit details' }).waitFor();
+  const join = admin.getByRole('link', { name: 'Join the bridge' });
+  assert.equal(await join.getAttribute('href'), bridge);
+  const major = await until(async () => (await smtp.received()).find((m) => m.to === 'oli@example.org' && m.subject.startsWith('[Major incident')),
+    { timeout: 60_000, message: 'the major incident in Oli\'s inbox' });
+  assert.ok(major.body.includes(`Bridge (join the call): ${bridge}`), major.body);
   assert.deepEqual(oliErrors, []);
 });
 

@@ -47,6 +47,8 @@ pub enum Command {
     },
     /// Change the affected service or configuration item.
     SetAffectedService(String),
+    /// Set the bridge (coordination call) link, an http(s) address; empty to clear.
+    SetBridgeLink(String),
     /// Change how it was detected.
     SetDetectionSource(DetectionSource),
     /// Change when it was detected.
@@ -451,6 +453,10 @@ impl Apply<'_, '_> {
                 let s = short(Field::AffectedService, s, false)?;
                 self.set_text(Field::AffectedService, s)
             }
+            Command::SetBridgeLink(link) => {
+                let link = bridge_link(link)?;
+                self.set_text(Field::BridgeLink, link)
+            }
             Command::SetDetectionSource(source) => {
                 let caller = self.current_text(Field::Caller);
                 self.require_caller_for_user_reports(&caller, *source)?;
@@ -604,4 +610,28 @@ pub(crate) fn apply(
         apply.record_sla_definition(cfg)?;
     }
     Ok(apply.events)
+}
+
+/// A bridge link as stored: trimmed, and an http(s) address without spaces, or empty.
+pub fn bridge_link(link: &str) -> Result<String, FieldError> {
+    let link = link.trim();
+    if link.is_empty() {
+        return Ok(String::new());
+    }
+    let scheme_ok = ["https://", "http://"]
+        .iter()
+        .any(|s| link.len() > s.len() && link[..s.len()].eq_ignore_ascii_case(s));
+    if !scheme_ok || link.chars().any(char::is_whitespace) {
+        return Err(FieldError::new(
+            Field::BridgeLink.key(),
+            "Enter the bridge's address as a link, starting https:// (a Teams or any conference link).",
+        ));
+    }
+    if link.chars().count() > limits::LINK {
+        return Err(FieldError::new(
+            Field::BridgeLink.key(),
+            format!("A bridge link must be at most {} characters.", limits::LINK),
+        ));
+    }
+    Ok(link.to_string())
 }

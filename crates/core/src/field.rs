@@ -47,6 +47,9 @@ keyword_enum! {
         Escalation => ("escalation", "Escalation level"),
         /// Major-incident flag.
         MajorIncident => ("major_incident", "Major incident"),
+        /// The coordination call's address (a Teams or any conference link), shown at the top of
+        /// the incident and in every notification about it.
+        BridgeLink => ("bridge_link", "Bridge link"),
         /// Lifecycle state.
         State => ("state", "State"),
         /// How it was resolved.

@@ -257,6 +257,8 @@ pub struct Incident {
     pub escalation: EscalationLevel,
     /// Major-incident flag.
     pub major_incident: bool,
+    /// The coordination call's address, or empty.
+    pub bridge_link: String,
     /// Lifecycle state.
     pub state: State,
     /// Set when resolved.
@@ -317,6 +319,8 @@ pub mod limits {
     pub const LONG_TEXT: usize = 20_000;
     /// Affected users on one incident.
     pub const AFFECTED_USERS: usize = 1_000;
+    /// A link (the bridge's), in characters.
+    pub const LINK: usize = 2_000;
 }
 
 /// A problem with one input, to show next to it.

@@ -609,6 +609,9 @@ fn facts(view: &IncidentView, link: &str) -> String {
         format!("Affected service: {}", or_none(&i.affected_service)),
         format!("Caller: {}", or_none(&i.caller)),
     ];
+    if !i.bridge_link.is_empty() {
+        lines.insert(1, format!("Bridge (join the call): {}", i.bridge_link));
+    }
     lines.push(format!("Open it: {link}"));
     lines.join("\n")
 }

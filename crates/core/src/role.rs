@@ -79,6 +79,7 @@ pub fn needed_for(cmd: &Command, state: State) -> (Role, &'static str) {
         | SetCaller(_)
         | SetCategory { .. }
         | SetAffectedService(_)
+        | SetBridgeLink(_)
         | SetDetectionSource(_)
         | SetDetectedAt(_)
         | SetImpact(_)

@@ -8,6 +8,7 @@
 //!   resolution_notes, assignment_group, assignee, parent, duplicate_of,    (strings; "" = unset)
 //!   impact, urgency: 1-3, major_incident: bool, detected_at: <timestamp>,
 //!   restricted_to: "security, network"         (optional; missing or "" = the whole workspace)
+//!   bridge_link: "https://…"                   (optional; missing or "" = no bridge)
 //!   sla_definition: "P2 30 480 always"         (optional: older incidents have none)
 //!   affected_users: { "<name>": true },        references: { "problem:PRB001": true },
 //!   work_notes | comments | status_updates: [ { author, at, body } ],
@@ -177,7 +178,7 @@ pub(crate) fn initialise<T: Transactable>(
         ScalarValue::Timestamp(v.origin.at.millis()),
     )?;
     tx.put(ROOT, REPORTED_BY, v.origin.by.as_str())?;
-    let initial: [(Field, FieldValue); 21] = [
+    let initial: [(Field, FieldValue); 22] = [
         (Field::Title, n.title.as_str().into()),
         (Field::Description, n.description.as_str().into()),
         (Field::Caller, n.caller.as_str().into()),
@@ -201,6 +202,7 @@ pub(crate) fn initialise<T: Transactable>(
         (Field::Assignee, n.assignee.as_str().into()),
         (Field::Escalation, EscalationLevel::Level1.key().into()),
         (Field::MajorIncident, FieldValue::Flag(n.major_incident)),
+        (Field::BridgeLink, "".into()),
         (Field::State, State::New.key().as_str().into()),
         (Field::ResolutionCode, "".into()),
         (Field::ResolutionNotes, "".into()),
@@ -423,6 +425,7 @@ pub fn read_incident<D: ReadDoc + autosurgeon::ReadDoc>(doc: &D) -> Result<Incid
             read_field(doc, Field::MajorIncident),
             FieldValue::Flag(true)
         ),
+        bridge_link: text(doc, Field::BridgeLink),
         state: read_state(doc)?,
         resolution_code: keyword(doc, Field::ResolutionCode, ResolutionCode::from_stored),
         resolution_notes: text(doc, Field::ResolutionNotes),

@@ -845,3 +845,43 @@ fn resolution_codes_come_from_the_workspace_catalog() {
     }];
     assert_eq!(names(&own), ["Replaced hardware"]);
 }
+
+#[test]
+fn a_forms_commands_land_as_one_change_or_not_at_all() {
+    let mut doc = logged();
+    let changes = |d: &IncidentDoc| d.history().len();
+    let before = (changes(&doc), doc.read().unwrap());
+    // The second command is refused: the first is taken back with it.
+    let refused = doc.execute_all(
+        &[
+            Command::SetMajorIncident(true),
+            Command::SetBridgeLink("not a link".into()),
+        ],
+        &by("mo", 2),
+        &cfg(),
+    );
+    assert!(refused.is_err());
+    assert_eq!((changes(&doc), doc.read().unwrap()), before);
+    // All accepted: one change, whose history names each.
+    let done = doc
+        .execute_all(
+            &[
+                Command::SetMajorIncident(true),
+                Command::SetBridgeLink("https://meet.example.org/bridge".into()),
+                Command::SetAssignee("ben".into()),
+            ],
+            &by("mo", 3),
+            &cfg(),
+        )
+        .unwrap();
+    assert!(matches!(done, Outcome::Changed { .. }));
+    assert_eq!(changes(&doc), before.0 + 1);
+    let last = doc.history().pop().unwrap();
+    assert_eq!(last.events.len(), 3, "{:?}", last.events);
+    let i = doc.read().unwrap();
+    assert!(i.major_incident);
+    assert_eq!(
+        (i.bridge_link.as_str(), i.assignee.as_str()),
+        ("https://meet.example.org/bridge", "ben")
+    );
+}

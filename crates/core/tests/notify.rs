@@ -452,3 +452,52 @@ fn the_device_reminds_its_person_offline_from_the_list_alone_most_pressing_first
 fn keys_of(r: &[notify::Reminder]) -> Vec<&str> {
     r.iter().map(|r| r.key.as_str()).collect()
 }
+
+#[test]
+fn a_major_incidents_bridge_link_is_checked_and_goes_into_every_notice() {
+    let mut doc = logged();
+    let bad = run(
+        &mut doc,
+        "Mo Manager",
+        2,
+        Command::SetBridgeLink("teams call at ten".into()),
+    )
+    .unwrap_err();
+    assert!(bad.to_string().contains("starting https://"), "{bad}");
+    let bad = run(
+        &mut doc,
+        "Mo Manager",
+        2,
+        Command::SetBridgeLink("javascript:alert(1)".into()),
+    )
+    .unwrap_err();
+    assert!(bad.to_string().contains("starting https://"), "{bad}");
+    ok(&mut doc, "Mo Manager", 2, Command::SetMajorIncident(true));
+    let link = "https://teams.example.org/l/meetup-join/19%3ameeting";
+    ok(
+        &mut doc,
+        "Mo Manager",
+        3,
+        Command::SetBridgeLink(format!("  {link} ")),
+    );
+    assert_eq!(doc.read().unwrap().bridge_link, link);
+    let n = owed(&doc, at(4));
+    assert!(!n.is_empty());
+    for notice in &n {
+        assert!(
+            notice
+                .body
+                .contains(&format!("Bridge (join the call): {link}")),
+            "{}: {}",
+            notice.key,
+            notice.body
+        );
+    }
+    ok(
+        &mut doc,
+        "Mo Manager",
+        5,
+        Command::SetBridgeLink(String::new()),
+    );
+    assert!(owed(&doc, at(6)).iter().all(|n| !n.body.contains("Bridge")));
+}

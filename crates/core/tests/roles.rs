@@ -39,6 +39,11 @@ fn table() -> Vec<(Command, Role, Role)> {
         ),
         (Command::SetAffectedService("mail".into()), Agent, Agent),
         (
+            Command::SetBridgeLink("https://meet.example.org/war-room".into()),
+            Agent,
+            Agent,
+        ),
+        (
             Command::SetDetectionSource(DetectionSource::Monitoring),
             Agent,
             Agent,
@@ -172,6 +177,7 @@ fn every_command_has_a_row(cmd: &Command) {
         | Command::SetCaller(_)
         | Command::SetCategory { .. }
         | Command::SetAffectedService(_)
+        | Command::SetBridgeLink(_)
         | Command::SetDetectionSource(_)
         | Command::SetDetectedAt(_)
         | Command::SetImpact(_)

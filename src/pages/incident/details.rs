@@ -33,6 +33,7 @@ struct Draft {
     assignee: String,
     escalation: String,
     major: bool,
+    bridge: String,
     /// The groups it is restricted to, comma-separated.
     restricted: String,
 }
@@ -54,6 +55,7 @@ impl Draft {
             assignee: i.assignee.clone(),
             escalation: i.escalation.key().to_string(),
             major: i.major_incident,
+            bridge: i.bridge_link.clone(),
             restricted: i.restricted_to.join(", "),
         }
     }
@@ -134,6 +136,9 @@ impl Draft {
         if self.major != base.major {
             cmds.push(Command::SetMajorIncident(self.major));
         }
+        if changed(&self.bridge, &base.bridge) {
+            cmds.push(Command::SetBridgeLink(self.bridge.clone()));
+        }
         let groups = |s: &str| access::parse_groups(s);
         if groups(&self.restricted) != groups(&base.restricted) {
             let key = Field::RestrictedTo.key();
@@ -176,6 +181,7 @@ pub fn Details(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
     let (detected, impact, urgency, group, assignee, escalation) =
         (text(), text(), text(), text(), text(), text());
     let major = RwSignal::new(false);
+    let bridge = text();
     let restricted = text();
     let read_only =
         Memo::new(move |_| view.with(|v| v.incident.state.is_read_only()) || state.read_only());
@@ -197,6 +203,7 @@ pub fn Details(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
         assignee.set(d.assignee.clone());
         escalation.set(d.escalation.clone());
         major.set(d.major);
+        bridge.set(d.bridge.clone());
         restricted.set(d.restricted.clone());
         base.set_value(d);
         feedback.set(Feedback::Idle);
@@ -219,6 +226,7 @@ pub fn Details(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
             assignee: assignee.get_untracked(),
             escalation: escalation.get_untracked(),
             major: major.get_untracked(),
+            bridge: bridge.get_untracked(),
             restricted: restricted.get_untracked(),
         };
         let mine = state.settings.with_untracked(|s| s.groups.clone());
@@ -271,6 +279,7 @@ pub fn Details(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
                 ("Assignee", if i.assignee.is_empty() { "Unassigned".into() } else { i.assignee.clone() }),
                 ("Escalation level", i.escalation.label().to_string()),
                 ("Major incident", if i.major_incident { "Yes".into() } else { "No".into() }),
+                ("Bridge link", or_none(&i.bridge_link)),
                 ("Restricted to", if i.restricted_to.is_empty() { "Everyone in the workspace".into() } else { i.restricted_to.join(", ") }),
             ];
             view! {
@@ -298,7 +307,7 @@ pub fn Details(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
                 </Show>
                 <FeedbackLine feedback/>
             }>
-                <form class="details-form" on:submit=save>
+                <form class="details-form" on:submit=save novalidate>
                     <div class="field">
                         <label for="edit-title">"Title"</label>
                         <input id="edit-title" type="text" maxlength="160" bind:value=title aria-invalid=invalid_attr(feedback, "title") aria-describedby="details-error"/>
@@ -370,6 +379,11 @@ pub fn Details(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
                     <div class="field field-check">
                         <input id="edit-major" type="checkbox" bind:checked=major/>
                         <label for="edit-major">"Major incident"</label>
+                    </div>
+                    <div class="field">
+                        <label for="edit-bridge">"Bridge link"</label>
+                        <input id="edit-bridge" type="url" inputmode="url" placeholder="https://" bind:value=bridge aria-invalid=invalid_attr(feedback, "bridge_link") aria-describedby="edit-bridge-hint details-error"/>
+                        <p class="hint" id="edit-bridge-hint">"The coordination call (Teams or any conference link): shown at the top of the incident and in every notification about it."</p>
                     </div>
                     <div class="field">
                         <label for="edit-restricted">"Restricted to groups"</label>

@@ -21,13 +21,26 @@ const listening = (port) => new Promise((resolve) => {
   socket.once('error', () => resolve(false));
 });
 
-/** Headers unfolded, then the ones a test asks about. */
+/** A quoted-printable body (RFC 2045) as text. */
+function unquote(text) {
+  const bytes = Buffer.from(text.replace(/=\r?\n/g, ''), 'latin1').toString('latin1')
+    .replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+  return Buffer.from(bytes, 'latin1').toString('utf8');
+}
+
+/** Headers unfolded, then the ones a test asks about; the body decoded. */
 function parse(raw) {
   const [head, ...rest] = raw.split(/\r?\n\r?\n/);
   const unfolded = head.replace(/\r?\n[ \t]+/g, ' ');
   const header = (name) => unfolded.match(new RegExp(`^${name}: (.*)$`, 'mi'))?.[1]?.trim() ?? '';
   const to = header('To');
-  return { to: to.match(/<([^>]+)>/)?.[1] ?? to, subject: header('Subject'), body: rest.join('\n\n') };
+  const body = rest.join('\n\n');
+  const encoding = header('Content-Transfer-Encoding').toLowerCase();
+  return {
+    to: to.match(/<([^>]+)>/)?.[1] ?? to,
+    subject: header('Subject'),
+    body: encoding === 'quoted-printable' ? unquote(body) : encoding === 'base64' ? Buffer.from(body, 'base64').toString('utf8') : body,
+  };
 }
 
 export class Smtp {
