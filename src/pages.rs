@@ -5,6 +5,7 @@ pub mod integrations;
 pub mod join;
 pub mod list;
 pub mod new_incident;
+pub mod outbox;
 pub mod people;
 pub mod report;
 pub mod settings;

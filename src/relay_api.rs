@@ -251,3 +251,16 @@ pub async fn revoke_integration(settings: &Settings, id: &str) -> Result<(), Str
         .await
         .map(|_| ())
 }
+
+/// The workspace's notifications (admin): counts, and the deliveries given up.
+pub async fn notifications(settings: &Settings) -> Result<Value, String> {
+    call(settings, "GET", "/api/notifications", None).await
+}
+
+/// Puts an undelivered notification back in the queue (admin).
+pub async fn retry_notification(settings: &Settings, id: i64) -> Result<(), String> {
+    let path = format!("/api/notifications/{id}/retry");
+    call(settings, "POST", &path, Some(json!({})))
+        .await
+        .map(|_| ())
+}

@@ -211,6 +211,7 @@ pub fn SettingsPage() -> impl IntoView {
             <crate::components::reminders::ReminderSettings/>
             <crate::pages::people::People/>
             <crate::pages::integrations::Integrations/>
+            <crate::pages::outbox::Outbox/>
             <LastError/>
             <button type="submit">"Save settings"</button>
             {move || saved.get().map(|m| view! { <p class="feedback feedback-ok" role="status">{m}</p> })}

@@ -8,7 +8,7 @@ import { Relay } from './support/relay.mjs';
 import { Smtp } from './support/smtp.mjs';
 import { launchBrowser, watchErrors } from './support/browser.mjs';
 import { logIncident, until, withoutOfflineNoise } from './support/app.mjs';
-import { joined as joinedAs, openPart } from './support/workspace.mjs';
+import { cli, joined as joinedAs, openPart } from './support/workspace.mjs';
 import { audit } from './support/a11y.mjs';
 import { AxeBuilder } from '@axe-core/playwright';
 let relay, browser, smtp;
@@ -16,6 +16,9 @@ before(async () => {
   smtp = await Smtp.start();
   relay = await Relay.start({ args: ['--housekeeping-every', '1', '--smtp-url', smtp.url] });
   browser = await launchBrowser();
+  // A chat webhook that refuses every post (the relay itself answers 405 there): its messages
+  // end as undelivered, for the admin to see.
+  await cli(relay, 'notify', 'hook-add', '--workspace', 'acme', '--kind', 'slack', '--url', `${relay.url}hooks/missing`);
 });
 after(async () => {
   await browser?.close();
@@ -112,6 +115,21 @@ test('a P1 logged in one browser reaches the on-call person by mail and on their
     { timeout: 60_000, message: 'the major incident in Oli\'s inbox' });
   assert.ok(major.body.includes(`Bridge (join the call): ${bridge}`), major.body);
   assert.deepEqual(oliErrors, []);
+
+  // Ada, the admin, sees what the relay sent and what the refusing webhook would not take,
+  // and sends one again.
+  await admin.getByRole('link', { name: 'Settings' }).click();
+  const outbox = admin.getByRole('group', { name: 'Notifications' });
+  const again = outbox.getByRole('button', { name: /^Send again: \[P1 Critical\]/ });
+  await until(async () => {
+    if (await again.count()) return true;
+    await outbox.getByRole('button', { name: 'Refresh' }).click();
+    return false;
+  }, { timeout: 30_000, message: 'the undelivered webhook message listed' });
+  assert.match(await outbox.getByRole('listitem').first().textContent(), /to a chat webhook: the webhook answered 405/);
+  assert.match(await outbox.locator('p').nth(1).textContent(), /^\d+ sent, \d+ waiting, \d+ undelivered\.$/);
+  await again.click();
+  await outbox.getByText(/is queued again\.$/).waitFor();
 });
 
 test('an update coming due is reminded on a device that is offline', { timeout: 240_000 }, async () => {

@@ -292,6 +292,11 @@ impl Automation {
         }
     }
 
+    /// Sends what is due now rather than at the next tick (a dead letter put back, say).
+    pub fn wake_notifications(&self) {
+        self.inner.queued.notify_one();
+    }
+
     /// Sends the notices the sweeps queue, as they come due, until the runtime stops: right
     /// after a sweep queued some, and every few seconds for the retries.
     pub async fn notifications(self, mailer: Option<deliver::Mailer>) {

@@ -291,14 +291,17 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// How many notices are in each state, for the relay's status.
-    pub fn notice_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+    /// How many notices are in each state (of one workspace, or all), for the relay's status.
+    pub fn notice_counts(&self, workspace: Option<&str>) -> Result<Vec<(String, i64)>, StoreError> {
         let mut q = self
             .db
-            .prepare_cached("SELECT state, COUNT(*) FROM notices GROUP BY state ORDER BY state")
+            .prepare_cached(
+                "SELECT state, COUNT(*) FROM notices WHERE (?1 IS NULL OR workspace = ?1)
+                 GROUP BY state ORDER BY state",
+            )
             .map_err(err)?;
         let rows = q
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map(params![workspace], |r| Ok((r.get(0)?, r.get(1)?)))
             .map_err(err)?;
         rows.collect::<Result<_, _>>().map_err(err)
     }

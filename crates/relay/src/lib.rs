@@ -33,6 +33,7 @@ pub mod cli;
 pub mod connection;
 pub mod integrations;
 pub mod invitations;
+pub mod outbox;
 pub mod people;
 pub mod revocation;
 pub mod server;

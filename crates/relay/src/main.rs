@@ -316,7 +316,7 @@ fn notify(config: &Config, command: NotifyCommand) -> ExitCode {
             Ok(false) => return fail(format!("no webhook has the id {id:?} (see `notify hooks`)")),
             Err(e) => return fail(e),
         },
-        NotifyCommand::Status => match store.notice_counts() {
+        NotifyCommand::Status => match store.notice_counts(None) {
             Ok(counts) => {
                 for (state, n) in counts {
                     println!("{state}\t{n}");

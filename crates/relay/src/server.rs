@@ -660,6 +660,8 @@ pub fn app(state: Arc<RelayState>) -> Router {
             "/api/integrations/{id}/revoke",
             post(crate::integrations::revoke),
         )
+        .route("/api/notifications", get(crate::outbox::list))
+        .route("/api/notifications/{id}/retry", post(crate::outbox::retry))
         .route("/api/join/check", post(people::check_invitation))
         .route("/api/join", post(people::join))
         .route("/api/devices", get(people::devices))

@@ -480,6 +480,67 @@ async fn slack_and_teams_webhooks_get_the_p1_and_a_refusing_one_lands_in_the_dea
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+
+    // The admin sees the dead letter in the app's API (a webhook named by kind, never its
+    // secret address), an agent does not, and "send again" queues it once more.
+    let bearer = |t: &str| format!("Bearer {t}");
+    let admin = relay.token_of("acme", "Ada Admin", "admin");
+    let agent = relay.token_of("acme", "Tom Tech", "agent");
+    let (code, _) = support::http_get(
+        relay.port,
+        "/api/notifications",
+        &[("Authorization", &bearer(&agent))],
+    )
+    .await;
+    assert_eq!(code, 403);
+    let (code, body) = support::http_get(
+        relay.port,
+        "/api/notifications",
+        &[("Authorization", &bearer(&admin))],
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let listed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(listed["counts"]["sent"].as_i64().unwrap() >= 2, "{listed}");
+    let dead = &listed["dead"][0];
+    assert_eq!(dead["to"], "a chat webhook");
+    assert!(dead["error"].as_str().unwrap().contains("404"), "{dead}");
+    assert!(
+        !body.contains(&format!("127.0.0.1:{port}")),
+        "the hook's address leaked: {body}"
+    );
+    let id = dead["id"].as_i64().unwrap();
+    let (code, _) = support::http_post_json(
+        relay.port,
+        &format!("/api/notifications/{}/retry", id + 1000),
+        &[("Authorization", &bearer(&admin))],
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(code, 404);
+    let (code, answer) = support::http_post_json(
+        relay.port,
+        &format!("/api/notifications/{id}/retry"),
+        &[("Authorization", &bearer(&admin))],
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(code, 200, "{answer}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(h, _)| h == "gone")
+        .count()
+        < 2
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the dead letter was not sent again"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// The link a mail carries after `label` ("It works now: …"), as its token.
