@@ -718,6 +718,8 @@ async fn sla_warnings_an_overdue_update_a_report_owed_and_a_reopen_reach_mail_an
         .map(|(_, b)| b["text"].as_str().unwrap_or_default().to_string())
         .collect();
     for what in [
+        "[P2 High] INC-7F3A-0003",
+        "assigned to Ben Ops",
         "Response target breached",
         "stakeholder update overdue",
         "post-incident report owed",
@@ -726,5 +728,10 @@ async fn sla_warnings_an_overdue_update_a_report_owed_and_a_reopen_reach_mail_an
         let n = texts.iter().filter(|t| t.contains(what)).count();
         assert_eq!(n, 1, "{what}: {texts:#?}");
     }
+    let warned = texts
+        .iter()
+        .filter(|t| t.contains("Response target ") && t.contains("% used"))
+        .count();
+    assert_eq!(warned, 1, "{texts:#?}");
     assert!(counts(&smtp.received()).values().all(|&n| n == 1));
 }
