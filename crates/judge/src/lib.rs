@@ -68,7 +68,7 @@ impl Judge for IncidentJudge {
         doc: &Automerge,
         before: &[ChangeHash],
         after: &[ChangeHash],
-        change: &Change,
+        _change: &Change,
     ) -> Result<(), String> {
         let role = role_of(grant)?;
         if self.workspaces.get(&grant.workspace) == Some(*id) {
@@ -80,7 +80,12 @@ impl Judge for IncidentJudge {
                 ))
             });
         }
-        admission::admit_change(role, doc, change).map_err(|refusal| refusal.sentence())?;
+        // The diff between the gate's heads, not admission::admit_change (which reads the
+        // change's own operations, twice as fast): with admit_change wired here, the housekeeping
+        // test stalled in about one run in four, the automation peer and the hub exchanging
+        // ~2,000 sync frames a second without an acknowledgement until the 10 s timeout
+        // (0 in 16 runs with admit). Until that is understood, the judge keeps admit.
+        admission::admit(role, doc, before, after).map_err(|refusal| refusal.sentence())?;
         if Readers::at(doc, before).admit(&grant.groups)
             && !Readers::at(doc, after).admit(&grant.groups)
         {
