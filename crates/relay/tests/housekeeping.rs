@@ -104,7 +104,16 @@ async fn resolved_incidents_close_after_the_delay_and_escalation_rules_fire_at_t
     .unwrap();
     assert_eq!(ana.changes_refused, vec![]);
 
-    let mut wendy = support::watcher(&relay, "acme").await;
+    // Connected, not waited on until caught up: a watcher that catches up first can meet the
+    // sweep's stall (see the note in crates/judge: the automation peer and the hub exchange
+    // sync frames without an acknowledgement until its 10 s timeout), which this test is not
+    // about.
+    let mut wendy = Peer::new("wendy");
+    let token = relay.token("acme", "Wendy Watch");
+    wendy
+        .connect(&relay.ws(), TokenIn::Subprotocol(token))
+        .await
+        .unwrap();
     wendy
         .pump_until("auto-close and escalation", Duration::from_secs(30), |p| {
             read(p, "Resolved eight days ago").is_some_and(|i| i.state == State::Closed)
