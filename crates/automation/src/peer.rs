@@ -695,7 +695,7 @@ impl WorkspacePeer {
                         lock(store).settle(&url).map_err(storage)?;
                     }
                     if view.incident.reported_at.unix_seconds() >= since {
-                        self.queue_notices(store, &doc, &view, &ws, id, now)?;
+                        self.queue_notices(store, &view, &ws, id, now)?;
                     }
                     let done = lock(store).rules_done(&url).map_err(storage)?;
                     for rule in housekeeping::due(&view, &cfg, now, &done) {
@@ -741,21 +741,20 @@ impl WorkspacePeer {
     fn queue_notices(
         &self,
         store: &std::sync::Mutex<Store>,
-        doc: &IncidentDoc,
         view: &outpost_core::IncidentView,
         ws: &Workspace,
         id: &DocumentId,
         now: DeviceTime,
     ) -> Result<(), Failure> {
-        let link = incident_link(&self.relay.public_url(), id);
-        let owed = notify::owed(view, &doc.history(), &ws.config, &ws.directory, now, &link);
+        let base = self.relay.public_url();
+        let link = incident_link(&base, id);
+        let owed = notify::owed(view, &ws.config, &ws.directory, now, &link);
         if owed.is_empty() {
             return Ok(());
         }
         let store = lock(store);
         let hooks = store.hooks(&self.workspace).map_err(storage)?;
         let document = id.url();
-        let base = self.relay.public_url();
         for n in owed {
             let queued = |channel, name: &str, address: &str, body: String| Queued {
                 workspace: self.workspace.clone(),

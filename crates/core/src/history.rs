@@ -249,6 +249,10 @@ pub struct Milestones {
     pub closed: Option<Stamp>,
     /// Canceled (only while Canceled).
     pub canceled: Option<Stamp>,
+    /// Last given its current group or assignee (its logging, if never since): whose
+    /// assignment a notice tells of.
+    #[serde(default)]
+    pub assigned: Option<Stamp>,
 }
 
 /// Milestones given the history and the current state.
@@ -293,6 +297,19 @@ pub fn milestones(records: &[AuditRecord], current: State) -> Milestones {
         canceled: (current == State::Canceled)
             .then(|| last_into(State::Canceled))
             .flatten(),
+        assigned: events_with_time(records)
+            .filter(|(_, e)| match e {
+                Event::Created { .. } => true,
+                Event::FieldChanged { field, .. } => {
+                    matches!(field, Field::AssignmentGroup | Field::Assignee)
+                }
+                _ => false,
+            })
+            .last()
+            .map(|(r, _)| Stamp {
+                at: r.at,
+                by: r.by.clone(),
+            }),
     }
 }
 

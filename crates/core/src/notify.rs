@@ -22,13 +22,11 @@
 use crate::command::Command;
 use crate::directory::{same_name, Directory, Person};
 use crate::document::IncidentView;
-use crate::history::{AuditRecord, Event, Stamp};
 use crate::incident::NoteKind;
 use crate::priority::Priority;
 use crate::sla::{ClockState, SlaClock, SlaLevel};
 use crate::state::{Action, State};
 use crate::time::DeviceTime;
-use crate::Field;
 use crate::WorkspaceConfig;
 
 /// Why someone receives a notice.
@@ -95,11 +93,9 @@ pub struct Notice {
     pub body: String,
 }
 
-/// The notices `view` owes at `now`. `records` is its history (for when it was assigned);
-/// `link` is where the incident opens in the app.
+/// The notices `view` owes at `now`; `link` is where the incident opens in the app.
 pub fn owed(
     view: &IncidentView,
-    records: &[AuditRecord],
     cfg: &WorkspaceConfig,
     directory: &Directory,
     now: DeviceTime,
@@ -154,7 +150,7 @@ pub fn owed(
     }
 
     if working && (!i.assignee.is_empty() || !i.assignment_group.is_empty()) {
-        if let Some(stamp) = last_assignment(records) {
+        if let Some(stamp) = &view.milestones.assigned {
             let (to, whom) = if i.assignee.is_empty() {
                 (
                     group(directory, &i.assignment_group),
@@ -182,22 +178,22 @@ pub fn owed(
 
     if working {
         for clock in [&view.sla.response, &view.sla.resolution] {
-            if clock.state != ClockState::Running {
+            let Some(mark) = sla_mark(clock) else {
                 continue;
-            }
-            let (mark, occasion, what) = match clock.level() {
-                SlaLevel::Breached => ("breach", Occasion::SlaBreach, "breached".to_string()),
-                SlaLevel::Warning75 => (
-                    "75",
-                    Occasion::SlaWarning,
-                    format!("{}% used", clock.percent_used()),
-                ),
-                _ => continue,
             };
-            let kind = clock.kind.label();
+            let SlaMark {
+                key,
+                kind,
+                what,
+                breached,
+            } = mark;
             notice(
-                format!("sla:{}:{mark}", kind.to_lowercase()),
-                occasion,
+                key,
+                if breached {
+                    Occasion::SlaBreach
+                } else {
+                    Occasion::SlaWarning
+                },
                 owners(directory, i),
                 format!("[{}] {title}: {kind} target {what}", view.priority.code()),
                 format!(
@@ -456,24 +452,19 @@ pub fn reminders<'a>(
             .sla
             .project(now, cfg.calendar_named(&s.sla.business_calendar));
         for clock in [&clocks.response, &clocks.resolution] {
-            if clock.state != ClockState::Running {
-                continue;
-            }
-            let kind = clock.kind.label();
-            match clock.level() {
-                SlaLevel::Breached => push(
-                    format!("sla:{}:breach", kind.to_lowercase()),
-                    format!("{kind} target breached"),
+            if let Some(SlaMark {
+                key,
+                kind,
+                what,
+                breached,
+            }) = sla_mark(clock)
+            {
+                push(
+                    key,
+                    format!("{kind} target {what}"),
                     format!("{} ({}): {}.", s.title, s.priority.code(), left(clock)),
-                    true,
-                ),
-                SlaLevel::Warning75 => push(
-                    format!("sla:{}:75", kind.to_lowercase()),
-                    format!("{kind} target {}% used", clock.percent_used()),
-                    format!("{} ({}): {}.", s.title, s.priority.code(), left(clock)),
-                    false,
-                ),
-                _ => {}
+                    breached,
+                );
             }
         }
     }
@@ -481,26 +472,34 @@ pub fn reminders<'a>(
     out.into_iter().map(|(_, _, r)| r).collect()
 }
 
-/// When the incident was last given its current group or assignee (its logging, if never
-/// since), and by whom.
-pub fn last_assignment(records: &[AuditRecord]) -> Option<Stamp> {
-    let mut last: Option<Stamp> = None;
-    for r in records {
-        let assigns = r.events.iter().any(|e| match e {
-            Event::Created { .. } => true,
-            Event::FieldChanged { field, .. } => {
-                matches!(field, Field::AssignmentGroup | Field::Assignee)
-            }
-            _ => false,
-        });
-        if assigns && last.as_ref().is_none_or(|l| r.at >= l.at) {
-            last = Some(Stamp {
-                at: r.at,
-                by: r.by.clone(),
-            });
-        }
+/// Where a running SLA clock stands, once it matters: 75% used or breached.
+struct SlaMark {
+    /// The occasion's key: `sla:response:75`, `sla:resolution:breach`.
+    key: String,
+    /// "Response" or "Resolution".
+    kind: &'static str,
+    /// "76% used" or "breached".
+    what: String,
+    /// Past its target.
+    breached: bool,
+}
+
+fn sla_mark(clock: &SlaClock) -> Option<SlaMark> {
+    if clock.state != ClockState::Running {
+        return None;
     }
-    last
+    let (mark, what, breached) = match clock.level() {
+        SlaLevel::Breached => ("breach", "breached".to_string(), true),
+        SlaLevel::Warning75 => ("75", format!("{}% used", clock.percent_used()), false),
+        _ => return None,
+    };
+    let kind = clock.kind.label();
+    Some(SlaMark {
+        key: format!("sla:{}:{mark}", kind.to_lowercase()),
+        kind,
+        what,
+        breached,
+    })
 }
 
 fn left(clock: &SlaClock) -> String {

@@ -60,7 +60,7 @@ fn directory() -> Directory {
 
 fn owed(doc: &IncidentDoc, now: DeviceTime) -> Vec<Notice> {
     let view = doc.view(&cfg(), now).unwrap();
-    notify::owed(&view, &doc.history(), &cfg(), &directory(), now, LINK)
+    notify::owed(&view, &cfg(), &directory(), now, LINK)
 }
 
 fn find<'a>(notices: &'a [Notice], prefix: &str) -> Option<&'a Notice> {
