@@ -224,7 +224,7 @@ impl Sender {
             .to(to)
             .subject(p.notice.subject.clone())
             .message_id(Some(self.message_id(p.id)))
-            .references(thread.clone())
+            .references(thread)
             .header(lettre::message::header::ContentType::TEXT_PLAIN)
             .body(p.notice.body.clone())
             .map_err(|e| Failed {
@@ -295,14 +295,19 @@ pub async fn deliver_due(
             return sent;
         }
         for p in &due {
-            let hook = match &p.notice.channel {
-                Channel::Hook(id) => lock(store).hook(id).ok().flatten(),
-                Channel::Email => None,
+            // A chat message links the incident in its heading; a mail carries it in its text.
+            let (hook, link) = match &p.notice.channel {
+                Channel::Hook(id) => (
+                    lock(store).hook(id).ok().flatten(),
+                    Some(
+                        outpost_sync::DocumentId::from_url(&p.notice.document)
+                            .map(|id| crate::peer::incident_link(base, &id))
+                            .unwrap_or_else(|_| base.to_string()),
+                    ),
+                ),
+                Channel::Email => (None, None),
             };
-            let link = outpost_sync::DocumentId::from_url(&p.notice.document)
-                .map(|id| crate::peer::incident_link(base, &id))
-                .unwrap_or_else(|_| base.to_string());
-            let result = sender.send(p, hook.as_ref(), Some(&link)).await;
+            let result = sender.send(p, hook.as_ref(), link.as_deref()).await;
             let store = lock(store);
             let recorded = match &result {
                 Ok(()) => {
