@@ -283,34 +283,11 @@ async fn a_p1_assignment_and_resolution_are_mailed_once_each_across_an_outage_an
         .find(|m| m.to == "pat@example.org" && m.subject.starts_with("Resolved:"))
         .unwrap();
     assert!(!to_pat.body.contains("/answer?t="), "{}", to_pat.body);
-    let link = |label: &str| -> String {
-        let line = to_dana
-            .body
-            .lines()
-            .find(|l| l.starts_with(label))
-            .unwrap_or_else(|| panic!("no {label:?} link in {}", to_dana.body));
-        let url: url::Url = line.split_once(": ").unwrap().1.trim().parse().unwrap();
-        assert_eq!(url.port(), Some(relay.port));
-        url.query_pairs()
-            .find(|(k, _)| k == "t")
-            .unwrap()
-            .1
-            .to_string()
-    };
-    let (works, broken) = (link("It works now"), link("Still broken"));
-    let post = |t: String| {
-        let port = relay.port;
-        async move {
-            support::http_send(
-                port,
-                "POST",
-                "/answer",
-                &[("Content-Type", "application/x-www-form-urlencoded")],
-                &format!("t={t}"),
-            )
-            .await
-        }
-    };
+    let (works, broken) = (
+        answer_token(to_dana, "It works now", relay.port),
+        answer_token(to_dana, "Still broken", relay.port),
+    );
+    let post = |t: String| post_answer(relay.port, t);
 
     // Opening the link shows a button and changes nothing; a forged link is refused.
     let (code, page) = support::http_get(relay.port, &format!("/answer?t={works}"), &[]).await;
@@ -332,24 +309,7 @@ async fn a_p1_assignment_and_resolution_are_mailed_once_each_across_an_outage_an
     let (code, page) = post(works.clone()).await;
     assert_eq!(code, 200, "{page}");
     assert!(page.contains("INC-7F3A-0001 is closed"), "{page}");
-    let mut wendy = support::watcher(&relay, "acme").await;
-    wendy
-        .pump_until(
-            "the incident closed by the caller",
-            Duration::from_secs(10),
-            |p| {
-                p.docs.docs.get(&id).is_some_and(|d| {
-                    IncidentDoc::holding(d.clone())
-                        .read()
-                        .is_ok_and(|i| i.state == outpost_core::State::Closed)
-                })
-            },
-        )
-        .await
-        .unwrap();
-    let closed = IncidentDoc::holding(wendy.docs.docs[&id].clone())
-        .read()
-        .unwrap();
+    let closed = watch_until(&relay, id, outpost_core::State::Closed).await;
     let confirmed = closed.comments.last().unwrap();
     assert_eq!(confirmed.author, "Dana Reyes");
     assert!(confirmed.body.contains("confirmed the fix"));
@@ -543,19 +503,57 @@ async fn slack_and_teams_webhooks_get_the_p1_and_a_refusing_one_lands_in_the_dea
     }
 }
 
-/// The link a mail carries after `label` ("It works now: …"), as its token.
-fn answer_token(mail: &Received, label: &str) -> String {
+/// The link a mail carries after `label` ("It works now: …"), as its token; the link points at
+/// the relay on `port`.
+fn answer_token(mail: &Received, label: &str, port: u16) -> String {
     let line = mail
         .body
         .lines()
         .find(|l| l.starts_with(label))
         .unwrap_or_else(|| panic!("no {label:?} link in {}", mail.body));
     let url: url::Url = line.split_once(": ").unwrap().1.trim().parse().unwrap();
+    assert_eq!(url.port(), Some(port));
     url.query_pairs()
         .find(|(k, _)| k == "t")
         .unwrap()
         .1
         .to_string()
+}
+
+/// Presses an answer link's button: the form's POST, its status and page.
+async fn post_answer(port: u16, token: String) -> (u16, String) {
+    support::http_send(
+        port,
+        "POST",
+        "/answer",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        &format!("t={token}"),
+    )
+    .await
+}
+
+/// The incident as a watching device sees it once it is in `state`.
+async fn watch_until(
+    relay: &Relay,
+    id: DocumentId,
+    state: outpost_core::State,
+) -> outpost_core::Incident {
+    let read = |p: &Peer| {
+        p.docs
+            .docs
+            .get(&id)
+            .and_then(|d| IncidentDoc::holding(d.clone()).read().ok())
+    };
+    let mut wendy = support::watcher(relay, "acme").await;
+    wendy
+        .pump_until(
+            &format!("the incident {state}"),
+            Duration::from_secs(10),
+            |p| read(p).is_some_and(|i| i.state == state),
+        )
+        .await
+        .unwrap();
+    read(&wendy).unwrap()
 }
 
 #[tokio::test]
@@ -668,44 +666,21 @@ async fn sla_warnings_an_overdue_update_a_report_owed_and_a_reopen_reach_mail_an
         .find(|m| m.to == "dana@example.org")
         .unwrap()
         .clone();
-    let (code, page) = support::http_send(
+    let (code, page) = post_answer(
         relay.port,
-        "POST",
-        "/answer",
-        &[("Content-Type", "application/x-www-form-urlencoded")],
-        &format!("t={}", answer_token(&to_dana, "Still broken")),
+        answer_token(&to_dana, "Still broken", relay.port),
     )
     .await;
     assert_eq!(code, 200, "{page}");
     assert!(page.contains("INC-7F3A-0003 is reopened"), "{page}");
-    let mut wendy = support::watcher(&relay, "acme").await;
-    wendy
-        .pump_until(
-            "the incident reopened by the caller",
-            Duration::from_secs(10),
-            |p| {
-                p.docs.docs.get(&id).is_some_and(|d| {
-                    IncidentDoc::holding(d.clone())
-                        .read()
-                        .is_ok_and(|i| i.state == outpost_core::State::InProgress)
-                })
-            },
-        )
-        .await
-        .unwrap();
-    let reopened = IncidentDoc::holding(wendy.docs.docs[&id].clone())
-        .read()
-        .unwrap();
+    let reopened = watch_until(&relay, id, outpost_core::State::InProgress).await;
     let reason = reopened.work_notes.last().unwrap();
     assert_eq!(reason.author, "Dana Reyes");
     assert!(reason.body.contains("still broken"), "{}", reason.body);
     // "It works now" from that mail now answers a resolution that is gone.
-    let (code, page) = support::http_send(
+    let (code, page) = post_answer(
         relay.port,
-        "POST",
-        "/answer",
-        &[("Content-Type", "application/x-www-form-urlencoded")],
-        &format!("t={}", answer_token(&to_dana, "It works now")),
+        answer_token(&to_dana, "It works now", relay.port),
     )
     .await;
     assert_eq!(code, 409, "{page}");
