@@ -36,7 +36,7 @@ use crate::summary::{IncidentSummary, SearchText};
 /// to [`IncidentSummary`] or [`SyncRecord`] (a field added, removed, reordered or retyped, a
 /// variant reordered) must bump this, so older packed indexes are rebuilt instead of misread.
 /// `packed_layout_is_pinned` (tests/index.rs) fails when the layout changes.
-pub const PACK_VERSION: u8 = 3;
+pub const PACK_VERSION: u8 = 4;
 
 /// The first bytes of a packed index: a name, then [`PACK_VERSION`].
 const INDEX_MAGIC: &[u8] = b"outpost-index/";

@@ -244,6 +244,7 @@ mod tests {
                 in_groups: None,
                 text: ["", "vpn", "Title", "vpn disk", "inc-a-0001", "nothing"][text].to_string(),
                 sort: SortOrder::ALL[sort],
+                ..ListQuery::default()
             })
     }
 

@@ -58,14 +58,40 @@ pub struct IncidentSummary {
     /// The [`WorkspaceConfig::list_rules`] this entry was derived under (0 when unknown).
     #[serde(default)]
     pub rules: u64,
+    /// Category (the dashboard's trends and filters, and the export).
+    #[serde(default)]
+    pub category: String,
+    /// Affected service.
+    #[serde(default)]
+    pub affected_service: String,
+    /// When it first left New: the first response (MTTA).
+    #[serde(default)]
+    pub acknowledged_at: Option<DeviceTime>,
+    /// When it was last resolved, while Resolved or Closed (MTTR).
+    #[serde(default)]
+    pub resolved_at: Option<DeviceTime>,
+    /// Whether a post-incident review is owed and not complete.
+    #[serde(default)]
+    pub review_owed: bool,
+    /// The id of the record in another tool it was imported from ([`crate::import`]).
+    #[serde(default)]
+    pub imported_from: Option<String>,
+    /// The [`SUMMARY_FORMAT`] this entry was derived with (0: before the dashboard's fields).
+    #[serde(default)]
+    pub format: u8,
 }
 
+/// Which fields a summary carries. Raised when a field is added, so entries derived before
+/// are derived again ([`IncidentSummary::stale_under`]), closed incidents included.
+pub const SUMMARY_FORMAT: u8 = 1;
+
 impl IncidentSummary {
-    /// Whether a change of the workspace's rules left this entry stale: it was derived under
-    /// other rules and the incident is not closed or canceled (whose priority, clocks and
-    /// update times no longer move).
+    /// Whether this entry must be derived again: it was derived before the summary gained
+    /// fields ([`SUMMARY_FORMAT`]), or under other rules while the incident is not closed or
+    /// canceled (whose priority, clocks and update times no longer move).
     pub fn stale_under(&self, rules: u64) -> bool {
-        self.rules != rules && !matches!(self.state, State::Closed | State::Canceled)
+        self.format < SUMMARY_FORMAT
+            || (self.rules != rules && !matches!(self.state, State::Closed | State::Canceled))
     }
 }
 
@@ -101,6 +127,17 @@ impl IncidentView {
             conflicts: u32::try_from(self.conflicts.len()).unwrap_or(u32::MAX),
             parent: i.parent.clone(),
             rules,
+            category: i.category.clone(),
+            affected_service: i.affected_service.clone(),
+            acknowledged_at: self.milestones.acknowledged.as_ref().map(|s| s.at),
+            resolved_at: self.milestones.resolved.as_ref().map(|s| s.at),
+            review_owed: self.communication.report_due,
+            imported_from: i
+                .references
+                .iter()
+                .find(|r| r.kind == crate::incident::ReferenceKind::Imported)
+                .map(|r| r.id.clone()),
+            format: SUMMARY_FORMAT,
         }
     }
 
@@ -240,6 +277,15 @@ pub struct ListQuery {
     pub text: String,
     /// The order.
     pub sort: SortOrder,
+    /// One category (case ignored), or any: where the dashboard's links lead.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// One affected service (case ignored), or any.
+    #[serde(default)]
+    pub service: Option<String>,
+    /// One assignment group (case ignored), or any.
+    #[serde(default)]
+    pub group: Option<String>,
 }
 
 impl ListQuery {
@@ -266,6 +312,79 @@ impl ListQuery {
                     .iter()
                     .any(|g| crate::directory::same_name(g, &s.assignment_group))
             })
+            && [
+                (&self.category, &s.category),
+                (&self.service, &s.affected_service),
+                (&self.group, &s.assignment_group),
+            ]
+            .iter()
+            .all(|(want, have)| {
+                want.as_deref()
+                    .is_none_or(|w| crate::directory::same_name(w, have))
+            })
+    }
+
+    /// The query as the list's address carries it (`state=open&sort=priority&category=Network`),
+    /// every value percent-encoded. `in_groups` is written as `groups=mine`: the groups are the
+    /// person's, looked up again when the address is opened.
+    pub fn to_params(&self) -> String {
+        let mut out = form_urlencoded::Serializer::new(String::new());
+        out.append_pair("state", self.state.key());
+        out.append_pair("sort", self.sort.key());
+        if let Some(p) = self.priority {
+            out.append_pair("priority", &p.number().to_string());
+        }
+        if let Some(a) = &self.assignee {
+            out.append_pair("assignee", a);
+        }
+        if self.assigned_to_me {
+            out.append_pair("mine", "1");
+        }
+        if self.in_groups.is_some() {
+            out.append_pair("groups", "mine");
+        }
+        for (key, value) in [
+            ("category", &self.category),
+            ("service", &self.service),
+            ("group", &self.group),
+        ] {
+            if let Some(v) = value {
+                out.append_pair(key, v);
+            }
+        }
+        if !self.text.is_empty() {
+            out.append_pair("q", &self.text);
+        }
+        out.finish()
+    }
+
+    /// The query an address's parameters (`a=b&c=d`, without the `?`) ask for; unknown
+    /// values fall back to the defaults. `my_groups` gives the person's groups for
+    /// `groups=mine`.
+    pub fn from_params(params: &str, my_groups: impl FnOnce() -> Vec<String>) -> ListQuery {
+        let mut q = ListQuery::default();
+        let mut mine_groups = false;
+        for (key, value) in form_urlencoded::parse(params.trim_start_matches('?').as_bytes()) {
+            let value = value.into_owned();
+            let named = || Some(value.clone()).filter(|v| !v.trim().is_empty());
+            match key.as_ref() {
+                "state" => q.state = StateFilter::from_key(&value),
+                "sort" => q.sort = SortOrder::from_key(&value),
+                "priority" => q.priority = value.parse().ok().and_then(Priority::from_number),
+                "assignee" => q.assignee = named(),
+                "mine" => q.assigned_to_me = value == "1",
+                "groups" => mine_groups = value == "mine",
+                "category" => q.category = named(),
+                "service" => q.service = named(),
+                "group" => q.group = named(),
+                "q" => q.text = value,
+                _ => {}
+            }
+        }
+        if mine_groups {
+            q.in_groups = Some(my_groups());
+        }
+        q
     }
 }
 
@@ -440,6 +559,13 @@ pub(crate) mod tests {
             conflicts: 0,
             parent: None,
             rules: 0,
+            category: String::new(),
+            affected_service: String::new(),
+            acknowledged_at: None,
+            resolved_at: None,
+            review_owed: false,
+            imported_from: None,
+            format: SUMMARY_FORMAT,
         }
     }
 
@@ -650,6 +776,49 @@ pub(crate) mod tests {
         let search = "inc-a-0001\ntitle of inc-a-0001\nana\nthe vpn gateway rebooted";
         assert!(matches_terms(&terms("VPN title"), s, Some(search)));
         assert!(!matches_terms(&terms("vpn printer"), s, Some(search)));
+    }
+
+    #[test]
+    fn a_query_round_trips_through_the_address() {
+        let q = ListQuery {
+            state: StateFilter::All,
+            priority: Some(Priority::P2),
+            assignee: Some("Ana & Ben".into()),
+            assigned_to_me: true,
+            in_groups: Some(vec!["Network".into()]),
+            text: "vpn 50%".into(),
+            sort: SortOrder::Updated,
+            category: Some("Network / VPN".into()),
+            service: Some("Mail=Exchange".into()),
+            group: Some("Service Desk".into()),
+        };
+        let params = q.to_params();
+        assert!(params.contains("assignee=Ana+%26+Ben"), "{params}");
+        assert_eq!(
+            ListQuery::from_params(&params, || vec!["Network".into()]),
+            q
+        );
+        assert_eq!(
+            ListQuery::from_params("?state=nonsense&priority=9&category=", Vec::new),
+            ListQuery::default()
+        );
+    }
+
+    #[test]
+    fn the_dashboards_filters_narrow_the_list() {
+        let mut items = sample();
+        items[0].category = "Network".into();
+        items[1].affected_service = "Mail".into();
+        let q = ListQuery {
+            category: Some("network".into()),
+            ..ListQuery::default()
+        };
+        assert_eq!(listed(&items, &q, ""), ["INC-A-0001"]);
+        let q = ListQuery {
+            service: Some("MAIL".into()),
+            ..ListQuery::default()
+        };
+        assert_eq!(listed(&items, &q, ""), ["INC-A-0002"]);
     }
 
     #[test]

@@ -230,7 +230,7 @@ fn search_texts_pack_and_follow_their_records() {
 fn packed_layout_is_pinned() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/packed-index-v3.bin"
+        "/tests/data/packed-index-v4.bin"
     );
     let packed = three().pack();
     if std::env::var_os("OUTPOST_PIN_PACKED").is_some() {
