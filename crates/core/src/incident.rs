@@ -65,6 +65,8 @@ keyword_enum! {
         Change => ("change", "Change"),
         /// A knowledge article.
         Knowledge => ("knowledge", "Knowledge article"),
+        /// The record in another tool this incident was imported from ([`crate::import`]).
+        Imported => ("imported", "Imported from"),
     }
 }
 
