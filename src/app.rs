@@ -43,6 +43,8 @@ pub fn App() -> impl IntoView {
             <main id="main" class="app-main" tabindex="-1">
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/") view=IncidentList/>
+                    <Route path=path!("/dashboard") view=crate::pages::dashboard::DashboardPage/>
+                    <Route path=path!("/import") view=crate::pages::import::ImportPage/>
                     <Route path=path!("/incidents/new") view=NewIncidentPage/>
                     <Route path=path!("/incidents/:id") view=IncidentPage/>
                     <Route path=path!("/incidents/:id/report") view=ReportPage/>
@@ -71,6 +73,7 @@ fn Header() -> impl IntoView {
                     <Show when=move || !state.read_only()>
                         <li><A href="/incidents/new">"New incident"</A></li>
                     </Show>
+                    <li><A href="/dashboard">"Dashboard"</A></li>
                     <li><A href="/settings">"Settings"</A></li>
                 </ul>
             </nav>

@@ -1,5 +1,7 @@
 //! One file per page, as the router names them.
 
+pub mod dashboard;
+pub mod import;
 pub mod incident;
 pub mod integrations;
 pub mod join;

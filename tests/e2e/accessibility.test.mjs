@@ -74,6 +74,24 @@ for (const [size, makeContext] of Object.entries(SIZES)) {
       await until(async () => (await page.locator('.incident-list li').count()) > 0, { message: 'the list' });
       found.push(...(await problems(page, 'list')));
 
+      await page.getByRole('link', { name: 'Dashboard' }).click();
+      await page.getByRole('heading', { name: 'Open backlog by priority and state' }).waitFor();
+      found.push(...(await problems(page, 'dashboard')));
+      await page.getByLabel('Period').selectOption('range');
+      await page.getByLabel('From').fill('2026-12-31');
+      await page.getByLabel('To', { exact: true }).fill('2026-01-01');
+      await page.getByRole('alert').filter({ hasText: 'The start date must be on or before the end date.' }).waitFor();
+      found.push(...(await problems(page, 'dashboard, a backwards range')));
+
+      await page.goto(new URL('/import', relay.url).href);
+      await page.getByLabel('CSV file').setInputFiles({
+        name: 'servicenow.csv', mimeType: 'text/csv',
+        buffer: Buffer.from('number,short_description,state,priority\r\nINC001,Printer jammed,In Progress,3 - Moderate\r\nINC002,,Parked,9\r\n'),
+      });
+      await page.getByRole('button', { name: 'Check the rows' }).click();
+      await page.getByText('1 to import, 0 already imported, 1 that cannot be imported.').waitFor();
+      found.push(...(await problems(page, 'import preview')));
+
       // Settings, with the kept details of an internal error showing.
       await page.evaluate(() => localStorage.setItem('outpost.last-error', 'Outpost 0.1.0 at 2026-12-01\npanicked at src/example.rs:1:1'));
       await page.getByRole('link', { name: 'Settings' }).click();
