@@ -399,6 +399,57 @@ impl AppState {
         Ok(id)
     }
 
+    /// Imports checked rows ([`outpost_core::import::plan`]): each is numbered, logged and
+    /// saved as a new incident, a batch at a time with the main thread given back between
+    /// batches. Returns, per row's line, the new reference or why it was not saved.
+    pub async fn import(
+        self,
+        candidates: Vec<outpost_core::import::Candidate>,
+    ) -> Vec<(u64, Result<String, String>)> {
+        const BATCH: usize = 25;
+        let repo = match self.repo() {
+            Ok(r) => r,
+            Err(e) => {
+                return candidates
+                    .iter()
+                    .map(|c| (c.line, Err(e.to_string())))
+                    .collect()
+            }
+        };
+        let (origin, cfg) = (self.attribution(), self.config());
+        let mut out = Vec::with_capacity(candidates.len());
+        for batch in candidates.chunks(BATCH) {
+            let mut settings = self.settings.get_untracked();
+            let existing = self.references();
+            let mut docs = Vec::new();
+            for c in batch {
+                let reference = settings.allocate_reference(&existing);
+                match outpost_core::import::build(c, &reference, &origin, &cfg) {
+                    Ok(doc) => docs.push((c.line, doc)),
+                    Err(e) => out.push((c.line, Err(e.join(" ")))),
+                }
+            }
+            // The numbers are used whether or not the writes commit: never hand them out twice.
+            let _ = settings.save();
+            self.settings.set(settings);
+            for (line, doc) in docs {
+                let id = new_document_id();
+                match repo.insert(id, doc, &cfg, origin.at).await {
+                    Ok(saved) => {
+                        self.record_saved(&saved);
+                        if let Some(sync) = self.sync() {
+                            sync.local_change(id);
+                        }
+                        out.push((line, Ok(saved.summary.reference.clone())));
+                    }
+                    Err(e) => out.push((line, Err(e.to_string()))),
+                }
+            }
+            crate::tasks::next_task().await;
+        }
+        out
+    }
+
     /// Loads a document and computes its view now.
     pub async fn view(self, id: DocumentId) -> Result<IncidentView, RepoError> {
         let repo = self.repo()?;

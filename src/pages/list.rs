@@ -1,22 +1,26 @@
 //! The incident list: filters, search as you type, sort, and one row per incident.
 //!
-//! Filters live in the URL (`?state=all&priority=1&q=email`), so a reload or a shared link shows
-//! the same list. Filtering and sorting are the core's (`outpost_core::summary`); this page only
+//! Filters live in the URL (`?state=all&priority=1&q=email`, written and read by
+//! [`ListQuery::to_params`] and [`ListQuery::from_params`]), so a reload or a shared link shows
+//! the same list; the dashboard's links add a category, service or group. Filtering and sorting are the core's (`outpost_core::summary`); this page only
 //! renders them. Rows are rendered a page at a time.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
+use outpost_core::export::{to_csv, to_json, ExportRow};
 use outpost_core::scan::{ListScan, ScanRuns};
 use outpost_core::state::StateKind;
 use outpost_core::summary::{ListQuery, SortOrder, StateFilter};
 use outpost_core::Priority;
 
+use crate::clock::now;
 use crate::components::badges::{PriorityBadge, StateBadge};
 use crate::components::title::Title;
 use crate::components::welcome::Welcome;
 use crate::format::{ago, level_class};
+use crate::pages::incident::sections::save_file;
 use crate::state::use_app;
 use crate::tasks::{next_task, PageScope};
 
@@ -31,16 +35,24 @@ const SLICE_MS: f64 = 8.0;
 #[component]
 pub fn IncidentList() -> impl IntoView {
     let state = use_app();
-    let initial = use_query_map().get_untracked();
-    let param = |k: &str| initial.get(k).unwrap_or_default();
-    let state_filter = RwSignal::new(StateFilter::from_key(&param("state")).key().to_string());
-    let priority = RwSignal::new(param("priority"));
-    let assignee = RwSignal::new(param("assignee"));
-    let mine = RwSignal::new(param("mine") == "1");
-    let my_groups = RwSignal::new(param("groups") == "mine");
-    let typed = RwSignal::new(param("q"));
-    let text = RwSignal::new(param("q"));
-    let sort = RwSignal::new(SortOrder::from_key(&param("sort")).key().to_string());
+    let arrived = ListQuery::from_params(&use_location().search.get_untracked(), Vec::new);
+    let state_filter = RwSignal::new(arrived.state.key().to_string());
+    let priority = RwSignal::new(
+        arrived
+            .priority
+            .map(|p| p.number().to_string())
+            .unwrap_or_default(),
+    );
+    let assignee = RwSignal::new(arrived.assignee.clone().unwrap_or_default());
+    let mine = RwSignal::new(arrived.assigned_to_me);
+    let my_groups = RwSignal::new(arrived.in_groups.is_some());
+    let typed = RwSignal::new(arrived.text.clone());
+    let text = RwSignal::new(arrived.text.clone());
+    let sort = RwSignal::new(arrived.sort.key().to_string());
+    // Where the dashboard's links narrow the list: shown as chips the person can remove.
+    let category = RwSignal::new(arrived.category.clone());
+    let service = RwSignal::new(arrived.service.clone());
+    let group = RwSignal::new(arrived.group.clone());
     let limit = RwSignal::new(PAGE);
     let scope = PageScope::new();
 
@@ -73,6 +85,9 @@ pub fn IncidentList() -> impl IntoView {
         in_groups: my_groups.get().then(|| state.me_and_groups().1),
         text: text.get(),
         sort: SortOrder::from_key(&sort.get()),
+        category: category.get(),
+        service: service.get(),
+        group: group.get(),
     });
 
     // Keep the URL in step with the filters the person changes, without adding history
@@ -91,27 +106,8 @@ pub fn IncidentList() -> impl IntoView {
         if window().location().pathname().ok().as_deref() != Some("/") {
             return;
         }
-        let mut parts = vec![
-            format!("state={}", q.state.key()),
-            format!("sort={}", q.sort.key()),
-        ];
-        if let Some(p) = q.priority {
-            parts.push(format!("priority={}", p.number()));
-        }
-        if let Some(a) = &q.assignee {
-            parts.push(format!("assignee={}", js_sys::encode_uri_component(a)));
-        }
-        if q.assigned_to_me {
-            parts.push("mine=1".into());
-        }
-        if q.in_groups.is_some() {
-            parts.push("groups=mine".into());
-        }
-        if !q.text.is_empty() {
-            parts.push(format!("q={}", js_sys::encode_uri_component(&q.text)));
-        }
         navigate(
-            &format!("/?{}", parts.join("&")),
+            &format!("/?{}", q.to_params()),
             NavigateOptions {
                 replace: true,
                 scroll: false,
@@ -191,6 +187,8 @@ pub fn IncidentList() -> impl IntoView {
                 </select>
             </div>
         </form>
+        <NarrowedBy category service group/>
+        <ExportButtons results/>
         <p class="result-count" role="status" aria-live="polite">
             {move || if !state.ready.get() || results.with(Option::is_none) {
                 "Loading incidents…".to_string()
@@ -212,6 +210,90 @@ pub fn IncidentList() -> impl IntoView {
                 {move || format!("Show more ({} more)", total.get() - limit.get())}
             </button>
         </Show>
+    }
+}
+
+/// The filters a dashboard link set that the form has no control for, each removable.
+#[component]
+fn NarrowedBy(
+    category: RwSignal<Option<String>>,
+    service: RwSignal<Option<String>>,
+    group: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let chip = move |what: &'static str, signal: RwSignal<Option<String>>| {
+        move || {
+            signal.get().map(|value| {
+                view! {
+                    <li class="chip">
+                        {format!("{what}: {value}")}
+                        <button type="button" class="chip-remove" aria-label=format!("Show every {}", what.to_lowercase())
+                            on:click=move |_| signal.set(None)>"×"</button>
+                    </li>
+                }
+            })
+        }
+    };
+    view! {
+        <ul class="chip-list" aria-label="Also filtered by">
+            {chip("Category", category)}
+            {chip("Service", service)}
+            {chip("Group", group)}
+        </ul>
+    }
+}
+
+/// Export the incidents the list shows (all of them, not only the rows drawn) as CSV or JSON.
+#[component]
+fn ExportButtons(results: ReadSignal<Option<Vec<String>>>) -> impl IntoView {
+    let state = use_app();
+    let note = RwSignal::new(None::<String>);
+    let export = move |json: bool| {
+        let rows: Vec<ExportRow> = results.with_untracked(|ids| {
+            let now = now();
+            state.summaries.with_untracked(|all| {
+                state.workspace.with_untracked(|w| {
+                    ids.iter()
+                        .flatten()
+                        .filter_map(|id| all.get(id))
+                        .map(|s| {
+                            ExportRow::of(s, now, w.config.calendar_named(&s.sla.business_calendar))
+                        })
+                        .collect()
+                })
+            })
+        });
+        let day = now().to_datetime().format("%Y-%m-%d");
+        let outcome = if json {
+            save_file(
+                &format!("outpost-incidents-{day}.json"),
+                to_json(&rows).as_bytes(),
+                "application/json",
+            )
+        } else {
+            to_csv(&rows).map_err(|e| e.to_string()).and_then(|text| {
+                save_file(
+                    &format!("outpost-incidents-{day}.csv"),
+                    text.as_bytes(),
+                    "text/csv",
+                )
+            })
+        };
+        note.set(Some(match outcome {
+            Ok(()) => format!(
+                "Exported {} incident{}.",
+                rows.len(),
+                if rows.len() == 1 { "" } else { "s" }
+            ),
+            Err(e) => format!("The export could not be saved: {e}"),
+        }));
+    };
+    view! {
+        <div class="button-row">
+            <button type="button" class="secondary" on:click=move |_| export(false)>"Export CSV"</button>
+            <button type="button" class="secondary" on:click=move |_| export(true)>"Export JSON"</button>
+            <A href="/import" attr:class="button secondary">"Import…"</A>
+        </div>
+        {move || note.get().map(|n| view! { <p class="feedback" role="status">{n}</p> })}
     }
 }
 

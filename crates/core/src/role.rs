@@ -44,6 +44,9 @@ pub enum Capability {
     ManageIntegrations,
     /// Read the relay's audit of an incident.
     ReadAudit,
+    /// Import incidents from another tool's export (which closes and cancels as the source
+    /// says, so it needs what closing and canceling need).
+    ImportIncidents,
 }
 
 /// Why a role may not do something, in words for the person.
@@ -119,6 +122,7 @@ pub fn needed_for_capability(capability: Capability) -> (Role, &'static str) {
         Capability::ManageTokens => (Role::Admin, "Managing sign-ins"),
         Capability::ManageIntegrations => (Role::Admin, "Managing integrations"),
         Capability::ReadAudit => (Role::Admin, "Reading the audit"),
+        Capability::ImportIncidents => (Role::Manager, "Importing incidents"),
     }
 }
 

@@ -275,6 +275,14 @@ fn workspace_capabilities_belong_to_admins_and_logging_to_agents() {
     assert!(Role::Agent.may_do(Capability::LogIncident).is_ok());
     assert_eq!(
         Role::Agent
+            .may_do(Capability::ImportIncidents)
+            .unwrap_err()
+            .to_string(),
+        "Importing incidents needs the manager role"
+    );
+    assert!(Role::Manager.may_do(Capability::ImportIncidents).is_ok());
+    assert_eq!(
+        Role::Agent
             .may_do(Capability::ManageTokens)
             .unwrap_err()
             .to_string(),

@@ -201,7 +201,7 @@ pub fn Links(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
                     <div class="field">
                         <label for="reference-kind">"Reference type"</label>
                         <select id="reference-kind" bind:value=kind>
-                            {ReferenceKind::ALL.iter().map(|k| view! { <option value=k.key()>{k.label()}</option> }).collect_view()}
+                            {ReferenceKind::ALL.iter().filter(|k| **k != ReferenceKind::Imported).map(|k| view! { <option value=k.key()>{k.label()}</option> }).collect_view()}
                         </select>
                     </div>
                     <div class="field">
