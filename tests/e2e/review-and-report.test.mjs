@@ -43,12 +43,26 @@ test('a resolved incident takes a review, and the report includes it with the ti
 
   await page.getByRole('link', { name: 'Open the report' }).click();
   await page.getByRole('heading', { name: /Post-incident report: INC-/ }).waitFor();
-  const report = await page.locator('pre.report').textContent();
-  for (const text of Object.values(sections)) assert.ok(report.includes(text), `report has: ${text}`);
-  for (const heading of ['## Overview', '## Impact analysis', '## Root cause', '## Response timeline', '## Corrective actions', '## Lessons learned']) {
-    assert.ok(report.includes(heading), `report has ${heading}`);
+  const report = page.getByRole('article');
+  for (const [heading, text] of Object.entries(sections)) {
+    const section = report.locator('section', { has: page.getByRole('heading', { name: heading, level: 2, exact: true }) });
+    assert.equal((await section.textContent()).trim(), `${heading}${text}`, `the ${heading} section`);
   }
-  assert.match(report, /Resolve: New → Resolved/);
+  for (const heading of ['Response timeline', 'Appendices']) await report.getByRole('heading', { name: heading, level: 2 }).waitFor();
+  await report.getByRole('heading', { name: 'Communications sent', level: 3 }).waitFor();
+  assert.match(await report.getByRole('table').textContent(), /Resolve: New → Resolved/);
+
+  // Printed: only the report, on A4 or Letter.
+  await page.emulateMedia({ media: 'print' });
+  assert.equal(await page.getByRole('navigation', { name: 'Main' }).isVisible(), false, 'no navigation on paper');
+  assert.equal(await page.getByRole('button', { name: 'Print' }).isVisible(), false, 'no buttons on paper');
+  assert.ok(await report.isVisible());
+  await page.emulateMedia({ media: 'screen' });
+  for (const paper of ['A4', 'letter']) {
+    await page.getByLabel('Paper').selectOption(paper);
+    const style = await page.evaluate(() => [...document.querySelectorAll('style')].map((s) => s.textContent).join('\n'));
+    assert.match(style, new RegExp(`size: ${paper} portrait`));
+  }
   const download = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Download report' }).click();
   assert.match((await download).suggestedFilename(), /^INC-[0-9A-F]{4}-0001-post-incident-report\.md$/);

@@ -1,5 +1,6 @@
-//! The post-incident report: the review plus facts and a response timeline from the history,
-//! as Markdown a person can print, mail or paste into a wiki.
+//! The post-incident report: the review plus facts, a response timeline from the history, and
+//! appendices of links and the communications sent, as parts a page lays out for print
+//! ([`report`]) and as Markdown a person can mail or paste into a wiki ([`render_report`]).
 //!
 //! It follows the seed's report outline: overview, impact analysis, root cause, response
 //! timeline, corrective actions, lessons learned and appendices. Times are UTC so a report reads
@@ -9,7 +10,7 @@ use std::fmt::Write;
 
 use crate::document::IncidentView;
 use crate::history::Stamp;
-use crate::incident::ReviewSection;
+use crate::incident::{Note, ReviewSection};
 use crate::time::DeviceTime;
 
 fn utc(t: DeviceTime) -> String {
@@ -21,30 +22,42 @@ fn stamp(s: &Option<Stamp>) -> String {
         .map_or("—".to_string(), |s| format!("{} by {}", utc(s.at), s.by))
 }
 
-fn section(out: &mut String, title: &str, body: &str) {
-    let body = body.trim();
-    let _ = write!(
-        out,
-        "\n## {title}\n\n{}\n",
-        if body.is_empty() {
-            "_Not written yet._"
-        } else {
-            body
-        }
-    );
+/// The report as parts a page can lay out and [`render_report`] writes as Markdown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    /// `INC-7F3A-0042 — Users cannot log in to email`.
+    pub heading: String,
+    /// `P1 Critical · Major incident · State: Closed`.
+    pub standing: String,
+    /// Overview facts: service, category, people, detection and resolution times, SLAs.
+    pub facts: Vec<(&'static str, String)>,
+    /// Overview, impact analysis and root cause, as written (`None`: not written yet).
+    pub before_timeline: Vec<(&'static str, Option<String>)>,
+    /// The response timeline, from the history: time (UTC), who, what, and its text.
+    pub timeline: Vec<(String, String, String, Option<String>)>,
+    /// Corrective actions and lessons learned.
+    pub after_timeline: Vec<(&'static str, Option<String>)>,
+    /// What the appendices section holds as written.
+    pub appendices: Option<String>,
+    /// Links: the bridge, the parent, the duplicate, problem, change and knowledge records.
+    pub links: Vec<String>,
+    /// Communications sent: comments to affected users and status updates to stakeholders,
+    /// oldest first: time (UTC), kind, author, text.
+    pub communications: Vec<(String, &'static str, String, String)>,
 }
 
-/// Renders the report for an incident.
-pub fn render_report(view: &IncidentView) -> String {
+fn written(text: &str) -> Option<String> {
+    Some(text.trim().to_string()).filter(|t| !t.is_empty())
+}
+
+/// The report's parts for an incident.
+pub fn report(view: &IncidentView) -> Report {
     let i = &view.incident;
-    let mut out = String::new();
-    let _ = writeln!(out, "# Post-incident report: {} — {}", i.reference, i.title);
     let major = if i.major_incident {
         " · Major incident"
     } else {
         ""
     };
-    let _ = writeln!(out, "\n**{}**{major} · State: {}", view.priority, i.state);
     let facts = [
         ("Service", i.affected_service.clone()),
         (
@@ -94,38 +107,106 @@ pub fn render_report(view: &IncidentView) -> String {
             ),
         ),
     ];
+    let facts = facts
+        .into_iter()
+        .map(|(label, value)| {
+            let value = if value.trim().is_empty() {
+                "—".to_string()
+            } else {
+                value
+            };
+            (label, value)
+        })
+        .collect();
+    let mut links = Vec::new();
+    if let Some(link) = written(&i.bridge_link) {
+        links.push(format!("Bridge: {link}"));
+    }
+    if let Some(parent) = &i.parent {
+        links.push(format!("Parent incident: {parent}"));
+    }
+    if let Some(original) = &i.duplicate_of {
+        links.push(format!("Duplicate of: {original}"));
+    }
+    links.extend(i.references.iter().map(ToString::to_string));
+    let mut communications: Vec<(DeviceTime, &'static str, &Note)> = i
+        .comments
+        .iter()
+        .map(|n| (n.at, "Comment to affected users", n))
+        .chain(i.status_updates.iter().map(|n| (n.at, "Status update", n)))
+        .collect();
+    communications.sort_by_key(|(at, _, n)| (*at, n.id.clone()));
+    Report {
+        heading: format!("{} — {}", i.reference, i.title),
+        standing: format!("{}{major} · State: {}", view.priority, i.state),
+        facts,
+        before_timeline: vec![
+            ("Overview", written(&i.review.overview)),
+            ("Impact analysis", written(&i.review.impact_analysis)),
+            ("Root cause", written(&i.review.root_cause)),
+        ],
+        timeline: view
+            .timeline
+            .iter()
+            .map(|e| (utc(e.at), e.by.clone(), e.summary.clone(), e.detail.clone()))
+            .collect(),
+        after_timeline: vec![
+            ("Corrective actions", written(&i.review.corrective_actions)),
+            ("Lessons learned", written(&i.review.lessons_learned)),
+        ],
+        appendices: written(&i.review.appendices),
+        links,
+        communications: communications
+            .into_iter()
+            .map(|(at, kind, n)| (utc(at), kind, n.author.clone(), n.body.clone()))
+            .collect(),
+    }
+}
+
+fn section(out: &mut String, title: &str, body: &Option<String>) {
+    let _ = write!(
+        out,
+        "\n## {title}\n\n{}\n",
+        body.as_deref().unwrap_or("_Not written yet._")
+    );
+}
+
+/// Renders the report for an incident as Markdown.
+pub fn render_report(view: &IncidentView) -> String {
+    let r = report(view);
+    let mut out = String::new();
+    let _ = writeln!(out, "# Post-incident report: {}", r.heading);
+    let _ = writeln!(out, "\n**{}**", r.standing.replacen(" · ", "** · ", 1));
     out.push('\n');
-    for (label, value) in facts {
-        let value = if value.trim().is_empty() {
-            "—".to_string()
-        } else {
-            value
-        };
+    for (label, value) in &r.facts {
         let _ = writeln!(out, "- **{label}:** {value}");
     }
-    section(&mut out, "Overview", &i.review.overview);
-    section(&mut out, "Impact analysis", &i.review.impact_analysis);
-    section(&mut out, "Root cause", &i.review.root_cause);
+    for (title, body) in &r.before_timeline {
+        section(&mut out, title, body);
+    }
     out.push_str("\n## Response timeline\n\n");
-    for entry in &view.timeline {
-        let _ = write!(
-            out,
-            "- {} — {} — {}",
-            utc(entry.at),
-            entry.by,
-            entry.summary
-        );
-        if let Some(detail) = &entry.detail {
+    for (at, by, summary, detail) in &r.timeline {
+        let _ = write!(out, "- {at} — {by} — {summary}");
+        if let Some(detail) = detail {
             let _ = write!(out, ": {}", detail.replace('\n', " "));
         }
         out.push('\n');
     }
-    section(&mut out, "Corrective actions", &i.review.corrective_actions);
-    section(&mut out, "Lessons learned", &i.review.lessons_learned);
-    section(
-        &mut out,
-        ReviewSection::Appendices.label(),
-        &i.review.appendices,
-    );
+    for (title, body) in &r.after_timeline {
+        section(&mut out, title, body);
+    }
+    section(&mut out, ReviewSection::Appendices.label(), &r.appendices);
+    if !r.links.is_empty() {
+        out.push_str("\n### Links\n\n");
+        for link in &r.links {
+            let _ = writeln!(out, "- {link}");
+        }
+    }
+    if !r.communications.is_empty() {
+        out.push_str("\n### Communications sent\n\n");
+        for (at, kind, by, body) in &r.communications {
+            let _ = writeln!(out, "- {at} — {kind} by {by}: {}", body.replace('\n', " "));
+        }
+    }
     out
 }

@@ -610,6 +610,33 @@ fn sla_and_communication_are_shown_at_any_instant() {
 fn the_report_has_every_section_and_the_response_timeline() {
     let mut doc = logged();
     ok(&mut doc, "bob", 6, Command::Transition(Action::StartWork));
+    ok(
+        &mut doc,
+        "bob",
+        20,
+        Command::AddNote {
+            kind: NoteKind::StatusUpdate,
+            body: "Mail is being restored.".into(),
+        },
+    );
+    ok(
+        &mut doc,
+        "bob",
+        10,
+        Command::AddNote {
+            kind: NoteKind::Comment,
+            body: "We are on it.".into(),
+        },
+    );
+    ok(
+        &mut doc,
+        "bob",
+        30,
+        Command::AddReference(ExternalRef {
+            kind: ReferenceKind::Problem,
+            id: "PRB0040123".into(),
+        }),
+    );
     ok(&mut doc, "bob", 45, resolve());
     ok(
         &mut doc,
@@ -620,7 +647,28 @@ fn the_report_has_every_section_and_the_response_timeline() {
             text: "An untested security patch.".into(),
         },
     );
-    let report = render_report(&doc.view(&cfg(), at(100)).unwrap());
+    let view = doc.view(&cfg(), at(100)).unwrap();
+    let parts = outpost_core::report::report(&view);
+    assert_eq!(
+        parts.communications,
+        [
+            (
+                "2026-11-30 08:40 UTC".to_string(),
+                "Comment to affected users",
+                "bob".to_string(),
+                "We are on it.".to_string()
+            ),
+            (
+                "2026-11-30 08:50 UTC".to_string(),
+                "Status update",
+                "bob".to_string(),
+                "Mail is being restored.".to_string()
+            ),
+        ],
+        "oldest first, whichever list they are in"
+    );
+    assert_eq!(parts.links, ["Problem PRB0040123"]);
+    let report = render_report(&view);
     for heading in [
         "# Post-incident report: INC-7F3A-0042 — Users cannot log in to email",
         "## Overview",
@@ -632,6 +680,8 @@ fn the_report_has_every_section_and_the_response_timeline() {
         "## Appendices",
         "- **Acknowledged:** 2026-11-30 08:36 UTC by bob",
         "2026-11-30 09:15 UTC — bob — Resolve: In Progress → Resolved",
+        "### Links\n\n- Problem PRB0040123",
+        "### Communications sent\n\n- 2026-11-30 08:40 UTC — Comment to affected users by bob: We are on it.",
     ] {
         assert!(report.contains(heading), "missing {heading:?} in\n{report}");
     }
