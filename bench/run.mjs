@@ -201,6 +201,9 @@ const measures = [
   ['7', 'bundle, first load, gzip', 'bundle', 'gzip_bytes', fmtBytes, '700 KB'],
   ['7', 'bundle, first load, brotli', 'bundle', 'brotli_bytes', fmtBytes, ''],
   ['8', `memory, ${size.browser} stored, list open`, 'memory', 'total_mb', fmtMb, '150 MB'],
+  ['18', `dashboard, ${size.browser} incidents: opened → figures (median)`, 'dashboard', 'median_ms', fmtMs, '200 ms'],
+  ['18', `dashboard, ${size.browser} incidents: longest main-thread task`, 'dashboard', 'longest_task_ms', fmtMs, '50 ms'],
+  ['18', `CSV export, ${size.browser} incidents (median)`, 'csv-export', 'median_ms', fmtMs, '1 s'],
 ];
 const table = measures.map(([row, what, bench, key, fmt, budget]) => {
   const ours = find(bench, 'outpost')?.[key];

@@ -10,6 +10,9 @@
 //   search        typing a query key by key: from the end of the typing pause to the list showing
 //                 the result, and the longest task (frame blocked) while typing and searching
 //   memory        JS heap + wasm memory with N stored and the list open
+//   dashboard     the Dashboard link clicked → its figures on screen over N incidents, and each
+//                 change of period → the figures redrawn; the longest main-thread task throughout
+//   csv-export    "Export CSV" clicked with every incident listed → the file handed to the browser
 // Timings are taken inside the page (performance.now(), MutationObserver), not by polling.
 //
 //   node bench/outpost/browser.mjs --data incidents.json --count 10000 [--reps 5] [--creates 50]
@@ -54,6 +57,13 @@ function probe() {
   document.addEventListener('click', (e) => {
     if (e.target.closest('button')?.textContent.trim() === 'Create incident') b.clickAt = performance.now();
   }, true);
+  document.addEventListener('click', (e) => {
+    if (e.target.closest('a')?.getAttribute('href') === '/dashboard') { b.dashAt = performance.now(); b.dashSeen = null; }
+    if (e.target.closest('button')?.textContent.trim() === 'Export CSV') b.exportAt = performance.now();
+  }, true);
+  document.addEventListener('change', (e) => {
+    if (e.target.id === 'd-period') { b.dashAt = performance.now(); b.dashSeen = document.querySelector('#d-headline + dl')?.textContent; }
+  }, true);
   document.addEventListener('input', (e) => {
     if (e.target.id === 'f-search') { b.typedAt = performance.now(); b.countBefore = document.querySelector('.result-count')?.textContent; }
   }, true);
@@ -67,6 +77,16 @@ function probe() {
     if (b.clickAt !== undefined && /^\/incidents\/(?!new)/.test(location.pathname) && document.querySelector('h1')) {
       b.created.push(now - b.clickAt);
       b.clickAt = undefined;
+    }
+    const figures = document.querySelector('#d-headline + dl')?.textContent;
+    if (b.dashAt !== undefined && figures && figures !== b.dashSeen) {
+      (b.dashboard ??= []).push(now - b.dashAt);
+      b.dashAt = undefined;
+    }
+    const exported = document.querySelector('.feedback')?.textContent ?? '';
+    if (b.exportAt !== undefined && exported.startsWith('Exported')) {
+      (b.exported ??= []).push(now - b.exportAt);
+      b.exportAt = undefined;
     }
     if (b.typedAt !== undefined && count !== b.countBefore) {
       b.searched.push(now - b.typedAt);
@@ -141,6 +161,37 @@ try {
     count, longest_task_ms: r2(Math.max(...ran)), task_p99_ms: r2(quantile(ran, 0.99)), tasks: ran.length, long_tasks: blocked.length,
     note: `latency after the ${SEARCH_DELAY_MS} ms typing pause; longest_task_ms and task_p99_ms: main-thread tasks while typing and searching, from a Chromium trace; long_tasks: how many took over 50 ms`,
   });
+
+  // Export: every incident listed (the search box cleared above), as CSV.
+  await page.goto(new URL('/?state=all', relay.url).href);
+  await until(async () => (await page.locator('.result-count').textContent()) === `${count} incidents`, { timeout: 120_000, message: 'the whole list' });
+  for (let i = 0; i < Number(opt.reps); i++) {
+    const before = await page.evaluate(() => (window.__bench.exported ?? []).length);
+    await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+    await until(() => page.evaluate((n) => (window.__bench.exported ?? []).length > n, before), { timeout: 60_000, message: 'the export' });
+    await page.evaluate(() => { for (const f of document.querySelectorAll('.feedback')) f.textContent = ''; });
+  }
+  line('csv-export', await page.evaluate(() => window.__bench.exported), { count, note: 'click → rows built, CSV written and handed to the browser as a download' });
+
+  // Dashboard: opened from the list, then redrawn for each period in turn.
+  const dashTasks = await recordTasks(browser, page);
+  const dashFrom = await page.evaluate(() => performance.now());
+  await page.getByRole('link', { name: 'Dashboard' }).click();
+  await until(() => page.evaluate(() => (window.__bench.dashboard ?? []).length === 1), { timeout: 60_000, message: 'the dashboard' });
+  const periods = ['90', '7', '30'];
+  for (let i = 0; i < Number(opt.reps); i++) {
+    const before = await page.evaluate(() => window.__bench.dashboard.length);
+    await page.getByLabel('Period').selectOption(periods[i % periods.length]);
+    await until(() => page.evaluate((n) => window.__bench.dashboard.length > n, before), { timeout: 60_000, message: 'the dashboard redrawn' });
+  }
+  const dashRan = await dashTasks.stop();
+  const dashBlocked = await page.evaluate((from) => window.__bench.longTasks.filter((t) => t.start >= from).map((t) => t.duration), dashFrom);
+  const drawn = await page.evaluate(() => window.__bench.dashboard);
+  line('dashboard', drawn, {
+    count, first_ms: r2(drawn[0]), longest_task_ms: r2(Math.max(...dashRan)), long_tasks: dashBlocked.length,
+    note: 'first_ms: the Dashboard link clicked → the figures on screen; the rest: a period chosen → the figures redrawn; longest_task_ms: the longest main-thread task throughout, from a Chromium trace',
+  });
+  await page.getByRole('link', { name: 'Incidents', exact: true }).click();
 
   // Create: through the form, as a person does; the page shows once IndexedDB has committed.
   const created = [];
