@@ -74,6 +74,7 @@ pub mod import;
 pub mod incident;
 pub mod index;
 mod keyword;
+pub mod knowledge;
 pub mod mail;
 pub mod notify;
 pub mod priority;

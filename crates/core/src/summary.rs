@@ -76,6 +76,10 @@ pub struct IncidentSummary {
     /// The id of the record in another tool it was imported from ([`crate::import`]).
     #[serde(default)]
     pub imported_from: Option<String>,
+    /// The knowledge articles it was resolved using (their numbers): how often an article was
+    /// used is counted from these.
+    #[serde(default)]
+    pub knowledge: Vec<String>,
     /// The [`SUMMARY_FORMAT`] this entry was derived with (0: before the dashboard's fields).
     #[serde(default)]
     pub format: u8,
@@ -137,6 +141,12 @@ impl IncidentView {
                 .iter()
                 .find(|r| r.kind == crate::incident::ReferenceKind::Imported)
                 .map(|r| r.id.clone()),
+            knowledge: i
+                .references
+                .iter()
+                .filter(|r| r.kind == crate::incident::ReferenceKind::Knowledge)
+                .map(|r| r.id.clone())
+                .collect(),
             format: SUMMARY_FORMAT,
         }
     }
@@ -565,6 +575,7 @@ pub(crate) mod tests {
             resolved_at: None,
             review_owed: false,
             imported_from: None,
+            knowledge: Vec::new(),
             format: SUMMARY_FORMAT,
         }
     }

@@ -10,6 +10,10 @@
 //! [`outpost_core::workspace`]) at an id the relay chose for it ([`WorkspaceDocuments`]): only
 //! its admins may change it, and only into a readable, valid configuration.
 //!
+//! Knowledge articles ([`outpost_core::knowledge`]) are judged by their own rules (drafts by
+//! anyone who works incidents, publishing by managers), and no change may turn a document of
+//! one kind into another.
+//!
 //! It also says who may read each document ([`outpost_core::access`]), and refuses a change
 //! after which its author could no longer read the incident: restricting an incident to groups
 //! one is not in would leave it with nobody able to lift the restriction but those groups, and
@@ -21,6 +25,7 @@ use std::sync::{Arc, RwLock};
 use automerge::{Automerge, Change, ChangeHash};
 use outpost_core::access::Readers;
 use outpost_core::admission;
+use outpost_core::knowledge;
 use outpost_core::workspace::admit_change;
 use outpost_core::{Capability, Role};
 use outpost_sync::gate::Judge;
@@ -71,6 +76,12 @@ impl Judge for IncidentJudge {
         _change: &Change,
     ) -> Result<(), String> {
         let role = role_of(grant)?;
+        if knowledge::kind_changes(doc, before, after) {
+            return Err("A document cannot change into another kind of document".into());
+        }
+        if knowledge::claims(doc, Some(after)) {
+            return knowledge::admit(role, doc, before, after).map_err(|e| sentence(&e));
+        }
         if self.workspaces.get(&grant.workspace) == Some(*id) {
             role.may_do(Capability::ConfigureWorkspace)
                 .map_err(|refusal| sentence(&refusal.to_string()))?;
