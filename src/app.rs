@@ -45,6 +45,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=IncidentList/>
                     <Route path=path!("/dashboard") view=crate::pages::dashboard::DashboardPage/>
                     <Route path=path!("/import") view=crate::pages::import::ImportPage/>
+                    <Route path=path!("/knowledge") view=crate::pages::knowledge::KnowledgePage/>
+                    <Route path=path!("/knowledge/:id") view=crate::pages::knowledge::ArticlePage/>
                     <Route path=path!("/incidents/new") view=NewIncidentPage/>
                     <Route path=path!("/incidents/:id") view=IncidentPage/>
                     <Route path=path!("/incidents/:id/report") view=ReportPage/>
@@ -73,6 +75,7 @@ fn Header() -> impl IntoView {
                     <Show when=move || !state.read_only()>
                         <li><A href="/incidents/new">"New incident"</A></li>
                     </Show>
+                    <li><A href="/knowledge">"Knowledge"</A></li>
                     <li><A href="/dashboard">"Dashboard"</A></li>
                     <li><A href="/settings">"Settings"</A></li>
                 </ul>

@@ -10,6 +10,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use outpost_core::family::follow;
+use outpost_core::knowledge::{Article, ArticleDraft, ArticleEdit};
 use outpost_core::summary::IncidentSummary;
 use outpost_core::workspace::{Edit, Workspace};
 use outpost_core::{
@@ -49,6 +50,8 @@ pub struct AppState {
     pub search_ready: RwSignal<bool>,
     /// Document ids whose list entry could not be read.
     pub unlisted: RwSignal<Vec<String>>,
+    /// The workspace's knowledge articles on this device, by document id.
+    pub articles: RwSignal<HashMap<String, Article>>,
     /// This device's settings.
     pub settings: RwSignal<Settings>,
     /// Now, updated every 20 seconds (SLA clocks and "ago" times follow it).
@@ -130,6 +133,7 @@ impl AppState {
             relisting: RwSignal::new(0),
             relist_running: StoredValue::new(false),
             unlisted: RwSignal::new(Vec::new()),
+            articles: RwSignal::new(HashMap::new()),
             settings: RwSignal::new(Settings::load()),
             now: RwSignal::new(now()),
             storage_problem: RwSignal::new(None),
@@ -180,6 +184,7 @@ impl AppState {
             self.ready.set(true);
             self.sync
                 .set_value(Some(SyncDriver::start(self, repo.clone())));
+            self.load_articles();
             if let Ok(texts) = repo.load_search().await {
                 // Texts saved while these loaded are newer: keep them.
                 self.search.update(|s| {
@@ -397,6 +402,99 @@ impl AppState {
             sync.local_change(id);
         }
         Ok(id)
+    }
+
+    /// Reads every knowledge article stored here (documents without a list entry that are
+    /// not the workspace's), after the list is on screen.
+    pub fn load_articles(self) {
+        let Ok(repo) = self.repo() else { return };
+        spawn_local(async move {
+            let workspace = self.workspace_document();
+            let ids: Vec<DocumentId> = self.summaries.with_untracked(|listed| {
+                repo.stored_ids()
+                    .into_iter()
+                    .filter(|id| Some(*id) != workspace && !listed.contains_key(&id.to_string()))
+                    .collect()
+            });
+            self.refresh_articles(&ids).await;
+        });
+    }
+
+    /// Reads these documents again where they are knowledge articles (synced or edited).
+    pub async fn refresh_articles(self, ids: &[DocumentId]) {
+        let Ok(repo) = self.repo() else { return };
+        let mut found = Vec::new();
+        for id in ids {
+            if self
+                .summaries
+                .with_untracked(|s| s.contains_key(&id.to_string()))
+            {
+                continue;
+            }
+            if let Some(article) = repo.article(id).await {
+                found.push((id.to_string(), article));
+            }
+        }
+        if !found.is_empty() {
+            self.articles.update(|a| a.extend(found));
+        }
+    }
+
+    /// The role articles are written with: the sign-in's, or, before the relay has said,
+    /// a manager's (the relay judges every change anyway).
+    fn article_role(&self) -> Role {
+        self.role().unwrap_or(Role::Manager)
+    }
+
+    /// Writes a new draft article, drawn from `source` if given; returns its document id.
+    pub async fn write_article(
+        self,
+        draft: ArticleDraft,
+        source: Option<outpost_core::incident::IncidentLink>,
+    ) -> Result<DocumentId, String> {
+        let repo = self.repo().map_err(|e| e.to_string())?;
+        let prefix = self.settings.with_untracked(|s| s.prefix().to_string());
+        let number = self.articles.with_untracked(|a| {
+            outpost_core::knowledge::next_number(&prefix, a.values().map(|a| a.number.as_str()))
+        });
+        let doc = outpost_core::knowledge::create(
+            &number,
+            &draft,
+            source.as_ref(),
+            &self.attribution(),
+            self.article_role(),
+        )
+        .map_err(|e| e.to_string())?;
+        let id = new_document_id();
+        repo.insert_article(id, doc, &self.config(), now())
+            .await
+            .map_err(|e| e.to_string())?;
+        self.refresh_articles(&[id]).await;
+        if let Some(sync) = self.sync() {
+            sync.local_change(id);
+        }
+        Ok(id)
+    }
+
+    /// Makes an edit to an article; returns whether anything changed.
+    pub async fn edit_article(self, id: DocumentId, edit: ArticleEdit) -> Result<bool, String> {
+        let repo = self.repo().map_err(|e| e.to_string())?;
+        let changed = repo
+            .edit_article(
+                &id,
+                &edit,
+                &self.attribution(),
+                self.article_role(),
+                &self.config(),
+            )
+            .await?;
+        if changed {
+            self.refresh_articles(&[id]).await;
+            if let Some(sync) = self.sync() {
+                sync.local_change(id);
+            }
+        }
+        Ok(changed)
     }
 
     /// Imports checked rows ([`outpost_core::import::plan`]): each is numbered, logged and

@@ -748,6 +748,8 @@ impl SyncDriver {
             {
                 self.app.reload_workspace();
             }
+            // Documents with no list entry may be knowledge articles.
+            self.app.refresh_articles(&dirty).await;
         }
         let acked: Vec<(DocumentId, Vec<ChangeHash>)> =
             std::mem::take(&mut *self.acked.borrow_mut())

@@ -192,6 +192,7 @@ fn IncidentBody(id: Memo<String>, view: Memo<IncidentView>) -> impl IntoView {
                 <div class="incident-main">
                     <sections::Clocks view/>
                     <actions::Actions id view/>
+                    <crate::pages::knowledge::Suggested id view/>
                     <notes::Notes id view/>
                     <review::Review id view/>
                     <timeline::Timeline id view/>

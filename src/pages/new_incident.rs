@@ -253,6 +253,7 @@ pub fn NewIncidentPage() -> impl IntoView {
                     <FieldMessage errors field="assignee" id="assignee"/>
                 </div>
             </fieldset>
+            <crate::pages::knowledge::WhileLogging title category service/>
             <button type="submit" prop:disabled=move || busy.get()>"Create incident"</button>
         </form>
     }

@@ -29,12 +29,13 @@ use futures::lock::Mutex;
 use outpost_core::automerge::{Automerge, ChangeHash};
 use outpost_core::incident::ValidationErrors;
 pub use outpost_core::index::{Index, SyncRecord};
+use outpost_core::knowledge::{self, Article, ArticleEdit};
 use outpost_core::schema::ReadError;
 use outpost_core::summary::{IncidentSummary, SearchText};
 use outpost_core::workspace::{self, Edit, EditError, Workspace, WorkspaceDoc};
 use outpost_core::{
     Attribution, Command, CommandError, DeviceTime, IncidentDoc, IncidentView, NewIncident,
-    Outcome, ReferenceNumber, WorkspaceConfig,
+    Outcome, ReferenceNumber, Role, WorkspaceConfig,
 };
 use outpost_sync::client::ClientDocs;
 use outpost_sync::storage::{load_chunks, ChunkKey, ChunkSet, LoadError, SavePlan};
@@ -401,7 +402,7 @@ impl Repo {
                 )))
             }
         };
-        let doc = if WorkspaceDoc::claims(&loaded.doc) {
+        let doc = if WorkspaceDoc::claims(&loaded.doc) || knowledge::claims(&loaded.doc, None) {
             IncidentDoc::holding(loaded.doc)
         } else {
             let doc = IncidentDoc::from_automerge(loaded.doc)
@@ -534,6 +535,79 @@ impl Repo {
         self.save(&id, cfg, now).await?.ok_or(RepoError::NotFound)
     }
 
+    /// Every document stored here, loaded or not.
+    pub fn stored_ids(&self) -> Vec<DocumentId> {
+        self.records.borrow().keys().copied().collect()
+    }
+
+    /// The knowledge article a document holds, opening it if need be (`None`: not an article,
+    /// or unreadable).
+    pub async fn article(&self, id: &DocumentId) -> Option<Article> {
+        self.open_doc(id).await.ok()?;
+        self.with_doc(id, |d| knowledge::read(d.automerge()).ok())
+            .ok()
+            .flatten()
+    }
+
+    /// Stores a new knowledge article's document.
+    pub async fn insert_article(
+        &self,
+        id: DocumentId,
+        doc: Automerge,
+        cfg: &WorkspaceConfig,
+        now: DeviceTime,
+    ) -> Result<(), RepoError> {
+        self.docs
+            .borrow_mut()
+            .insert(id, OpenDoc::new(IncidentDoc::holding(doc), Vec::new()));
+        self.save(&id, cfg, now).await.map(|_| ())
+    }
+
+    /// Merges a workspace document from elsewhere (an export) into this workspace's document
+    /// (or makes it this workspace's, if none is stored yet), and saves it.
+    pub async fn merge_workspace(
+        &self,
+        id: &DocumentId,
+        mut other: Automerge,
+        cfg: &WorkspaceConfig,
+        now: DeviceTime,
+    ) -> Result<(), RepoError> {
+        if self.is_open(id) || self.open_doc(id).await.is_ok() {
+            self.with_doc_mut(id, |d| d.automerge_mut().merge(&mut other))?
+                .map_err(|e| RepoError::Unreadable(e.to_string()))?;
+        } else {
+            self.docs
+                .borrow_mut()
+                .insert(*id, OpenDoc::new(IncidentDoc::holding(other), Vec::new()));
+        }
+        self.pin(id, true);
+        self.save(id, cfg, now).await.map(|_| ())
+    }
+
+    /// Makes an edit to a stored article and saves it; returns whether anything changed.
+    pub async fn edit_article(
+        &self,
+        id: &DocumentId,
+        edit: &ArticleEdit,
+        origin: &Attribution,
+        role: Role,
+        cfg: &WorkspaceConfig,
+    ) -> Result<bool, String> {
+        self.open_doc(id).await.map_err(|e| e.to_string())?;
+        let changed = self
+            .with_doc_mut(id, |d| {
+                knowledge::edit(d.automerge_mut(), edit, origin, role)
+            })
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        if changed {
+            self.save(id, cfg, origin.at)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(changed)
+    }
+
     /// Logs a new incident and saves it.
     pub async fn create(
         &self,
@@ -664,7 +738,9 @@ impl Repo {
             } else {
                 open.chunks.plan_save(id, open.doc.automerge())
             };
-            let workspace = WorkspaceDoc::claims(open.doc.automerge());
+            // Documents without a list entry: the workspace's and knowledge articles.
+            let workspace = WorkspaceDoc::claims(open.doc.automerge())
+                || knowledge::claims(open.doc.automerge(), None);
             let plan = match plan {
                 Some(plan) if workspace => {
                     plain.push((*id, plan, open.sync_record()));
