@@ -212,6 +212,7 @@ pub fn SettingsPage() -> impl IntoView {
             <crate::pages::people::People/>
             <crate::pages::integrations::Integrations/>
             <crate::pages::outbox::Outbox/>
+            <crate::pages::backup::WorkspaceBackup/>
             <LastError/>
             <button type="submit">"Save settings"</button>
             {move || saved.get().map(|m| view! { <p class="feedback feedback-ok" role="status">{m}</p> })}

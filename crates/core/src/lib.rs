@@ -56,6 +56,7 @@
 pub mod access;
 pub mod admission;
 pub mod alert;
+pub mod backup;
 pub mod calendar;
 pub mod command;
 pub mod communication;
