@@ -52,7 +52,7 @@ struct Bar {
 }
 
 /// Horizontal bars, longest to scale.
-fn bars(caption: &'static str, rows: Vec<Bar>) -> impl IntoView {
+fn bars(caption: String, rows: Vec<Bar>) -> AnyView {
     let max = rows.iter().map(|r| r.value).max().unwrap_or(0).max(1);
     let height = 22 * rows.len().max(1);
     view! {
@@ -69,6 +69,7 @@ fn bars(caption: &'static str, rows: Vec<Bar>) -> impl IntoView {
             }).collect_view()}
         </svg>
     }
+    .into_any()
 }
 
 #[component]
@@ -162,18 +163,137 @@ pub fn DashboardPage() -> impl IntoView {
     }
 }
 
+/// A table cell: text, or a link into the list.
+enum Cell {
+    Text(String),
+    Link(String, String),
+}
+
+impl From<String> for Cell {
+    fn from(s: String) -> Cell {
+        Cell::Text(s)
+    }
+}
+
+fn cell(c: Cell) -> AnyView {
+    match c {
+        Cell::Text(t) => t.into_any(),
+        Cell::Link(href, text) => view! { <A href=href>{text}</A> }.into_any(),
+    }
+}
+
+/// A table of figures: its caption (for screen readers; the section's heading shows), the
+/// column heads, and rows whose first cell heads the row. One function for every table keeps
+/// the module small.
+fn table(caption: String, head: &[&str], rows: Vec<Vec<Cell>>) -> AnyView {
+    view! {
+        <table class="data-table">
+            <caption class="visually-hidden">{caption}</caption>
+            <thead><tr>{head.iter().map(|h| view! { <th scope="col">{h.to_string()}</th> }).collect_view()}</tr></thead>
+            <tbody>{rows.into_iter().map(|row| {
+                let mut cells = row.into_iter();
+                let first = cells.next().map(cell);
+                view! {
+                    <tr>
+                        <th scope="row">{first}</th>
+                        {cells.map(|c| view! { <td>{cell(c)}</td> }).collect_view()}
+                    </tr>
+                }
+            }).collect_view()}</tbody>
+        </table>
+    }
+    .into_any()
+}
+
+fn compliance(c: &Compliance) -> String {
+    format!("{} ({} of {})", c.percent_label(), c.met, c.total())
+}
+
+fn breakdown(title: &str, head: &str, rows: &[Breakdown]) -> AnyView {
+    let rows = rows
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::Text(r.name.clone().unwrap_or_else(|| "None".into())),
+                compliance(&r.response).into(),
+                compliance(&r.resolution).into(),
+            ]
+        })
+        .collect();
+    view! {
+        <h3>{title.to_string()}</h3>
+        {table(format!("SLA compliance {}", title.to_lowercase()), &[head, "Response met", "Resolution met"], rows)}
+    }
+    .into_any()
+}
+
+fn top(
+    title: &str,
+    head: &str,
+    filter: &DashboardFilter,
+    rows: &[Tally],
+    narrow: fn(&mut ListQuery, String),
+) -> AnyView {
+    let bar_rows = rows
+        .iter()
+        .map(|t| Bar {
+            label: t.name.clone().unwrap_or_else(|| "None".into()),
+            value: t.count,
+        })
+        .collect();
+    let rows = rows
+        .iter()
+        .map(|t| {
+            let first = match &t.name {
+                Some(n) => {
+                    let n = n.clone();
+                    Cell::Link(
+                        list_link(filter, move |q| narrow(q, n.clone())),
+                        t.name.clone().unwrap_or_default(),
+                    )
+                }
+                None => Cell::Text("None".into()),
+            };
+            vec![first, t.count.to_string().into()]
+        })
+        .collect();
+    view! {
+        <h3>{title.to_string()}</h3>
+        {table(format!("{title} with the most incidents"), &[head, "Incidents"], rows)}
+        {bars(title.to_string(), bar_rows)}
+    }
+    .into_any()
+}
+
 #[component]
 fn Figures(d: Dashboard, filter: DashboardFilter) -> impl IntoView {
-    let f = filter.clone();
-    let open_link = list_link(&filter, |q| q.state = StateFilter::Open);
-    let backlog_rows: Vec<Bar> = Priority::ALL
+    let f = &filter;
+    let open_link = list_link(f, |q| q.state = StateFilter::Open);
+    let backlog_bars = Priority::ALL
         .iter()
         .map(|p| Bar {
             label: p.to_string(),
             value: d.backlog.of_priority(*p),
         })
         .collect();
-    let age_rows: Vec<Bar> = Backlog::BANDS
+    let backlog_rows = Priority::ALL
+        .iter()
+        .map(|p| {
+            let link = list_link(f, |q| {
+                q.state = StateFilter::Open;
+                q.priority = Some(*p);
+            });
+            let mut row = vec![Cell::Link(link, p.to_string())];
+            row.extend(
+                d.backlog.cells[p.index()]
+                    .iter()
+                    .map(|n| Cell::Text(n.to_string())),
+            );
+            row.push(d.backlog.of_priority(*p).to_string().into());
+            row
+        })
+        .collect();
+    let age: Vec<Bar> = Backlog::BANDS
         .iter()
         .zip(d.backlog.age_bands)
         .map(|(label, value)| Bar {
@@ -181,63 +301,49 @@ fn Figures(d: Dashboard, filter: DashboardFilter) -> impl IntoView {
             value,
         })
         .collect();
-    let tally_rows = |t: &[Tally]| -> Vec<Bar> {
-        t.iter()
-            .map(|t| Bar {
-                label: t.name.clone().unwrap_or_else(|| "None".into()),
-                value: t.count,
-            })
-            .collect()
-    };
-    let (categories, services) = (d.top_categories.clone(), d.top_services.clone());
+    let age_rows = age
+        .iter()
+        .map(|b| vec![Cell::Text(b.label.clone()), b.value.to_string().into()])
+        .collect();
+    let week_rows = d
+        .weeks
+        .iter()
+        .map(|w| {
+            vec![
+                Cell::Text(w.start.to_datetime().format("%-d %b %Y").to_string()),
+                w.created.to_string().into(),
+                w.resolved.to_string().into(),
+            ]
+        })
+        .collect();
+    let mut backlog_head = vec!["Priority"];
+    backlog_head.extend(Backlog::STATES.iter().map(|s| s.label()));
+    backlog_head.push("Open");
+    let facts = [
+        ("Time to first response", times(&d.mtta)),
+        ("Time to resolution", times(&d.mttr)),
+        ("Response SLA met", compliance(&d.response)),
+        ("Resolution SLA met", compliance(&d.resolution)),
+        ("Post-incident reviews owed", d.reviews_owed.to_string()),
+    ];
     view! {
         <section aria-labelledby="d-headline" class="panel">
             <h2 id="d-headline">"At a glance"</h2>
             <dl class="facts-list dashboard-facts">
                 <dt>"Open now"</dt>
-                <dd><A href=open_link.clone()>{format!("{} open", d.backlog.total())}</A>{format!(", {} past their SLA", d.backlog.breached)}</dd>
-                <dt>"Time to first response"</dt>
-                <dd>{times(&d.mtta)}</dd>
-                <dt>"Time to resolution"</dt>
-                <dd>{times(&d.mttr)}</dd>
-                <dt>"Response SLA met"</dt>
-                <dd>{compliance(&d.response)}</dd>
-                <dt>"Resolution SLA met"</dt>
-                <dd>{compliance(&d.resolution)}</dd>
-                <dt>"Post-incident reviews owed"</dt>
-                <dd>{d.reviews_owed}</dd>
+                <dd><A href=open_link>{format!("{} open", d.backlog.total())}</A>{format!(", {} past their SLA", d.backlog.breached)}</dd>
+                {facts.into_iter().map(|(term, value)| view! { <dt>{term}</dt><dd>{value}</dd> }).collect_view()}
             </dl>
         </section>
 
         <section aria-labelledby="d-backlog" class="panel">
             <h2 id="d-backlog">"Open backlog by priority and state"</h2>
-            {bars("Open incidents by priority", backlog_rows)}
-            <table class="data-table">
-                <caption class="visually-hidden">"Open incidents by priority and state"</caption>
-                <thead><tr><th scope="col">"Priority"</th>
-                    {Backlog::STATES.iter().map(|s| view! { <th scope="col">{s.label()}</th> }).collect_view()}
-                    <th scope="col">"Open"</th></tr></thead>
-                <tbody>
-                    {Priority::ALL.iter().map(|p| {
-                        let link = list_link(&f, |q| { q.state = StateFilter::Open; q.priority = Some(*p); });
-                        view! {
-                            <tr>
-                                <th scope="row"><A href=link>{p.to_string()}</A></th>
-                                {d.backlog.cells[p.index()].iter().map(|n| view! { <td>{*n}</td> }).collect_view()}
-                                <td>{d.backlog.of_priority(*p)}</td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
+            {bars("Open incidents by priority".into(), backlog_bars)}
+            {table("Open incidents by priority and state".into(), &backlog_head, backlog_rows)}
             <h3>"Age of the open incidents"</h3>
             <p>{format!("Median age {}, p90 {}.", span(d.backlog.age.median_ms), span(d.backlog.age.p90_ms))}</p>
-            {bars("Open incidents by age", age_rows.clone())}
-            <table class="data-table">
-                <caption class="visually-hidden">"Open incidents by age"</caption>
-                <thead><tr><th scope="col">"Age"</th><th scope="col">"Open"</th></tr></thead>
-                <tbody>{age_rows.into_iter().map(|r| view! { <tr><th scope="row">{r.label}</th><td>{r.value}</td></tr> }).collect_view()}</tbody>
-            </table>
+            {bars("Open incidents by age".into(), age)}
+            {table("Open incidents by age".into(), &["Age", "Open"], age_rows)}
         </section>
 
         <section aria-labelledby="d-sla" class="panel">
@@ -250,21 +356,13 @@ fn Figures(d: Dashboard, filter: DashboardFilter) -> impl IntoView {
         <section aria-labelledby="d-trend" class="panel">
             <h2 id="d-trend">"Created and resolved per week"</h2>
             {weeks_chart(&d)}
-            <table class="data-table">
-                <caption class="visually-hidden">"Incidents created and resolved per week"</caption>
-                <thead><tr><th scope="col">"Week of"</th><th scope="col">"Created"</th><th scope="col">"Resolved"</th></tr></thead>
-                <tbody>{d.weeks.iter().map(|w| view! {
-                    <tr><th scope="row">{w.start.to_datetime().format("%-d %b %Y").to_string()}</th><td>{w.created}</td><td>{w.resolved}</td></tr>
-                }).collect_view()}</tbody>
-            </table>
+            {table("Incidents created and resolved per week".into(), &["Week of", "Created", "Resolved"], week_rows)}
         </section>
 
         <section aria-labelledby="d-top" class="panel">
             <h2 id="d-top">"Most incidents"</h2>
-            {top_table("Categories", "Category", &f, &categories, |q, name| q.category = Some(name))}
-            {bars("Incidents by category", tally_rows(&categories))}
-            {top_table("Services", "Service", &f, &services, |q, name| q.service = Some(name))}
-            {bars("Incidents by service", tally_rows(&services))}
+            {top("Categories", "Category", f, &d.top_categories, |q, name| q.category = Some(name))}
+            {top("Services", "Service", f, &d.top_services, |q, name| q.service = Some(name))}
         </section>
 
         <section aria-labelledby="d-major" class="panel">
@@ -277,62 +375,13 @@ fn Figures(d: Dashboard, filter: DashboardFilter) -> impl IntoView {
                         {d.major.iter().map(|m| view! {
                             <li>
                                 <A href=format!("/incidents/{}", m.document_id)>{format!("{} {}", m.reference, m.title)}</A>
-                                {format!(" · {}", m.state)}
-                                {m.review_owed.then_some(" · review owed")}
+                                {format!(" · {}{}", m.state, if m.review_owed { " · review owed" } else { "" })}
                             </li>
                         }).collect_view()}
                     </ul>
                 }.into_any()
             }}
         </section>
-    }
-}
-
-fn compliance(c: &Compliance) -> String {
-    format!("{} ({} of {})", c.percent_label(), c.met, c.total())
-}
-
-fn breakdown(title: &'static str, head: &'static str, rows: &[Breakdown]) -> impl IntoView {
-    view! {
-        <h3>{title}</h3>
-        <table class="data-table">
-            <caption class="visually-hidden">{format!("SLA compliance {}", title.to_lowercase())}</caption>
-            <thead><tr><th scope="col">{head}</th><th scope="col">"Response met"</th><th scope="col">"Resolution met"</th></tr></thead>
-            <tbody>{rows.iter().map(|r| view! {
-                <tr>
-                    <th scope="row">{r.name.clone().unwrap_or_else(|| "None".into())}</th>
-                    <td>{compliance(&r.response)}</td>
-                    <td>{compliance(&r.resolution)}</td>
-                </tr>
-            }).collect_view()}</tbody>
-        </table>
-    }
-}
-
-fn top_table(
-    title: &'static str,
-    head: &'static str,
-    filter: &DashboardFilter,
-    rows: &[Tally],
-    narrow: fn(&mut ListQuery, String),
-) -> impl IntoView {
-    view! {
-        <h3>{title}</h3>
-        <table class="data-table">
-            <caption class="visually-hidden">{format!("{title} with the most incidents")}</caption>
-            <thead><tr><th scope="col">{head}</th><th scope="col">"Incidents"</th></tr></thead>
-            <tbody>{rows.iter().map(|t| {
-                let name = t.name.clone().unwrap_or_else(|| "None".into());
-                let cell = match &t.name {
-                    Some(n) => {
-                        let n = n.clone();
-                        view! { <A href=list_link(filter, move |q| narrow(q, n))>{name}</A> }.into_any()
-                    }
-                    None => view! { <span>{name}</span> }.into_any(),
-                };
-                view! { <tr><th scope="row">{cell}</th><td>{t.count}</td></tr> }
-            }).collect_view()}</tbody>
-        </table>
     }
 }
 
