@@ -145,7 +145,7 @@ fn Notices() -> impl IntoView {
                 n => Some(view! {
                     <p class="notice notice-info">
                         {format!(
-                            "The workspace's rules changed: updating priorities and due times of {n} incident{} in the list.",
+                            "Updating the list's details of {n} incident{} (the workspace's rules, or what this version lists, changed).",
                             if n == 1 { "" } else { "s" },
                         )}
                     </p>
