@@ -15,6 +15,7 @@ use outpost_core::Priority;
 use crate::clock::now;
 use crate::components::title::Title;
 use crate::state::use_app;
+use crate::tasks::{next_task, PageScope};
 
 /// `2h 5m`, or `—` when nothing was measured.
 fn span(ms: Option<i64>) -> String {
@@ -97,15 +98,32 @@ pub fn DashboardPage() -> impl IntoView {
         "range" => Period::dates(&first.get(), &last.get()).map_err(|e| e.to_string()),
         d => Ok(Period::last_days(d.parse().unwrap_or(30), now())),
     });
-    let figures = Memo::new(move |_| {
-        let period = period.get()?;
-        let filter = filter.get();
-        let cfg = state.config();
-        Ok::<Dashboard, String>(state.summaries.with(|all| {
-            dashboard(all.values(), &filter, period, now(), |name| {
-                cfg.calendar_named(name)
-            })
-        }))
+    // Worked out in a task of its own after the page (or the change of filter) is drawn, so
+    // neither the navigation nor the figures over ten thousand incidents holds a frame for
+    // both; the figures on screen stay until newer ones replace them.
+    let figures = RwSignal::new(None::<Result<Dashboard, String>>);
+    let scope = PageScope::new();
+    let runs = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        let (period, filter) = (period.get(), filter.get());
+        state.summaries.track();
+        runs.update_value(|r| *r += 1);
+        let run = runs.get_value();
+        scope.spawn(async move {
+            next_task().await;
+            if runs.get_value() != run {
+                return; // a newer filter took over
+            }
+            let cfg = state.config();
+            let result = period.map(|p| {
+                state.summaries.with_untracked(|all| {
+                    dashboard(all.values(), &filter, p, now(), |name| {
+                        cfg.calendar_named(name)
+                    })
+                })
+            });
+            figures.set(Some(result));
+        });
     });
 
     view! {
@@ -156,8 +174,9 @@ pub fn DashboardPage() -> impl IntoView {
             </div>
         </form>
         {move || match figures.get() {
-            Err(e) => view! { <p class="feedback-error" role="alert">{e}</p> }.into_any(),
-            Ok(d) => view! { <Figures d filter=filter.get()/> }.into_any(),
+            None => view! { <p class="loading" role="status">"Working out the figures…"</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="feedback-error" role="alert">{e}</p> }.into_any(),
+            Some(Ok(d)) => view! { <Figures d filter=filter.get_untracked()/> }.into_any(),
         }}
         <Definitions/>
     }

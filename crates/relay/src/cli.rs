@@ -35,6 +35,19 @@ pub enum Command {
     /// Notifications: chat webhooks, the outbox and its dead letters.
     #[command(subcommand)]
     Notify(NotifyCommand),
+    /// Take a consistent backup of the data directory into one file, while the relay serves.
+    Backup {
+        /// The file to write.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Bring a backup back (the relay must be stopped); the databases it replaces are moved
+    /// aside, not deleted.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Show which token delivered each change of an incident and when it arrived.
     Audit {
         /// The incident's reference number (INC-7F3A-0042) or document id.

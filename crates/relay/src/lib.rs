@@ -29,6 +29,7 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod automation;
+pub mod backup;
 pub mod cli;
 pub mod connection;
 pub mod integrations;

@@ -19,6 +19,11 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::FAILURE
 }
 
+/// `1 document`, `3 documents`.
+fn documents(n: i64) -> String {
+    format!("{n} document{}", if n == 1 { "" } else { "s" })
+}
+
 /// Now, in seconds since the epoch.
 fn now_seconds() -> i64 {
     std::time::SystemTime::now()
@@ -355,6 +360,11 @@ fn notify(config: &Config, command: NotifyCommand) -> ExitCode {
 }
 
 async fn serve(config: Config) -> ExitCode {
+    // Held while serving: a restore, or a second relay, cannot swap the databases under it.
+    let _lock = match outpost_relay::backup::DirectoryLock::take(&config.data_dir) {
+        Ok(lock) => lock,
+        Err(e) => return fail(e),
+    };
     if !config.dist.join("index.html").is_file() {
         tracing::warn!(dist = %config.dist.display(), "no built app found; pages will say so until it is built");
     }
@@ -412,6 +422,35 @@ async fn main() -> ExitCode {
         Some(Command::Invite(command)) => invitations(&cli.serve, command),
         Some(Command::Integration(command)) => integrations(&cli.serve, command),
         Some(Command::Notify(command)) => notify(&cli.serve, command),
+        Some(Command::Backup { to }) => {
+            match outpost_relay::backup::backup(&cli.serve.data_dir, &to, now_seconds()) {
+                Ok(m) => {
+                    println!(
+                        "Backed up {} ({}) to {}.",
+                        documents(m.documents),
+                        m.databases.join(", "),
+                        to.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        Some(Command::Restore { from }) => {
+            match outpost_relay::backup::restore(&cli.serve.data_dir, &from, now_seconds()) {
+                Ok((m, aside)) => {
+                    println!(
+                        "Restored {} from {} (taken at {}); the databases it replaced are in {}. Devices ahead of the backup send the rest when they next connect.",
+                        documents(m.documents),
+                        from.display(),
+                        m.taken_at,
+                        aside.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
         Some(Command::Audit { incident }) => {
             let mut storage = match open_storage(&cli.serve) {
                 Ok(s) => s,

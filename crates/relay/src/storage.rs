@@ -2,10 +2,18 @@
 //!
 //! Documents are stored as their change chunks in arrival order, compacted into one snapshot
 //! when a document gathers many chunks. Every batch of the hub's writes is one SQLite
-//! transaction, committed before the hub releases any message that acknowledges it. The
-//! database runs in WAL mode with `synchronous=NORMAL`: a committed transaction survives the
-//! process being killed at any moment (`kill -9`); a power cut can lose the last commits but
-//! never corrupts the database.
+//! transaction, committed before the hub releases any message that acknowledges it.
+//!
+//! Durability is a stated choice: WAL mode with `synchronous=NORMAL`. A committed transaction
+//! survives the process being killed at any moment (`kill -9`: the WAL is in the operating
+//! system's cache). A power cut or a kernel crash can lose the transactions committed since the
+//! WAL was last synced to disk (at most the last checkpoint's worth, typically well under a
+//! second of writes), and never corrupts the database. That is acceptable because the relay is
+//! never the only copy: every device keeps each change it made, and on connecting the sync
+//! reconciles the relay's catalog with the device's and syncs every document whose heads differ,
+//! so a change the relay acknowledged and then lost is sent again (the same path a restore from
+//! a backup takes, tested in `tests/backup.rs`). `synchronous=FULL` would add a disk sync to
+//! every commit (one per hub batch); its cost has not been measured here yet (issue 19).
 //!
 //! Tokens live here too, as SHA-256 hashes: the database never holds a usable token. So does the
 //! audit: which token delivered each change and when it arrived, append-only, written in the

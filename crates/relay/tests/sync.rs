@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use automerge::transaction::Transactable;
-use automerge::{ObjType, ReadDoc, ROOT};
+use automerge::{ReadDoc, ROOT};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
@@ -18,59 +18,10 @@ use outpost_peer::{Peer, PeerError, TokenIn};
 use outpost_relay::cli::Config;
 use outpost_relay::server::{app, RelayState};
 use outpost_sync::wire::{self, Message};
-use outpost_sync::DocumentId;
-use support::{http_get, http_request, Relay};
+use support::{create, doc, http_get, http_request, note, notes, Relay};
 use tower::ServiceExt;
 
 const WAIT: Duration = Duration::from_secs(20);
-
-fn doc(n: u32) -> DocumentId {
-    let mut b = [0u8; 16];
-    b[..4].copy_from_slice(&n.to_be_bytes());
-    b[15] = 0x55;
-    DocumentId::from_bytes(b)
-}
-
-async fn create(peer: &mut Peer, id: DocumentId, title: &str) {
-    let title = title.to_string();
-    peer.change(id, move |tx| {
-        tx.put(ROOT, "title", title.as_str())?;
-        tx.put_object(ROOT, "notes", ObjType::List)?;
-        Ok(())
-    })
-    .await
-    .unwrap();
-}
-
-async fn note(peer: &mut Peer, id: DocumentId, text: &str) {
-    let text = text.to_string();
-    peer.change(id, move |tx| {
-        let (_, notes) = tx.get(ROOT, "notes")?.expect("created with notes");
-        let n = tx.length(&notes);
-        tx.insert(&notes, n, text.as_str())?;
-        Ok(())
-    })
-    .await
-    .unwrap();
-}
-
-fn notes(peer: &Peer, id: &DocumentId) -> Vec<String> {
-    let Some(am) = peer.docs.docs.get(id) else {
-        return vec![];
-    };
-    let Some((_, list)) = am.get(ROOT, "notes").unwrap() else {
-        return vec![];
-    };
-    let mut all: Vec<String> = (0..am.length(&list))
-        .filter_map(|i| {
-            am.get(&list, i)
-                .unwrap()
-                .and_then(|(v, _)| v.as_str().map(String::from))
-        })
-        .collect();
-    all.sort();
-    all
-}
 
 #[tokio::test(flavor = "current_thread")]
 async fn three_devices_edit_offline_and_converge_through_the_relay() {

@@ -11,6 +11,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub mod smtp;
 
+use automerge::transaction::Transactable;
+use automerge::{ObjType, ReadDoc, ROOT};
+use outpost_peer::Peer;
+use outpost_sync::DocumentId;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_outpost-relay");
 
 pub struct Relay {
@@ -333,4 +338,57 @@ pub async fn watcher(relay: &Relay, workspace: &str) -> outpost_peer::Peer {
         .unwrap();
     peer.caught_up(Duration::from_secs(10)).await.unwrap();
     peer
+}
+
+/// A test document id: `n` in its first bytes.
+pub fn doc(n: u32) -> DocumentId {
+    let mut b = [0u8; 16];
+    b[..4].copy_from_slice(&n.to_be_bytes());
+    b[15] = 0x55;
+    DocumentId::from_bytes(b)
+}
+
+/// A document with a title and an empty list of notes (not an incident: the relays these
+/// helpers serve run without the judge, or the test is about storage).
+pub async fn create(peer: &mut Peer, id: DocumentId, title: &str) {
+    let title = title.to_string();
+    peer.change(id, move |tx| {
+        tx.put(ROOT, "title", title.as_str())?;
+        tx.put_object(ROOT, "notes", ObjType::List)?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+}
+
+/// Appends a note.
+pub async fn note(peer: &mut Peer, id: DocumentId, text: &str) {
+    let text = text.to_string();
+    peer.change(id, move |tx| {
+        let (_, notes) = tx.get(ROOT, "notes")?.expect("created with notes");
+        let n = tx.length(&notes);
+        tx.insert(&notes, n, text.as_str())?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+}
+
+/// The notes a peer holds, sorted.
+pub fn notes(peer: &Peer, id: &DocumentId) -> Vec<String> {
+    let Some(am) = peer.docs.docs.get(id) else {
+        return vec![];
+    };
+    let Some((_, list)) = am.get(ROOT, "notes").unwrap() else {
+        return vec![];
+    };
+    let mut all: Vec<String> = (0..am.length(&list))
+        .filter_map(|i| {
+            am.get(&list, i)
+                .unwrap()
+                .and_then(|(v, _)| v.as_str().map(String::from))
+        })
+        .collect();
+    all.sort();
+    all
 }
