@@ -14,8 +14,8 @@ use outpost_core::knowledge::{Article, ArticleDraft, ArticleEdit};
 use outpost_core::summary::IncidentSummary;
 use outpost_core::workspace::{Edit, Workspace};
 use outpost_core::{
-    Action, ActionKind, Attribution, Command, DeviceTime, IncidentView, NewIncident, Outcome,
-    ReferenceNumber, Role, State, WorkspaceConfig,
+    Action, ActionKind, Attribution, Command, DeviceTime, IncidentDoc, IncidentView, NewIncident,
+    Outcome, ReferenceNumber, Role, State, WorkspaceConfig,
 };
 use outpost_sync::gate::Refused;
 use outpost_sync::DocumentId;
@@ -504,7 +504,7 @@ impl AppState {
         self,
         candidates: Vec<outpost_core::import::Candidate>,
     ) -> Vec<(u64, Result<String, String>)> {
-        const BATCH: usize = 25;
+        const BATCH: usize = 100;
         let repo = match self.repo() {
             Ok(r) => r,
             Err(e) => {
@@ -530,17 +530,29 @@ impl AppState {
             // The numbers are used whether or not the writes commit: never hand them out twice.
             let _ = settings.save();
             self.settings.set(settings);
-            for (line, doc) in docs {
-                let id = new_document_id();
-                match repo.insert(id, doc, &cfg, origin.at).await {
-                    Ok(saved) => {
+            let lines: Vec<(DocumentId, u64)> = docs
+                .iter()
+                .map(|(line, _)| (new_document_id(), *line))
+                .collect();
+            let batch: Vec<(DocumentId, IncidentDoc)> = lines
+                .iter()
+                .zip(docs)
+                .map(|((id, _), (_, doc))| (*id, doc))
+                .collect();
+            for ((id, line), (_, result)) in lines
+                .iter()
+                .zip(repo.insert_many(batch, &cfg, origin.at).await)
+            {
+                match result {
+                    Ok(Some(saved)) => {
                         self.record_saved(&saved);
                         if let Some(sync) = self.sync() {
-                            sync.local_change(id);
+                            sync.local_change(*id);
                         }
-                        out.push((line, Ok(saved.summary.reference.clone())));
+                        out.push((*line, Ok(saved.summary.reference.clone())));
                     }
-                    Err(e) => out.push((line, Err(e.to_string()))),
+                    Ok(None) => out.push((*line, Err("it was not saved".into()))),
+                    Err(e) => out.push((*line, Err(e.to_string()))),
                 }
             }
             crate::tasks::next_task().await;

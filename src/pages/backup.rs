@@ -69,27 +69,38 @@ async fn restore(state: AppState, restored: Restored) -> Result<String, String> 
     let repo = state.repo().map_err(|e| e.to_string())?;
     let (cfg, at) = (state.config(), now());
     let mut sent = Vec::new();
-    for (i, (id, kind, doc)) in restored.documents.into_iter().enumerate() {
-        if i % SLICE == SLICE - 1 {
-            next_task().await;
+    // Incidents are stored a slice at a time, one transaction each.
+    let mut incidents: Vec<(DocumentId, IncidentDoc)> = Vec::new();
+    let store = |batch: Vec<(DocumentId, IncidentDoc)>| {
+        let repo = repo.clone();
+        let cfg = cfg.clone();
+        async move {
+            for (id, result) in repo.insert_many(batch, &cfg, at).await {
+                match result {
+                    Ok(Some(saved)) => state.record_saved(&saved),
+                    Ok(None) => {}
+                    Err(e) => return Err(format!("Incident {id} could not be stored: {e}")),
+                }
+            }
+            Ok(())
         }
+    };
+    for (id, kind, doc) in restored.documents {
         let parsed: DocumentId = id
             .parse()
             .map_err(|_| format!("Document id {id} in the export is not valid."))?;
         match kind {
             Kind::Incident => {
-                let saved = repo
-                    .insert(parsed, IncidentDoc::holding(doc), &cfg, at)
-                    .await
-                    .map_err(|e| format!("Incident {id} could not be stored: {e}"))?;
-                state.record_saved(&saved);
-                sent.push(parsed);
+                incidents.push((parsed, IncidentDoc::holding(doc)));
+                if incidents.len() == SLICE {
+                    store(std::mem::take(&mut incidents)).await?;
+                    next_task().await;
+                }
             }
             Kind::Knowledge => {
                 repo.insert_article(parsed, doc, &cfg, at)
                     .await
                     .map_err(|e| format!("Article {id} could not be stored: {e}"))?;
-                sent.push(parsed);
             }
             Kind::Workspace => {
                 // This workspace's document has the id its relay chose: the export's settings
@@ -102,9 +113,12 @@ async fn restore(state: AppState, restored: Restored) -> Result<String, String> 
                     .map_err(|e| format!("The workspace's settings could not be stored: {e}"))?;
                 sent.push(target);
                 state.reload_workspace();
+                continue;
             }
         }
+        sent.push(parsed);
     }
+    store(incidents).await?;
     state.load_articles();
     if let Some(sync) = state.sync() {
         for id in &sent {

@@ -608,6 +608,23 @@ impl Repo {
         Ok(changed)
     }
 
+    /// Stores new documents (imported or restored incidents) in one transaction.
+    pub async fn insert_many(
+        &self,
+        docs: Vec<(DocumentId, IncidentDoc)>,
+        cfg: &WorkspaceConfig,
+        now: DeviceTime,
+    ) -> Vec<(DocumentId, Result<Option<Saved>, RepoError>)> {
+        let ids: Vec<DocumentId> = docs.iter().map(|(id, _)| *id).collect();
+        {
+            let mut open = self.docs.borrow_mut();
+            for (id, doc) in docs {
+                open.insert(id, OpenDoc::new(doc, Vec::new()));
+            }
+        }
+        self.save_many(&ids, cfg, now).await
+    }
+
     /// Logs a new incident and saves it.
     pub async fn create(
         &self,

@@ -716,6 +716,9 @@ impl WorkspacePeer {
                             tracing::info!(document = %url, rule = %rule.rule, "a timed rule could not act");
                         }
                     }
+                } else if outpost_core::knowledge::claims(doc.automerge(), None) {
+                    // A knowledge article: no timed rules, no notices; never fetched again.
+                    lock(store).settle(&url).map_err(storage)?;
                 }
                 self.docs.docs.insert(*id, doc.into_automerge());
             }

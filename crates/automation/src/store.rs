@@ -320,7 +320,8 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(err)
     }
 
-    /// Records a document as Closed or Canceled.
+    /// Records a document as Closed or Canceled, or as one no timed rule applies to (a
+    /// knowledge article).
     pub fn settle(&self, document: &str) -> Result<(), StoreError> {
         self.db
             .prepare_cached("INSERT OR IGNORE INTO settled (document) VALUES (?1)")
