@@ -8,7 +8,6 @@ use outpost_core::knowledge;
 use outpost_core::workspace::WorkspaceDoc;
 use outpost_core::{IncidentDoc, Role};
 use outpost_sync::DocumentId;
-use wasm_bindgen::JsCast;
 
 use crate::clock::now;
 use crate::pages::incident::sections::save_file;
@@ -167,24 +166,14 @@ pub fn WorkspaceBackup() -> impl IntoView {
         });
     };
     let on_file = move |ev: leptos::ev::Event| {
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-        else {
-            return;
-        };
-        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+        let Some(input) = crate::pages::import::file_input(&ev) else {
             return;
         };
         scope.spawn(async move {
-            let text = wasm_bindgen_futures::JsFuture::from(file.text())
-                .await
-                .ok()
-                .and_then(|t| t.as_string());
-            chosen.set(Some(match text {
-                Some(t) => backup::read(&t).map_err(|e| e.to_string()),
-                None => Err(format!("“{}” could not be read.", file.name())),
-            }));
+            let read = crate::pages::import::read_file(input).await;
+            chosen.set(Some(read.and_then(|(_, text)| {
+                backup::read(&text).map_err(|e| e.to_string())
+            })));
         });
     };
     let on_restore = move |_| {

@@ -20,12 +20,20 @@ use crate::tasks::PageScope;
 /// Rows of each kind the preview lists before saying how many more there are.
 const SHOWN: usize = 50;
 
-/// Reads the chosen file as text.
-async fn read_file(input: web_sys::HtmlInputElement) -> Result<(String, String), String> {
+/// The file input a change event came from, if it did.
+pub(crate) fn file_input(ev: &leptos::ev::Event) -> Option<web_sys::HtmlInputElement> {
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+}
+
+/// Reads the file chosen in `input` as text: its name and contents.
+pub(crate) async fn read_file(
+    input: web_sys::HtmlInputElement,
+) -> Result<(String, String), String> {
     let file = input
         .files()
         .and_then(|f| f.get(0))
-        .ok_or("Choose a CSV file first.")?;
+        .ok_or("Choose a file first.")?;
     let text = wasm_bindgen_futures::JsFuture::from(file.text())
         .await
         .map_err(|_| format!("“{}” could not be read.", file.name()))?;
@@ -49,10 +57,7 @@ pub fn ImportPage() -> impl IntoView {
     };
 
     let on_file = move |ev: leptos::ev::Event| {
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-        else {
+        let Some(input) = file_input(&ev) else {
             return;
         };
         planned.set(None);
