@@ -70,6 +70,13 @@ test('an agent writes a draft with automerge-repo; publishing it needs a manager
   await until(() => fresh.handle.doc()?.state !== undefined, 'a fresh client to load the article');
   assert.equal(String(fresh.handle.doc().state), 'draft', 'the relay stored a refused change');
 
+  // Nor may anyone strip its marker to get out of the article's rules.
+  const stripper = await open('ana', handle.url);
+  await until(() => stripper.handle.doc()?.state !== undefined, 'ana to sync the draft again');
+  change(stripper.handle, 'ana', 'Edited title', (d) => { delete d.type; d.title = new ImmutableString('Anything goes'); });
+  await until(() => stripper.refusals.length > 0, 'the stripped marker to be refused');
+  assert.match(stripper.refusals[0].reason, /not a readable knowledge article/);
+
   // The manager publishes it: kept, and it reaches the second client.
   const mona = await open('mona', handle.url);
   await until(() => mona.handle.doc()?.state !== undefined, 'mona to sync the draft');

@@ -558,15 +558,19 @@ pub fn admit(
 }
 
 /// Whether a change turns a document of one kind (incident, workspace, article) into another:
-/// its type marker was set before and differs after. Never admitted, so no kind's rules can be
-/// dodged by relabelling a document.
+/// its type marker was set before and names another kind after. Never admitted, so no kind's
+/// rules can be dodged by relabelling a document. (A marker removed is left to the document's
+/// own rules, which refuse a document they cannot read, with their own words.)
 pub fn kind_changes(doc: &Automerge, before: &[ChangeHash], after: &[ChangeHash]) -> bool {
     if before.is_empty() {
         return false;
     }
-    match text_at(doc, TYPE, Some(before)) {
-        Some(was) => text_at(doc, TYPE, Some(after)).as_deref() != Some(was.as_str()),
-        None => false,
+    match (
+        text_at(doc, TYPE, Some(before)),
+        text_at(doc, TYPE, Some(after)),
+    ) {
+        (Some(was), Some(now)) => was != now,
+        _ => false,
     }
 }
 

@@ -229,6 +229,13 @@ fn the_relay_refuses_what_the_role_may_not_do_whoever_sends_it() {
     tx.put(ROOT, "type", "outpost/incident").unwrap();
     tx.commit();
     assert!(kind_changes(&relabelled, &after, &relabelled.get_heads()));
+    // Its marker removed: no longer an article, so the article's rules refuse it.
+    let mut unmarked = doc.fork();
+    let mut tx = unmarked.transaction();
+    tx.delete(ROOT, "type").unwrap();
+    tx.commit();
+    assert!(!kind_changes(&unmarked, &after, &unmarked.get_heads()));
+    assert!(admit(Role::Admin, &unmarked, &after, &unmarked.get_heads()).is_err());
     assert!(!kind_changes(&doc, &before, &after));
     assert!(!kind_changes(&doc, &[], &after));
 }

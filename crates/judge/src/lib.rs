@@ -79,7 +79,11 @@ impl Judge for IncidentJudge {
         if knowledge::kind_changes(doc, before, after) {
             return Err("A document cannot change into another kind of document".into());
         }
-        if knowledge::claims(doc, Some(after)) {
+        // An article stays one: a change that removes its marker is judged (and refused) as
+        // an article, not let through as something no rule reads.
+        if knowledge::claims(doc, Some(after))
+            || (!before.is_empty() && knowledge::claims(doc, Some(before)))
+        {
             return knowledge::admit(role, doc, before, after).map_err(|e| sentence(&e));
         }
         if self.workspaces.get(&grant.workspace) == Some(*id) {
