@@ -661,6 +661,20 @@ async fn sla_warnings_an_overdue_update_a_report_owed_and_a_reopen_reach_mail_an
             },
         )
         .await;
+    // The chat's copy of the report owed goes out on its own: wait for it before the reopen
+    // below makes the report no longer owed (CI once asserted before it arrived).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !posted.lock().unwrap().iter().any(|(_, b)| {
+        b["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("post-incident report owed"))
+    }) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the chat never got the report owed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let to_dana = mails
         .iter()
         .find(|m| m.to == "dana@example.org")
