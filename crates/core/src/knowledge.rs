@@ -240,12 +240,22 @@ fn may(role: Role, (needed, what): (Role, &'static str)) -> Result<(), ArticleEr
     }
 }
 
-fn text_at(doc: &Automerge, key: &str, heads: Option<&[ChangeHash]>) -> Option<String> {
-    let value = match heads {
-        Some(h) => doc.get_at(ROOT, key, h),
-        None => doc.get(ROOT, key),
+/// A value of `obj` at `heads`, or now.
+fn value_at(
+    doc: &Automerge,
+    obj: &automerge::ObjId,
+    key: &str,
+    heads: Option<&[ChangeHash]>,
+) -> Result<Option<(Value<'static>, automerge::ObjId)>, automerge::AutomergeError> {
+    let found = match heads {
+        Some(h) => doc.get_at(obj, key, h)?,
+        None => doc.get(obj, key)?,
     };
-    match value {
+    Ok(found.map(|(v, id)| (v.into_owned(), id)))
+}
+
+fn text_at(doc: &Automerge, key: &str, heads: Option<&[ChangeHash]>) -> Option<String> {
+    match value_at(doc, &ROOT, key, heads) {
         Ok(Some((Value::Scalar(s), _))) => s.as_str().map(str::to_string),
         _ => None,
     }
@@ -430,33 +440,21 @@ fn read_at(doc: &Automerge, heads: Option<&[ChangeHash]>) -> Result<Article, Art
     let state = ArticleState::from_key(&text(STATE)).ok_or_else(|| {
         ArticleError::Unreadable(format!("its state “{}” is unknown", text(STATE)))
     })?;
-    let created = match heads {
-        Some(h) => doc.get_at(ROOT, CREATED_AT, h),
-        None => doc.get(ROOT, CREATED_AT),
-    };
-    let created_at = match created {
+    let created_at = match value_at(doc, &ROOT, CREATED_AT, heads) {
         Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
             ScalarValue::Timestamp(ms) | ScalarValue::Int(ms) => DeviceTime::from_millis(*ms),
             _ => DeviceTime::EPOCH,
         },
         _ => DeviceTime::EPOCH,
     };
-    let sources_obj = match heads {
-        Some(h) => doc.get_at(ROOT, SOURCES, h),
-        None => doc.get(ROOT, SOURCES),
-    };
     let mut sources = Vec::new();
-    if let Ok(Some((Value::Object(ObjType::Map), obj))) = sources_obj {
+    if let Ok(Some((Value::Object(ObjType::Map), obj))) = value_at(doc, &ROOT, SOURCES, heads) {
         let keys: Vec<String> = match heads {
             Some(h) => doc.keys_at(&obj, h).collect(),
             None => doc.keys(&obj).collect(),
         };
         for key in keys {
-            let value = match heads {
-                Some(h) => doc.get_at(&obj, &key, h),
-                None => doc.get(&obj, &key),
-            };
-            if let Ok(Some((Value::Scalar(s), _))) = value {
+            if let Ok(Some((Value::Scalar(s), _))) = value_at(doc, &obj, &key, heads) {
                 sources.push(IncidentLink {
                     document_id: key,
                     reference: s.as_str().unwrap_or_default().to_string(),
